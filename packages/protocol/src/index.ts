@@ -1,0 +1,244 @@
+/**
+ * Duet's socket protocol: every event, payload and error code, as zod schemas shared by the
+ * gateway (which validates every incoming payload against them) and the web client (which is
+ * typed by them). `docs/protocol.md` is the prose version of this file; change both together.
+ */
+import { z } from "zod";
+
+export * from "./crisis";
+
+/** The spaces of SPEC §1. Which are enabled is deployment configuration. */
+export const SPACE_IDS = ["menti", "stimchat", "dormparty"] as const;
+export type SpaceId = (typeof SPACE_IDS)[number];
+
+/** menti intents: what each side is willing to do. */
+export const INTENTS = ["talk", "listen", "both"] as const;
+export type Intent = (typeof INTENTS)[number];
+
+/** Per-connection states (SPEC §3). Only the server changes them. */
+export const USER_STATES = ["IDLE", "WAITING", "MATCHED", "ACTIVE", "ENDED"] as const;
+export type UserState = (typeof USER_STATES)[number];
+
+/** Why a session closed. A closed session can never be entered, resumed or recreated. */
+export const CLOSE_REASONS = [
+  "left",
+  "skipped",
+  "ended",
+  "reported",
+  "disconnected",
+  "join_timeout",
+  "media_failed",
+  "server_shutdown",
+] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+/** Who caused a close, from the point of view of the person told about it. */
+export const CLOSE_ACTORS = ["you", "partner", "server"] as const;
+export type CloseActor = (typeof CLOSE_ACTORS)[number];
+
+/** Limits a client can rely on; the server enforces them. */
+export const LIMITS = {
+  /** Longest chat message, in UTF-16 code units after trimming. */
+  maxMessageLength: 2000,
+  /** Socket.IO `maxHttpBufferSize`: any single packet larger than this closes the connection. */
+  maxPacketBytes: 16 * 1024,
+} as const;
+
+/**
+ * Every error the server can send, with the plain words a client shows. Codes are stable API;
+ * messages may be reworded.
+ */
+export const ERRORS = {
+  invalid_payload: "That request was not understood.",
+  unknown_event: "That request is not part of Duet's protocol.",
+  illegal_state: "That is not possible right now.",
+  space_unavailable: "This space is not open on this server.",
+  intent_required: "Choose whether you want to listen, talk, or both.",
+  already_waiting_elsewhere: "You are already looking for someone in another tab.",
+  already_in_conversation: "You are already in a conversation.",
+  room_unavailable: "This conversation has ended.",
+  not_active: "The conversation has not started yet.",
+  message_empty: "Messages cannot be empty.",
+  message_too_long: `Messages can be at most ${LIMITS.maxMessageLength} characters.`,
+  server_shutting_down: "The server is restarting. Please try again in a moment.",
+  internal: "Something went wrong on our side. Please try again.",
+} as const;
+export type ErrorCode = keyof typeof ERRORS;
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/** 128-bit random ids in base64url (22 characters); the pattern tolerates longer ids. */
+export const opaqueId = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/, "expected an opaque id");
+
+// ---------------------------------------------------------------------------------------------
+// Client → server
+// ---------------------------------------------------------------------------------------------
+
+/** Handshake `auth`: a random id the browser keeps so that two of its tabs are never paired. */
+export const HandshakeAuth = z.object({ browserId: opaqueId }).partial();
+export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
+
+export const JoinPayload = z.strictObject({
+  space: z.enum(SPACE_IDS),
+  intent: z.enum(INTENTS).optional(),
+});
+export const EmptyPayload = z.strictObject({});
+export const EnterPayload = z.strictObject({ sessionId: opaqueId });
+export const SendPayload = z.strictObject({
+  // The length bound here only stops absurd payloads before trimming; the real limit
+  // (LIMITS.maxMessageLength after trim) is checked by the engine with its own error code.
+  text: z.string().max(LIMITS.maxMessageLength * 2),
+});
+
+/** Schemas of every client event, keyed by event name. Anything else is `unknown_event`. */
+export const clientEventSchemas = {
+  /** IDLE/ENDED → WAITING. */
+  join: JoinPayload,
+  /** WAITING → IDLE. */
+  cancel: EmptyPayload,
+  /** Claim a seat in `/room/{sessionId}`; MATCHED → ACTIVE once both have entered. */
+  enter: EnterPayload,
+  /** A chat message, ACTIVE only. */
+  send: SendPayload,
+  /** Leave the conversation: MATCHED/ACTIVE → ENDED for both. */
+  exit: EmptyPayload,
+  /** ENDED → IDLE (the person left the ended screen). */
+  home: EmptyPayload,
+} as const;
+export type ClientEventName = keyof typeof clientEventSchemas;
+export const CLIENT_EVENTS = Object.keys(clientEventSchemas) as ClientEventName[];
+export type ClientPayload<E extends ClientEventName> = z.infer<(typeof clientEventSchemas)[E]>;
+
+/** Every client event may carry a Socket.IO acknowledgement; it receives one of these. */
+export type Ack = { ok: true } | { ok: false; code: ErrorCode; message: string };
+
+// ---------------------------------------------------------------------------------------------
+// Server → client
+// ---------------------------------------------------------------------------------------------
+
+export const PartnerView = z.object({ intent: z.enum(INTENTS).optional() });
+
+/** The last session's ending, attached to WAITING when a space re-queues someone at once. */
+export const EndedView = z.object({
+  sessionId: opaqueId,
+  reason: z.enum(CLOSE_REASONS),
+  by: z.enum(CLOSE_ACTORS),
+});
+
+/** The connection's state as the server holds it; a client renders exactly this. */
+export const StateView = z.discriminatedUnion("state", [
+  z.object({ state: z.literal("IDLE") }),
+  z.object({
+    state: z.literal("WAITING"),
+    space: z.enum(SPACE_IDS),
+    intent: z.enum(INTENTS).optional(),
+    /** How long this person has already waited when the event was sent, in ms. */
+    waitedMs: z.number().int().nonnegative(),
+    previous: EndedView.optional(),
+  }),
+  z.object({
+    state: z.literal("MATCHED"),
+    space: z.enum(SPACE_IDS),
+    sessionId: opaqueId,
+    partner: PartnerView,
+    /** Time left to enter the room before the session closes with `join_timeout`, in ms. */
+    enterWithinMs: z.number().int().nonnegative(),
+  }),
+  z.object({
+    state: z.literal("ACTIVE"),
+    space: z.enum(SPACE_IDS),
+    sessionId: opaqueId,
+    partner: PartnerView,
+  }),
+  z.object({
+    state: z.literal("ENDED"),
+    space: z.enum(SPACE_IDS),
+    sessionId: opaqueId,
+    reason: z.enum(CLOSE_REASONS),
+    by: z.enum(CLOSE_ACTORS),
+  }),
+]);
+export type StateView = z.infer<typeof StateView>;
+
+export const ChatMessage = z.object({
+  sessionId: opaqueId,
+  /** Unique within the session. */
+  id: z.string(),
+  from: z.enum(["you", "partner"]),
+  text: z.string(),
+  /** Server time in ms since the epoch. */
+  at: z.number(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const SpaceSummary = z.object({
+  id: z.enum(SPACE_IDS),
+  intents: z.array(z.enum(INTENTS)).optional(),
+});
+export type SpaceSummary = z.infer<typeof SpaceSummary>;
+
+export const CrisisResourceSchema = z.object({
+  region: z.string(),
+  name: z.string(),
+  contact: z.string(),
+  href: z.string().optional(),
+});
+
+export const Welcome = z.object({
+  spaces: z.array(SpaceSummary),
+  limits: z.object({ maxMessageLength: z.number().int().positive() }),
+  crisisResources: z.array(CrisisResourceSchema),
+});
+export type Welcome = z.infer<typeof Welcome>;
+
+export const Notice = z.object({
+  kind: z.enum(["server_restarting"]),
+  message: z.string(),
+});
+export type Notice = z.infer<typeof Notice>;
+
+export const Rejected = z.object({
+  /** The client event that was refused (or the unknown name that was sent). */
+  event: z.string(),
+  code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
+  message: z.string(),
+});
+export type Rejected = z.infer<typeof Rejected>;
+
+export const serverEventSchemas = {
+  /** Sent once right after the connection opens. */
+  welcome: Welcome,
+  /** The connection's state changed (also sent after connect: IDLE). */
+  state: StateView,
+  /** A chat message of the current session (the sender gets its own copy with from "you"). */
+  message: ChatMessage,
+  /** Something the person must know that is not a state, e.g. a restart. */
+  notice: Notice,
+  /** A client event was refused; nothing changed. Also delivered through the ack if given. */
+  rejected: Rejected,
+} as const;
+export type ServerEventName = keyof typeof serverEventSchemas;
+
+type AckFn = (ack: Ack) => void;
+
+/** Socket.IO typing for the client → server direction. */
+export interface ClientToServerEvents {
+  join: (payload: ClientPayload<"join">, ack?: AckFn) => void;
+  cancel: (payload: ClientPayload<"cancel">, ack?: AckFn) => void;
+  enter: (payload: ClientPayload<"enter">, ack?: AckFn) => void;
+  send: (payload: ClientPayload<"send">, ack?: AckFn) => void;
+  exit: (payload: ClientPayload<"exit">, ack?: AckFn) => void;
+  home: (payload: ClientPayload<"home">, ack?: AckFn) => void;
+}
+
+/** Socket.IO typing for the server → client direction. */
+export interface ServerToClientEvents {
+  welcome: (payload: Welcome) => void;
+  state: (payload: StateView) => void;
+  message: (payload: ChatMessage) => void;
+  notice: (payload: Notice) => void;
+  rejected: (payload: Rejected) => void;
+}
+
+export function errorAck(code: ErrorCode): Ack {
+  return { ok: false, code, message: ERRORS[code] };
+}
