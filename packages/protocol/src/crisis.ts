@@ -15,7 +15,8 @@ export const DEFAULT_CRISIS_RESOURCES: readonly CrisisResource[] = [
   {
     region: "Anywhere",
     name: "If you or someone else is in immediate danger",
-    contact: "Call your local emergency number (112 in the EU, 911 in North America, 999 in the UK)",
+    contact:
+      "Call your local emergency number (112 in the EU, 911 in North America, 999 in the UK)",
   },
   {
     region: "United States",

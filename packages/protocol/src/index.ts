@@ -126,7 +126,11 @@ export const EndedView = z.object({
 
 /** The connection's state as the server holds it; a client renders exactly this. */
 export const StateView = z.discriminatedUnion("state", [
-  z.object({ state: z.literal("IDLE") }),
+  z.object({
+    state: z.literal("IDLE"),
+    /** Set when the server ended a search because the space's search time ran out. */
+    searchTimedOut: z.literal(true).optional(),
+  }),
   z.object({
     state: z.literal("WAITING"),
     space: z.enum(SPACE_IDS),

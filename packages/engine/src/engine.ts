@@ -1,0 +1,393 @@
+/**
+ * The engine: every decision about users, queues and sessions. Pure with respect to I/O: no
+ * sockets, timers, environment or database. It reads and changes state only through the Store,
+ * reads time only from the injected Clock, and returns what must happen next as data — messages to
+ * deliver (`out`) and deadlines to schedule (`deadlines`) — for the gateway to carry out.
+ *
+ * Concurrency: each command follows snapshot → decide (transition table) → conditional commit. The
+ * store re-checks the condition atomically, so a command racing another (join and disconnect in the
+ * same tick, two match attempts for one candidate) either commits on the state it decided on or
+ * changes nothing.
+ */
+import type { CloseReason, Intent, SpaceId, StateView } from "@duet/protocol";
+import { bucketOf, chooseCandidate, PEEK_PER_BUCKET, searchBuckets } from "./matcher";
+import type { Deadline, Outcome, Outgoing } from "./outcome";
+import { failure, merge, success } from "./outcome";
+import type { SpacePolicy } from "./policy";
+import type { CloseResult, Store } from "./store";
+import { decide, NOOP, sourcesOf, type UserEvent } from "./transitions";
+import type {
+  Clock,
+  EndedInfo,
+  IdSource,
+  QueueEntry,
+  SessionId,
+  UserId,
+  UserRecord,
+} from "./types";
+
+/** How many times one match attempt re-picks after its candidate went away before deferring. */
+const MATCH_ATTEMPTS = 8;
+/** A deferred match attempt runs again this much later. */
+const MATCH_RETRY_MS = 25;
+
+export interface EngineOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  /** The enabled spaces. A join to any other space is refused with `space_unavailable`. */
+  readonly policies: readonly SpacePolicy[];
+}
+
+export class Engine {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly ids: IdSource;
+  private readonly policies: ReadonlyMap<SpaceId, SpacePolicy>;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.ids = options.ids;
+    this.policies = new Map(options.policies.map((p) => [p.id, p]));
+  }
+
+  /** The enabled spaces' policies, in configuration order. */
+  spaces(): SpacePolicy[] {
+    return [...this.policies.values()];
+  }
+
+  /** A new connection: a new IDLE user. Idempotent: a second call for one id changes nothing. */
+  async connect(userId: UserId, browserId: string): Promise<Outcome> {
+    const created = await this.store.addUser({ id: userId, browserId, state: "IDLE" });
+    return created ? success([this.stateOut({ id: userId, browserId, state: "IDLE" })]) : success();
+  }
+
+  /**
+   * IDLE/ENDED → WAITING, then an attempt to match. A duplicate join while WAITING re-sends the
+   * state and changes nothing. At most one WAITING connection per browser id and space.
+   */
+  async join(userId: UserId, req: { space: SpaceId; intent?: Intent }): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("illegal_state");
+    const policy = this.policies.get(req.space);
+    if (!policy) return failure("space_unavailable");
+    const rule = decide(user.state, "join");
+    if (rule === NOOP) return success([this.stateOut(user)]);
+    if (typeof rule === "object") return failure(rule.error);
+    let intent: Intent | undefined;
+    if (policy.intents) {
+      if (!req.intent || !policy.intents.includes(req.intent)) return failure("intent_required");
+      intent = req.intent;
+    }
+    return this.enqueueAndMatch(user.id, "join", policy, intent);
+  }
+
+  /** WAITING → IDLE. In MATCHED (the cancel crossed the match) it leaves the session instead. */
+  async cancel(userId: UserId): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("illegal_state");
+    const rule = decide(user.state, "cancel");
+    if (rule === NOOP) return success();
+    if (typeof rule === "object") return failure(rule.error);
+    if (rule === "IDLE") {
+      const idle = await this.store.leaveQueue(userId);
+      return idle ? success([this.stateOut(idle)]) : this.retry(userId, "cancel");
+    }
+    return this.leaveSession(user, "left");
+  }
+
+  /**
+   * The participant claims its seat in the room. Refused with `room_unavailable` for anything but
+   * an open session this connection belongs to; a repeat is a no-op. Both in → ACTIVE.
+   */
+  async enter(userId: UserId, sessionId: SessionId): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("room_unavailable");
+    const rule = decide(user.state, "enter");
+    if (typeof rule === "object") return failure(rule.error);
+    if (user.sessionId !== sessionId) return failure("room_unavailable");
+    const res = await this.store.enterSession(sessionId, userId);
+    if (!res.ok) return failure("room_unavailable");
+    if (res.activated) return success(res.users.map((u) => this.stateOut(u)));
+    return success(res.users.filter((u) => u.id === userId).map((u) => this.stateOut(u)));
+  }
+
+  /**
+   * A chat message: relayed to both participants (the sender's copy says "you"), never stored.
+   * After the end it is a silent no-op; before ACTIVE it is refused.
+   */
+  async send(userId: UserId, text: string): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("illegal_state");
+    const rule = decide(user.state, "send");
+    if (rule === NOOP) return success();
+    if (typeof rule === "object") return failure(rule.error);
+    const policy = user.space ? this.policies.get(user.space) : undefined;
+    const body = text.trim();
+    if (body.length === 0) return failure("message_empty");
+    if (!policy || body.length > policy.maxMessageLength) return failure("message_too_long");
+    if (!user.sessionId || !user.partnerId) return failure("illegal_state");
+    const base = { sessionId: user.sessionId, id: this.ids.messageId(), text: body };
+    const at = this.clock.now();
+    return success([
+      { to: userId, event: "message", payload: { ...base, from: "you", at } },
+      { to: user.partnerId, event: "message", payload: { ...base, from: "partner", at } },
+    ]);
+  }
+
+  /** Leave the conversation: it ends for both. A no-op when there is none. */
+  async exit(userId: UserId): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("illegal_state");
+    const rule = decide(user.state, "exit");
+    if (rule === NOOP) return success();
+    if (typeof rule === "object") return failure(rule.error);
+    return this.leaveSession(user, "left");
+  }
+
+  /** ENDED → IDLE: the person left the ended screen. */
+  async home(userId: UserId): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("illegal_state");
+    const rule = decide(user.state, "home");
+    if (rule === NOOP) return success();
+    if (typeof rule === "object") return failure(rule.error);
+    const idle = await this.store.returnHome(userId);
+    return idle ? success([this.stateOut(idle)]) : this.retry(userId, "home");
+  }
+
+  /**
+   * The socket is gone (clean close, refresh, tab close, heartbeat loss): the user is deleted at
+   * once — out of the queue, never matched afterwards — and its session, if any, closes with
+   * `disconnected`, telling the partner. Idempotent.
+   */
+  async disconnect(userId: UserId): Promise<Outcome> {
+    const gone = await this.store.removeUser(userId);
+    if (!gone?.sessionId || (gone.state !== "MATCHED" && gone.state !== "ACTIVE")) return success();
+    const res = await this.store.closeSession(gone.sessionId, "disconnected", userId);
+    return this.afterClose(res, "disconnected", userId);
+  }
+
+  /** Server shutdown: this user's open session, if any, closes with `server_shutdown`. */
+  async shutdownUser(userId: UserId): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user?.sessionId || (user.state !== "MATCHED" && user.state !== "ACTIVE")) return success();
+    const res = await this.store.closeSession(user.sessionId, "server_shutdown", null);
+    return this.afterClose(res, "server_shutdown", null);
+  }
+
+  /** A deadline the gateway scheduled has come. Stale deadlines change nothing. */
+  async onDeadline(deadline: Deadline): Promise<Outcome> {
+    switch (deadline.kind) {
+      case "join_timeout": {
+        const res = await this.store.closeSession(
+          deadline.sessionId,
+          "join_timeout",
+          null,
+          "PENDING",
+        );
+        return this.afterClose(res, "join_timeout", null);
+      }
+      case "search_timeout": {
+        const idle = await this.store.leaveQueue(deadline.userId, deadline.seq);
+        if (!idle) return success();
+        return success([
+          { to: idle.id, event: "state", payload: { state: "IDLE", searchTimedOut: true } },
+        ]);
+      }
+      case "retry_match":
+        return this.match(deadline.userId, deadline.seq);
+    }
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  /** Enqueue (from the table's sources of `event`), tell the user, schedule its search deadline, match. */
+  private async enqueueAndMatch(
+    userId: UserId,
+    event: "join" | "requeue",
+    policy: SpacePolicy,
+    intent: Intent | undefined,
+    previous?: EndedInfo,
+  ): Promise<Outcome> {
+    const now = this.clock.now();
+    const bucket = bucketOf({ space: policy.id, ...(intent ? { intent } : {}) });
+    const res = await this.store.enqueue({
+      userId,
+      from: sourcesOf(event, "WAITING"),
+      space: policy.id,
+      ...(intent ? { intent } : {}),
+      since: now,
+      bucket,
+    });
+    if (!res.ok) {
+      if (res.reason === "browser_waiting") return failure("already_waiting_elsewhere");
+      return event === "join" ? this.retry(userId, "join") : success();
+    }
+    const out: Outgoing[] = [this.stateOut(res.user, previous)];
+    const deadlines: Deadline[] = [];
+    if (policy.searchTimeoutMs !== null) {
+      deadlines.push({
+        kind: "search_timeout",
+        at: now + policy.searchTimeoutMs,
+        userId,
+        seq: res.entry.seq,
+      });
+    }
+    return merge(success(out, deadlines), await this.match(userId, res.entry.seq));
+  }
+
+  /**
+   * One match attempt for a waiting user: look at the heads of the compatible buckets, pick the
+   * oldest compatible entry, commit atomically; if the candidate went away meanwhile, pick again.
+   * Only the search `seq` is matched, so a stale retry for an older search does nothing.
+   */
+  private async match(userId: UserId, seq: number): Promise<Outcome> {
+    for (let attempt = 0; attempt < MATCH_ATTEMPTS; attempt++) {
+      const user = await this.store.getUser(userId);
+      const me = user?.entry;
+      if (!user || user.state !== "WAITING" || !me || me.seq !== seq) return success();
+      const policy = this.policies.get(me.space);
+      if (!policy) return success();
+      const heads = await this.store.peek(searchBuckets(policy, me), PEEK_PER_BUCKET);
+      const candidate = chooseCandidate(policy, me, heads);
+      if (!candidate) return success();
+      const now = this.clock.now();
+      const sessionId = this.ids.sessionId();
+      const enterBy = now + policy.joinTimeoutMs;
+      // The older entry first: participants are listed in the order they started waiting.
+      const [a, b]: [QueueEntry, QueueEntry] =
+        candidate.seq < me.seq ? [candidate, me] : [me, candidate];
+      const res = await this.store.createSession(
+        {
+          id: sessionId,
+          space: policy.id,
+          participants: [a.userId, b.userId],
+          status: "PENDING",
+          entered: [],
+          createdAt: now,
+          enterBy,
+        },
+        a,
+        b,
+      );
+      if (res.ok) {
+        return success(
+          res.users.map((u) => this.stateOut(u)),
+          [{ kind: "join_timeout", at: enterBy, sessionId }],
+        );
+      }
+    }
+    // Contention beyond reason: try again shortly rather than strand this user.
+    return success(
+      [],
+      [{ kind: "retry_match", at: this.clock.now() + MATCH_RETRY_MS, userId, seq }],
+    );
+  }
+
+  /** The user leaves its session (exit, or cancel crossing the match): it closes for both. */
+  private async leaveSession(user: UserRecord, reason: CloseReason): Promise<Outcome> {
+    if (!user.sessionId) return failure("illegal_state");
+    const res = await this.store.closeSession(user.sessionId, reason, user.id);
+    if (!res.closed) return this.retry(user.id, "exit");
+    return this.afterClose(res, reason, user.id);
+  }
+
+  /**
+   * Tells each remaining participant that the session ended (with who ended it, from their point
+   * of view), then applies the space's after-close policy: stay ENDED (home) or re-queue at once.
+   */
+  private async afterClose(
+    res: CloseResult,
+    reason: CloseReason,
+    by: UserId | null,
+  ): Promise<Outcome> {
+    if (!res.closed) return success();
+    const policy = this.policies.get(res.session.space);
+    let outcome = success();
+    for (const user of res.ended) {
+      const side = by === user.id ? "initiator" : "other";
+      const move = policy?.afterClose[reason][by === null ? "other" : side] ?? "home";
+      if (move === "requeue" && policy) {
+        outcome = merge(
+          outcome,
+          await this.enqueueAndMatch(user.id, "requeue", policy, user.intent, user.ended),
+        );
+      } else {
+        outcome = merge(outcome, success([this.stateOut(user)]));
+      }
+    }
+    return outcome;
+  }
+
+  /**
+   * The conditional commit failed because the user's state changed between snapshot and commit:
+   * decide again on the new state. Bounded: a second failure reports `illegal_state`.
+   */
+  private async retry(userId: UserId, event: UserEvent): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("illegal_state");
+    const rule = decide(user.state, event);
+    if (rule === NOOP) return success([this.stateOut(user)]);
+    if (typeof rule === "object") return failure(rule.error);
+    return failure("illegal_state");
+  }
+
+  private stateOut(user: UserRecord, previous?: EndedInfo): Outgoing {
+    return { to: user.id, event: "state", payload: this.view(user, previous) };
+  }
+
+  /**
+   * The state view of a user record, as its client must render it. Throws on a record that breaks
+   * the store's contract (a field its state requires is missing): that is a bug, never data.
+   */
+  view(user: UserRecord, previous?: EndedInfo): StateView {
+    const now = this.clock.now();
+    const intent = user.intent ? { intent: user.intent } : {};
+    switch (user.state) {
+      case "IDLE":
+        return { state: "IDLE" };
+      case "WAITING":
+        return {
+          state: "WAITING",
+          space: required(user.space, "space", user),
+          ...intent,
+          waitedMs: Math.max(0, now - required(user.entry, "entry", user).since),
+          ...(previous ? { previous: this.endedView(user.id, previous) } : {}),
+        };
+      case "MATCHED":
+      case "ACTIVE": {
+        const partner = user.partnerIntent ? { intent: user.partnerIntent } : {};
+        const base = {
+          space: required(user.space, "space", user),
+          sessionId: required(user.sessionId, "sessionId", user),
+          partner,
+        };
+        if (user.state === "ACTIVE") return { state: "ACTIVE", ...base };
+        const enterBy = required(user.enterBy, "enterBy", user);
+        return { state: "MATCHED", ...base, enterWithinMs: Math.max(0, enterBy - now) };
+      }
+      case "ENDED":
+        return {
+          state: "ENDED",
+          space: required(user.space, "space", user),
+          ...this.endedView(user.id, required(user.ended, "ended", user)),
+        };
+    }
+  }
+
+  private endedView(
+    viewer: UserId,
+    ended: EndedInfo,
+  ): { sessionId: SessionId; reason: CloseReason; by: "you" | "partner" | "server" } {
+    const by = ended.by === null ? "server" : ended.by === viewer ? "you" : "partner";
+    return { sessionId: ended.sessionId, reason: ended.reason, by };
+  }
+}
+
+function required<T>(value: T | undefined, field: string, user: UserRecord): T {
+  if (value === undefined)
+    throw new Error(`store contract broken: ${user.state} user without ${field}`);
+  return value;
+}

@@ -1,0 +1,252 @@
+/**
+ * In-memory Store for one process. Each method's body runs synchronously inside its `async`
+ * wrapper, so it is atomic with respect to every other operation: the same guarantee a Redis Lua
+ * script gives. Keep it the mirror of the Redis store: change one, change the other, and let the
+ * contract suite (test/store-contract.ts) hold them to the same behaviour.
+ */
+import type { CloseReason } from "@duet/protocol";
+import type {
+  CloseResult,
+  CreateSessionResult,
+  EnqueueRequest,
+  EnqueueResult,
+  EnterResult,
+  Store,
+} from "./store";
+import type {
+  QueueEntry,
+  SessionId,
+  SessionRecord,
+  SessionStatus,
+  UserId,
+  UserRecord,
+} from "./types";
+
+export class MemoryStore implements Store {
+  private readonly users = new Map<UserId, UserRecord>();
+  private readonly sessions = new Map<SessionId, SessionRecord>();
+  /** bucket → (userId → entry), in insertion order = `seq` order (FIFO). */
+  private readonly buckets = new Map<string, Map<UserId, QueueEntry>>();
+  /** `${space}:${browserId}` → the one user of that browser waiting in that space. */
+  private readonly waitingBrowsers = new Map<string, UserId>();
+  private seq = 0;
+
+  async addUser(user: UserRecord): Promise<boolean> {
+    if (this.users.has(user.id)) return false;
+    this.users.set(user.id, user);
+    return true;
+  }
+
+  async getUser(id: UserId): Promise<UserRecord | undefined> {
+    return this.users.get(id);
+  }
+
+  async getSession(id: SessionId): Promise<SessionRecord | undefined> {
+    return this.sessions.get(id);
+  }
+
+  async enqueue(req: EnqueueRequest): Promise<EnqueueResult> {
+    const user = this.users.get(req.userId);
+    if (!user) return { ok: false, reason: "no_user" };
+    if (!req.from.includes(user.state)) return { ok: false, reason: "state", user };
+    const browserKey = `${req.space}:${user.browserId}`;
+    const holder = this.waitingBrowsers.get(browserKey);
+    if (holder !== undefined && holder !== user.id) {
+      return { ok: false, reason: "browser_waiting", user };
+    }
+    this.seq += 1;
+    const entry: QueueEntry = {
+      userId: user.id,
+      browserId: user.browserId,
+      space: req.space,
+      ...(req.intent ? { intent: req.intent } : {}),
+      since: req.since,
+      seq: this.seq,
+    };
+    const next: UserRecord = {
+      id: user.id,
+      browserId: user.browserId,
+      state: "WAITING",
+      space: req.space,
+      ...(req.intent ? { intent: req.intent } : {}),
+      entry,
+    };
+    this.bucket(req.bucket).set(user.id, entry);
+    this.bucketOfUser.set(user.id, req.bucket);
+    this.waitingBrowsers.set(browserKey, user.id);
+    this.users.set(user.id, next);
+    return { ok: true, user: next, entry };
+  }
+
+  async leaveQueue(userId: UserId, seq?: number): Promise<UserRecord | undefined> {
+    const user = this.users.get(userId);
+    if (!user || user.state !== "WAITING") return undefined;
+    if (seq !== undefined && user.entry?.seq !== seq) return undefined;
+    this.unqueue(user);
+    const next: UserRecord = { id: user.id, browserId: user.browserId, state: "IDLE" };
+    this.users.set(userId, next);
+    return next;
+  }
+
+  async peek(buckets: readonly string[], perBucket: number): Promise<QueueEntry[][]> {
+    return buckets.map((name) => {
+      const out: QueueEntry[] = [];
+      const bucket = this.buckets.get(name);
+      if (!bucket) return out;
+      for (const entry of bucket.values()) {
+        if (out.length >= perBucket) break;
+        out.push(entry);
+      }
+      return out;
+    });
+  }
+
+  async createSession(
+    session: SessionRecord,
+    a: QueueEntry,
+    b: QueueEntry,
+  ): Promise<CreateSessionResult> {
+    const stale = [a, b]
+      .filter((e) => {
+        const u = this.users.get(e.userId);
+        return !u || u.state !== "WAITING" || u.entry?.seq !== e.seq;
+      })
+      .map((e) => e.userId);
+    if (stale.length > 0 || a.userId === b.userId || this.sessions.has(session.id)) {
+      return { ok: false, stale };
+    }
+    const matched = (entry: QueueEntry, partner: QueueEntry): UserRecord => {
+      const user = this.users.get(entry.userId) as UserRecord;
+      this.unqueue(user);
+      const next: UserRecord = {
+        id: user.id,
+        browserId: user.browserId,
+        state: "MATCHED",
+        space: session.space,
+        ...(user.intent ? { intent: user.intent } : {}),
+        sessionId: session.id,
+        partnerId: partner.userId,
+        ...(partner.intent ? { partnerIntent: partner.intent } : {}),
+        enterBy: session.enterBy,
+      };
+      this.users.set(user.id, next);
+      return next;
+    };
+    const users = [matched(a, b), matched(b, a)] as const;
+    this.sessions.set(session.id, { ...session, status: "PENDING", entered: [] });
+    return { ok: true, users };
+  }
+
+  async enterSession(sessionId: SessionId, userId: UserId): Promise<EnterResult> {
+    const session = this.sessions.get(sessionId);
+    const user = this.users.get(userId);
+    if (!session || !user || !session.participants.includes(userId)) return { ok: false };
+    if (user.sessionId !== sessionId || (user.state !== "MATCHED" && user.state !== "ACTIVE")) {
+      return { ok: false };
+    }
+    if (session.entered.includes(userId)) {
+      return { ok: true, session, activated: false, already: true, users: [user] };
+    }
+    const entered = [...session.entered, userId];
+    if (entered.length < 2) {
+      const next: SessionRecord = { ...session, entered };
+      this.sessions.set(sessionId, next);
+      return { ok: true, session: next, activated: false, already: false, users: [user] };
+    }
+    const next: SessionRecord = { ...session, entered, status: "ACTIVE" };
+    this.sessions.set(sessionId, next);
+    const users = session.participants.map((id) => {
+      const u = this.users.get(id) as UserRecord;
+      const active: UserRecord = { ...u, state: "ACTIVE" };
+      this.users.set(id, active);
+      return active;
+    });
+    return { ok: true, session: next, activated: true, already: false, users };
+  }
+
+  async closeSession(
+    sessionId: SessionId,
+    reason: CloseReason,
+    by: UserId | null,
+    ifStatus?: SessionStatus,
+  ): Promise<CloseResult> {
+    const session = this.sessions.get(sessionId);
+    if (!session || (ifStatus !== undefined && session.status !== ifStatus))
+      return { closed: false };
+    this.sessions.delete(sessionId);
+    const ended: UserRecord[] = [];
+    for (const id of session.participants) {
+      const u = this.users.get(id);
+      if (!u || u.sessionId !== sessionId || (u.state !== "MATCHED" && u.state !== "ACTIVE")) {
+        continue;
+      }
+      const next: UserRecord = {
+        id: u.id,
+        browserId: u.browserId,
+        state: "ENDED",
+        space: session.space,
+        ...(u.intent ? { intent: u.intent } : {}),
+        sessionId,
+        ended: { sessionId, reason, by },
+      };
+      this.users.set(id, next);
+      ended.push(next);
+    }
+    return { closed: true, session: { ...session, status: "CLOSED" }, ended };
+  }
+
+  async returnHome(userId: UserId): Promise<UserRecord | undefined> {
+    const user = this.users.get(userId);
+    if (!user || user.state !== "ENDED") return undefined;
+    const next: UserRecord = { id: user.id, browserId: user.browserId, state: "IDLE" };
+    this.users.set(userId, next);
+    return next;
+  }
+
+  async removeUser(userId: UserId): Promise<UserRecord | undefined> {
+    const user = this.users.get(userId);
+    if (!user) return undefined;
+    this.unqueue(user);
+    this.users.delete(userId);
+    return user;
+  }
+
+  /** Test and health aid (not part of Store): every record, as plain arrays. */
+  inspect(): {
+    users: UserRecord[];
+    sessions: SessionRecord[];
+    queued: QueueEntry[];
+  } {
+    const queued: QueueEntry[] = [];
+    for (const bucket of this.buckets.values()) queued.push(...bucket.values());
+    return { users: [...this.users.values()], sessions: [...this.sessions.values()], queued };
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private readonly bucketOfUser = new Map<UserId, string>();
+
+  private bucket(name: string): Map<UserId, QueueEntry> {
+    let b = this.buckets.get(name);
+    if (!b) {
+      b = new Map();
+      this.buckets.set(name, b);
+    }
+    return b;
+  }
+
+  /** Removes a user's queue entry and browser claim, if any. */
+  private unqueue(user: UserRecord): void {
+    const name = this.bucketOfUser.get(user.id);
+    if (name !== undefined) {
+      const bucket = this.buckets.get(name);
+      bucket?.delete(user.id);
+      if (bucket && bucket.size === 0) this.buckets.delete(name);
+      this.bucketOfUser.delete(user.id);
+    }
+    if (user.entry) {
+      const key = `${user.entry.space}:${user.browserId}`;
+      if (this.waitingBrowsers.get(key) === user.id) this.waitingBrowsers.delete(key);
+    }
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The store: where users, queues and sessions live. The engine never holds state of its own.
+ *
+ * Contract for every implementation (MemoryStore now, a Redis store with one Lua script per
+ * operation later; the contract suite in test/store-contract.ts runs against each):
+ * - Every operation is atomic: it reads and writes as one step, and no other operation is seen
+ *   half-done. There is no read-modify-write across an `await` anywhere; an operation that depends
+ *   on a state takes that state as a condition and re-checks it inside.
+ * - Every operation is idempotent: repeating it, or running it after the world moved on, changes
+ *   nothing and reports that nothing changed.
+ * - Returned records are snapshots; mutating them changes nothing in the store.
+ */
+import type { CloseReason, Intent, SpaceId, UserState } from "@duet/protocol";
+import type {
+  QueueEntry,
+  SessionId,
+  SessionRecord,
+  SessionStatus,
+  UserId,
+  UserRecord,
+} from "./types";
+
+export type EnqueueRequest = {
+  readonly userId: UserId;
+  /** The user must be in one of these states (the table's sources of join/requeue). */
+  readonly from: readonly UserState[];
+  readonly space: SpaceId;
+  readonly intent?: Intent;
+  readonly since: number;
+  /** The bucket this search waits in. */
+  readonly bucket: string;
+};
+
+export type EnqueueResult =
+  | { readonly ok: true; readonly user: UserRecord; readonly entry: QueueEntry }
+  | {
+      readonly ok: false;
+      /** no_user: gone. state: not in `from`. browser_waiting: another tab of it waits here. */
+      readonly reason: "no_user" | "state" | "browser_waiting";
+      readonly user?: UserRecord;
+    };
+
+export type CreateSessionResult =
+  | { readonly ok: true; readonly users: readonly [UserRecord, UserRecord] }
+  /** Which of the two entries is no longer waiting as that very search (left, re-joined, paired). */
+  | { readonly ok: false; readonly stale: readonly UserId[] };
+
+export type EnterResult =
+  | {
+      readonly ok: true;
+      readonly session: SessionRecord;
+      /** True when this call made the session ACTIVE (both had entered). */
+      readonly activated: boolean;
+      /** True when this participant had already entered: nothing changed. */
+      readonly already: boolean;
+      /** The participants' records after the call (both, when activated). */
+      readonly users: readonly UserRecord[];
+    }
+  | { readonly ok: false };
+
+export type CloseResult =
+  | {
+      readonly closed: true;
+      readonly session: SessionRecord;
+      /** Participants that were still attached, now ENDED (a departed one is absent). */
+      readonly ended: readonly UserRecord[];
+    }
+  | { readonly closed: false };
+
+export interface Store {
+  /** Creates the user if no user has this id. Returns false (and changes nothing) otherwise. */
+  addUser(user: UserRecord): Promise<boolean>;
+
+  getUser(id: UserId): Promise<UserRecord | undefined>;
+
+  /** Open sessions only: a closed session is deleted at once, so it reads as undefined. */
+  getSession(id: SessionId): Promise<SessionRecord | undefined>;
+
+  /**
+   * Puts the user in `bucket` as a new search (fresh `seq`) and makes it WAITING, if it is in one of
+   * `from` and no other user with its browser id is WAITING in the same space. Clears any previous
+   * session fields. Fails without change otherwise.
+   */
+  enqueue(req: EnqueueRequest): Promise<EnqueueResult>;
+
+  /**
+   * WAITING → IDLE, removing the entry from its bucket. If `seq` is given, only that very search
+   * is cancelled (a deadline for an older search must not cancel a newer one). Returns the updated
+   * user, or undefined when it was not waiting (nothing changed).
+   */
+  leaveQueue(userId: UserId, seq?: number): Promise<UserRecord | undefined>;
+
+  /** The first `perBucket` entries of each bucket, oldest first, in the order of `buckets`. */
+  peek(buckets: readonly string[], perBucket: number): Promise<QueueEntry[][]>;
+
+  /**
+   * The commit of a match. Succeeds only if both entries are still waiting as those very searches
+   * (same `seq`): then removes both from the queue, stores `session` (PENDING), and makes both
+   * MATCHED with the session id and each other as partner. Otherwise changes nothing and names the
+   * stale entries, so the caller can pick again.
+   */
+  createSession(session: SessionRecord, a: QueueEntry, b: QueueEntry): Promise<CreateSessionResult>;
+
+  /**
+   * Marks `userId` as having entered the open session `sessionId`, if it is a participant still
+   * attached to it (MATCHED or ACTIVE with that session). When both have entered and the session is
+   * PENDING, the session and both users become ACTIVE. `{ ok: false }` for anything else: a
+   * closed, unknown or foreign session.
+   */
+  enterSession(sessionId: SessionId, userId: UserId): Promise<EnterResult>;
+
+  /**
+   * Closes an open session: deletes it and moves each participant still attached to it (MATCHED or
+   * ACTIVE with this session id) to ENDED with the reason. `by` is the participant who caused it,
+   * or null for the server. `{ closed: false }` if it was already closed or never existed, or if
+   * `ifStatus` is given and the session is not in that status (a join deadline closes only a
+   * session that is still PENDING, atomically).
+   */
+  closeSession(
+    sessionId: SessionId,
+    reason: CloseReason,
+    by: UserId | null,
+    ifStatus?: SessionStatus,
+  ): Promise<CloseResult>;
+
+  /** ENDED → IDLE. Returns the updated user, or undefined when it was not ENDED. */
+  returnHome(userId: UserId): Promise<UserRecord | undefined>;
+
+  /**
+   * Deletes the user and its queue entry. Returns the record as it was, or undefined if already
+   * gone. Does not close its session: the caller closes it next (the session then ends for the
+   * partner, and the departed participant is simply absent).
+   */
+  removeUser(userId: UserId): Promise<UserRecord | undefined>;
+}

@@ -1,0 +1,77 @@
+/**
+ * The records the engine keeps and the seams it is given. Everything here is plain data so that a
+ * store can serialise it (the Redis store keeps the same shapes as hashes and JSON).
+ */
+import type { CloseReason, Intent, SpaceId, UserState } from "@duet/protocol";
+
+export type UserId = string;
+export type SessionId = string;
+
+/** One connection. Created on connect, deleted on disconnect; never outlives its socket. */
+export interface UserRecord {
+  readonly id: UserId;
+  /** Random id shared by the tabs of one browser; only used so that they are never paired. */
+  readonly browserId: string;
+  readonly state: UserState;
+  /** Space of the current search or session; absent while IDLE. */
+  readonly space?: SpaceId;
+  readonly intent?: Intent;
+  /** WAITING: the queue entry this user holds (its `seq` identifies this very search). */
+  readonly entry?: QueueEntry;
+  /** MATCHED / ACTIVE / ENDED: the session, and (while it is open) the partner. */
+  readonly sessionId?: SessionId;
+  readonly partnerId?: UserId;
+  /** MATCHED / ACTIVE: the partner's intent, where the space has intents. */
+  readonly partnerIntent?: Intent;
+  /** MATCHED: the session's join deadline (copied from the session for the state view). */
+  readonly enterBy?: number;
+  /** ENDED: why and by whom the last session closed. */
+  readonly ended?: EndedInfo;
+}
+
+export interface EndedInfo {
+  readonly sessionId: SessionId;
+  readonly reason: CloseReason;
+  /** The participant whose action closed it, or null when the server did (timeout, shutdown). */
+  readonly by: UserId | null;
+}
+
+/** What a waiting user looks like to the matcher: everything compatibility depends on. */
+export interface QueueEntry {
+  readonly userId: UserId;
+  readonly browserId: string;
+  readonly space: SpaceId;
+  readonly intent?: Intent;
+  /** When this search started (clock ms); for wait times and deadlines. */
+  readonly since: number;
+  /**
+   * Strictly increasing per store, assigned at enqueue: orders a bucket (oldest first) and names
+   * this one search, so a user who left and joined again is a different entry.
+   */
+  readonly seq: number;
+}
+
+export type SessionStatus = "PENDING" | "ACTIVE" | "CLOSED";
+
+export interface SessionRecord {
+  readonly id: SessionId;
+  readonly space: SpaceId;
+  readonly participants: readonly [UserId, UserId];
+  readonly status: SessionStatus;
+  /** Participants who have entered the room. ACTIVE once both have. */
+  readonly entered: readonly UserId[];
+  readonly createdAt: number;
+  /** MATCHED must become ACTIVE before this time, else the session closes with join_timeout. */
+  readonly enterBy: number;
+}
+
+/** Injected time source, in ms. The engine never reads the system clock itself. */
+export interface Clock {
+  now(): number;
+}
+
+/** Injected randomness for ids: sessions need ≥ 128 random bits. */
+export interface IdSource {
+  sessionId(): SessionId;
+  messageId(): string;
+}
