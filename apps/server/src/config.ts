@@ -1,0 +1,123 @@
+/**
+ * Configuration from environment variables, validated once at start. Any problem stops the
+ * process with one line per bad variable, naming it and what it expects. docs/configuration.md
+ * lists every variable; keep the two in step.
+ */
+import { readFileSync } from "node:fs";
+import {
+  type CrisisResource,
+  CrisisResourceSchema,
+  DEFAULT_CRISIS_RESOURCES,
+  SPACE_IDS,
+  type SpaceId,
+} from "@duet/protocol";
+import { z } from "zod";
+
+/** Spaces this build can serve. stimchat and dormparty arrive with their own issues. */
+export const IMPLEMENTED_SPACES: readonly SpaceId[] = ["menti"];
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const csv = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
+
+const EnvSchema = z
+  .object({
+    PORT: int(0, 65535).default(3000),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    ALLOWED_ORIGINS: csv
+      .pipe(z.array(z.url({ message: "each origin must be a URL like https://duet.example" })))
+      .default([]),
+    SPACES: csv
+      .pipe(
+        z
+          .array(z.enum(SPACE_IDS, { message: `spaces are ${SPACE_IDS.join(", ")}` }))
+          .min(1, { message: "enable at least one space" }),
+      )
+      .default(["menti"]),
+    MENTI_JOIN_TIMEOUT_MS: int(1000, 600_000).optional(),
+    HEARTBEAT_INTERVAL_MS: int(100, 60_000).default(5000),
+    HEARTBEAT_TIMEOUT_MS: int(100, 60_000).default(5000),
+    SHUTDOWN_GRACE_MS: int(0, 30_000).default(500),
+    CRISIS_RESOURCES_FILE: z.string().min(1).optional(),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+  })
+  .refine((e) => e.HEARTBEAT_INTERVAL_MS + e.HEARTBEAT_TIMEOUT_MS <= 15_000, {
+    message:
+      "HEARTBEAT_INTERVAL_MS + HEARTBEAT_TIMEOUT_MS must be at most 15000 (SPEC: silent loss detected within 15 s)",
+    path: ["HEARTBEAT_INTERVAL_MS"],
+  })
+  .refine((e) => e.SPACES.every((s) => IMPLEMENTED_SPACES.includes(s)), {
+    message: `only ${IMPLEMENTED_SPACES.join(", ")} can be enabled in this version`,
+    path: ["SPACES"],
+  });
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Origins allowed to open a socket besides the server's own; browsers only (see gateway). */
+  allowedOrigins: string[];
+  spaces: SpaceId[];
+  joinTimeoutMs: Partial<Record<SpaceId, number>>;
+  heartbeat: { intervalMs: number; timeoutMs: number };
+  shutdownGraceMs: number;
+  crisisResources: readonly CrisisResource[];
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** Parses the environment; throws ConfigError listing every problem at once. */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Config {
+  const emptyAsUnset = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const parsed = EnvSchema.safeParse(emptyAsUnset);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    allowedOrigins: e.ALLOWED_ORIGINS.map((o) => new URL(o).origin),
+    spaces: [...new Set(e.SPACES)],
+    joinTimeoutMs: e.MENTI_JOIN_TIMEOUT_MS ? { menti: e.MENTI_JOIN_TIMEOUT_MS } : {},
+    heartbeat: { intervalMs: e.HEARTBEAT_INTERVAL_MS, timeoutMs: e.HEARTBEAT_TIMEOUT_MS },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    crisisResources: e.CRISIS_RESOURCES_FILE
+      ? readCrisisResources(e.CRISIS_RESOURCES_FILE)
+      : DEFAULT_CRISIS_RESOURCES,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function readCrisisResources(path: string): CrisisResource[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new ConfigError([`CRISIS_RESOURCES_FILE: cannot read JSON from ${path}: ${String(err)}`]);
+  }
+  const parsed = z.array(CrisisResourceSchema).min(1).safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError([
+      `CRISIS_RESOURCES_FILE: expected a non-empty array of {region, name, contact, href?}: ${parsed.error.issues[0]?.message}`,
+    ]);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,17 @@
+/**
+ * The logging seam. Production uses pino (see main.ts); anything with these methods works, so
+ * tests pass a silent or capturing logger. Never log message text, IP addresses or tokens.
+ */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+};

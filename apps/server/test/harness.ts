@@ -1,0 +1,178 @@
+/**
+ * Integration-test harness: a real Duet gateway on 127.0.0.1 (bare HTTP server, no web app) and
+ * real socket.io-client connections that record everything the server tells them.
+ */
+import { once } from "node:events";
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { MemoryStore } from "@duet/engine";
+import type {
+  Ack,
+  ChatMessage,
+  ClientToServerEvents,
+  Intent,
+  Notice,
+  Rejected,
+  ServerToClientEvents,
+  StateView,
+  Welcome,
+} from "@duet/protocol";
+import { io, type Socket } from "socket.io-client";
+import { attachDuet, type Duet } from "../src/app";
+import { loadConfig } from "../src/config";
+import { silentLogger } from "../src/logger";
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface TestServer {
+  url: string;
+  port: number;
+  duet: Duet;
+  store: MemoryStore;
+  http: HttpServer;
+  close(): Promise<void>;
+}
+
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({ HOST: "127.0.0.1", PORT: "0", ...env });
+  const http = createServer((_req, res) => res.writeHead(404).end());
+  const store = new MemoryStore();
+  const duet = attachDuet(http, config, silentLogger, store);
+  http.listen({ port: 0, host: "127.0.0.1", backlog: 4096 });
+  await once(http, "listening");
+  const port = (http.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    duet,
+    store,
+    http,
+    async close() {
+      duet.scheduler.cancelAll();
+      await new Promise<void>((resolve) => duet.gateway.io.close(() => resolve()));
+    },
+  };
+}
+
+/** Polls `check` until it returns true, at most `timeoutMs`. */
+export async function until(
+  check: () => boolean,
+  timeoutMs = 5000,
+  what = "condition",
+): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A connected client that records every server event it receives. */
+export class TestClient {
+  readonly states: StateView[] = [];
+  readonly messages: ChatMessage[] = [];
+  readonly rejected: Rejected[] = [];
+  readonly notices: Notice[] = [];
+  welcome: Welcome | undefined;
+  disconnected = false;
+
+  private constructor(readonly socket: ClientSocket) {
+    socket.on("welcome", (w) => {
+      this.welcome = w;
+    });
+    socket.on("state", (s) => this.states.push(s));
+    socket.on("message", (m) => this.messages.push(m));
+    socket.on("rejected", (r) => this.rejected.push(r));
+    socket.on("notice", (n) => this.notices.push(n));
+    socket.on("disconnect", () => {
+      this.disconnected = true;
+    });
+  }
+
+  static async connect(
+    server: Pick<TestServer, "url">,
+    opts: {
+      browserId?: string;
+      reconnection?: boolean;
+      extraHeaders?: Record<string, string>;
+    } = {},
+  ): Promise<TestClient> {
+    const socket: ClientSocket = io(server.url, {
+      transports: ["websocket"],
+      reconnection: opts.reconnection ?? false,
+      forceNew: true,
+      auth: opts.browserId ? { browserId: opts.browserId } : {},
+      ...(opts.extraHeaders ? { extraHeaders: opts.extraHeaders } : {}),
+    });
+    const client = new TestClient(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", () => resolve());
+      socket.once("connect_error", reject);
+    });
+    await until(() => client.states.length > 0, 5000, "initial IDLE state");
+    return client;
+  }
+
+  get state(): StateView | undefined {
+    return this.states[this.states.length - 1];
+  }
+
+  async waitState(pred: (s: StateView) => boolean, timeoutMs = 5000): Promise<StateView> {
+    let found: StateView | undefined;
+    await until(
+      () => {
+        found = this.state && pred(this.state) ? this.state : undefined;
+        return found !== undefined;
+      },
+      timeoutMs,
+      "a state",
+    );
+    return found as StateView;
+  }
+
+  emit<E extends keyof ClientToServerEvents>(
+    event: E,
+    payload: Parameters<ClientToServerEvents[E]>[0],
+  ): Promise<Ack> {
+    return new Promise((resolve) => {
+      const emit = this.socket.emit.bind(this.socket) as (
+        e: string,
+        p: unknown,
+        ack: (a: Ack) => void,
+      ) => void;
+      emit(event, payload, resolve);
+    });
+  }
+
+  join(intent: Intent | undefined): Promise<Ack> {
+    return this.emit("join", intent ? { space: "menti", intent } : { space: "menti" });
+  }
+
+  sessionId(): string {
+    const s = this.state;
+    if (!s || !("sessionId" in s)) throw new Error(`no session in state ${s?.state}`);
+    return s.sessionId;
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
+
+/** Two clients matched (talk + listen), both entered: ACTIVE. */
+export async function activePair(server: TestServer): Promise<[TestClient, TestClient]> {
+  const a = await TestClient.connect(server);
+  const b = await TestClient.connect(server);
+  await a.join("talk");
+  await b.join("listen");
+  await a.waitState((s) => s.state === "MATCHED");
+  await b.waitState((s) => s.state === "MATCHED");
+  await a.emit("enter", { sessionId: a.sessionId() });
+  await b.emit("enter", { sessionId: b.sessionId() });
+  await a.waitState((s) => s.state === "ACTIVE");
+  await b.waitState((s) => s.state === "ACTIVE");
+  return [a, b];
+}
