@@ -1,0 +1,69 @@
+import { defineConfig } from "@playwright/test";
+
+/**
+ * Browser tests (the *.spec.ts files under e2e/). Run them with `npm test` (everything) or
+ * `npm run test:e2e [-- <playwright args>]` = `bash scripts/e2e.sh`, which runs Playwright inside a
+ * private network namespace (loopback only). The app server is started here by `webServer`, inside
+ * that namespace, from an app already built by `npm run build`.
+ */
+const PORT = 3107;
+const BASE_URL = `http://127.0.0.1:${PORT}`;
+
+export default defineConfig({
+  testDir: "e2e",
+  testMatch: "**/*.spec.ts",
+  outputDir: "test-results",
+  timeout: 30_000,
+  expect: { timeout: 5_000 },
+  // One worker: every spec talks to the same server, and a matchmaking server may pair users of
+  // two specs running at once. Raise only once specs cannot interfere with each other.
+  workers: 1,
+  fullyParallel: false,
+  // Flakiness is fixed, not hidden: no retries (scripts/test.mjs also counts "flaky" as failed).
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"], ["json", { outputFile: ".reports/playwright.json" }]],
+  use: {
+    baseURL: BASE_URL,
+    browserName: "chromium",
+    headless: true,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      // Debian's Chromium (scripts/ensure-chromium.sh installs it); Playwright downloads nothing.
+      executablePath: "/usr/bin/chromium",
+      // No --user-data-dir here: Playwright gives every launch a fresh profile and throws on it.
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        // WebRTC between two pages over 127.0.0.1 with fake camera/microphone and no prompt.
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        "--allow-loopback-in-peer-connection",
+      ],
+    },
+  },
+  projects: [{ name: "chromium" }],
+  webServer: {
+    command: "node --import tsx apps/server/src/main.ts",
+    url: `${BASE_URL}/healthz`,
+    env: {
+      PORT: String(PORT),
+      HOST: "127.0.0.1",
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      MENTI_JOIN_TIMEOUT_MS: "4000",
+    },
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "ignore",
+    stderr: "pipe",
+    gracefulShutdown: { signal: "SIGTERM", timeout: 5_000 },
+  },
+});

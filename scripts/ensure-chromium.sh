@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Makes sure the browser tests' system tools are present:
+#   /usr/bin/chromium (Debian package chromium), ip (iproute2), unshare (util-linux).
+# As root, installs what is missing with apt-get; otherwise says what to install and exits 1.
+# Run it before entering the test network namespace: nothing inside that namespace can reach
+# a package registry.
+set -euo pipefail
+
+have_ip() { command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ]; }
+have_unshare() { command -v unshare >/dev/null 2>&1 || [ -x /usr/bin/unshare ]; }
+
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+have_ip || missing+=(iproute2)
+have_unshare || missing+=(util-linux)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "ensure-chromium: ok (/usr/bin/chromium, ip, unshare present)"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  echo "ensure-chromium: missing Debian package(s): ${missing[*]}"
+  echo "ensure-chromium: running: apt-get update -qq && apt-get install -y --no-install-recommends ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+  failed=0
+  [ -x /usr/bin/chromium ] || { echo "ensure-chromium: /usr/bin/chromium still missing after install" >&2; failed=1; }
+  have_ip || { echo "ensure-chromium: 'ip' still missing after install" >&2; failed=1; }
+  have_unshare || { echo "ensure-chromium: 'unshare' still missing after install" >&2; failed=1; }
+  [ "$failed" -eq 0 ] || exit 1
+  echo "ensure-chromium: installed ${missing[*]}"
+  exit 0
+fi
+
+for pkg in "${missing[@]}"; do
+  case "$pkg" in
+    chromium)
+      echo "Chromium is required for the browser tests: install Debian's package 'chromium' (apt-get install chromium)" >&2 ;;
+    iproute2)
+      echo "'ip' is required for the browser tests (to bring up loopback in their private network namespace): install Debian's package 'iproute2' (apt-get install iproute2)" >&2 ;;
+    util-linux)
+      echo "'unshare' is required for the browser tests (they run in a private network namespace): install Debian's package 'util-linux' (apt-get install util-linux)" >&2 ;;
+  esac
+done
+exit 1

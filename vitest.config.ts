@@ -1,0 +1,28 @@
+import { configDefaults, defineConfig } from "vitest/config";
+
+/**
+ * The one Vitest config for the whole repository (unit, integration and bench sanity tests).
+ * Browser tests live in e2e/ and run under Playwright (playwright.config.ts): they must never be
+ * collected here, or Playwright throws "Playwright Test did not expect test() to be called here".
+ *
+ * `npm test` (scripts/test.mjs) adds the JSON reporter (.reports/vitest.json) on the command line;
+ * `npx vitest run` / `npm run test:unit` gives the plain console output.
+ */
+export default defineConfig({
+  test: {
+    include: [
+      "packages/*/test/**/*.test.ts",
+      "apps/server/test/**/*.test.ts",
+      "bench/**/*.test.ts",
+    ],
+    exclude: [...configDefaults.exclude, "e2e/**", "**/.next/**"],
+    environment: "node",
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Forks isolate tests that open sockets or set process-wide state; the machine has 2 cores.
+    pool: "forks",
+    maxWorkers: 2,
+    // Fail on a stray `.only` in CI rather than silently running a subset.
+    allowOnly: !process.env.CI,
+  },
+});
