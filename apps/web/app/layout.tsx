@@ -1,0 +1,41 @@
+import type { Metadata, Viewport } from "next";
+import type { ReactNode } from "react";
+import { DuetProvider } from "../components/DuetProvider";
+import { NoticeBanner } from "../components/NoticeBanner";
+import { SiteHeader } from "../components/SiteHeader";
+import { DISCLAIMER } from "../lib/copy";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: { default: "Duet", template: "%s · Duet" },
+  description:
+    "Anonymous one-to-one conversations with a stranger. No accounts, no profiles, nothing kept.",
+  referrer: "no-referrer",
+  robots: { index: true, follow: false },
+};
+
+export const viewport: Viewport = {
+  width: "device-width",
+  initialScale: 1,
+  themeColor: "#f6f1ea",
+  colorScheme: "light",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <DuetProvider>
+          <SiteHeader />
+          <main id="main" className="site-main">
+            <NoticeBanner />
+            {children}
+          </main>
+          <footer className="site-footer">
+            <p>{DISCLAIMER}</p>
+          </footer>
+        </DuetProvider>
+      </body>
+    </html>
+  );
+}

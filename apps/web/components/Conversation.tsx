@@ -1,0 +1,148 @@
+"use client";
+
+import type { Intent } from "@duet/protocol";
+import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { partnerIntentText } from "../lib/copy";
+import { useDuet } from "./DuetProvider";
+
+/** Show the count once this few characters are left. */
+const COUNT_FROM_REMAINING = 200;
+
+/** The live conversation: the message log and the composer. */
+export function Conversation({
+  sessionId,
+  partnerIntent,
+}: {
+  sessionId: string;
+  partnerIntent: Intent | undefined;
+}) {
+  const { messages, messagesSessionId, maxMessageLength, send } = useDuet();
+  const shown = messagesSessionId === sessionId ? messages : [];
+  const [draft, setDraft] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const logRef = useRef<HTMLDivElement>(null);
+  const inputRef = useRef<HTMLTextAreaElement>(null);
+  const stickToBottom = useRef(true);
+
+  // The conversation has just begun: put the cursor where the person will type.
+  useEffect(() => {
+    inputRef.current?.focus();
+  }, []);
+
+  const count = shown.length;
+  const lastFromYou = shown[count - 1]?.from === "you";
+  useEffect(() => {
+    const log = logRef.current;
+    if (!log || count === 0) return;
+    if (stickToBottom.current || lastFromYou) log.scrollTop = log.scrollHeight;
+  }, [count, lastFromYou]);
+
+  function onScroll() {
+    const log = logRef.current;
+    if (!log) return;
+    stickToBottom.current = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+  }
+
+  async function submit() {
+    const text = draft;
+    if (text.trim() === "") return;
+    setDraft("");
+    setError(null);
+    const ack = await send(text);
+    if (!ack.ok) {
+      setError(ack.message);
+      // Give the words back unless something new was typed meanwhile.
+      setDraft((current) => (current === "" ? text : current));
+    }
+  }
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    void submit();
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key !== "Enter" || event.shiftKey || event.nativeEvent.isComposing) return;
+    event.preventDefault();
+    void submit();
+  }
+
+  const remaining = maxMessageLength - draft.length;
+  const showCount = remaining <= COUNT_FROM_REMAINING;
+  const describedBy = showCount ? "message-hint message-count" : "message-hint";
+
+  return (
+    <div className="conversation">
+      <p className="conversation-intro">
+        {partnerIntentText(partnerIntent)} Say hello whenever you're ready.
+      </p>
+      <div
+        ref={logRef}
+        className="log"
+        role="log"
+        aria-label="Conversation"
+        aria-live="polite"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the log scrolls; keyboard users must reach it
+        tabIndex={0}
+        onScroll={onScroll}
+      >
+        {count === 0 ? (
+          <p className="log-empty">Messages appear here. Nothing is saved.</p>
+        ) : (
+          <ol className="messages">
+            {shown.map((message) => (
+              <li
+                key={message.id}
+                className={message.from === "you" ? "message message-you" : "message message-them"}
+              >
+                <span className="message-who">
+                  {message.from === "you" ? "You" : "Them"}
+                  <span className="visually-hidden">:</span>
+                </span>{" "}
+                <span className="message-text">{message.text}</span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </div>
+      <form className="composer" onSubmit={onSubmit}>
+        <label htmlFor="message" className="visually-hidden">
+          Message
+        </label>
+        <div className="composer-row">
+          <textarea
+            ref={inputRef}
+            id="message"
+            name="message"
+            className="composer-input"
+            rows={2}
+            maxLength={maxMessageLength}
+            placeholder="Write a message…"
+            aria-describedby={describedBy}
+            value={draft}
+            onChange={(event) => setDraft(event.target.value)}
+            onKeyDown={onKeyDown}
+          />
+          <button type="submit" className="button button-primary composer-send">
+            Send
+          </button>
+        </div>
+        <div className="composer-meta">
+          <p id="message-hint" className="hint">
+            Enter sends. Shift+Enter starts a new line.
+          </p>
+          {showCount ? (
+            <p id="message-count" className={remaining <= 0 ? "count count-full" : "count"}>
+              {remaining} of {maxMessageLength} characters left
+            </p>
+          ) : null}
+        </div>
+        {error ? (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        ) : null}
+      </form>
+    </div>
+  );
+}
