@@ -5,6 +5,7 @@
  * contract suite (test/store-contract.ts) hold them to the same behaviour.
  */
 import type { CloseReason } from "@duet/protocol";
+import { Fifo } from "./fifo";
 import type {
   CloseResult,
   CreateSessionResult,
@@ -25,8 +26,8 @@ import type {
 export class MemoryStore implements Store {
   private readonly users = new Map<UserId, UserRecord>();
   private readonly sessions = new Map<SessionId, SessionRecord>();
-  /** bucket → (userId → entry), in insertion order = `seq` order (FIFO). */
-  private readonly buckets = new Map<string, Map<UserId, QueueEntry>>();
+  /** bucket → its waiting entries in `seq` order (FIFO). */
+  private readonly buckets = new Map<string, Fifo<QueueEntry>>();
   /** `${space}:${browserId}` → the one user of that browser waiting in that space. */
   private readonly waitingBrowsers = new Map<string, UserId>();
   private seq = 0;
@@ -71,7 +72,7 @@ export class MemoryStore implements Store {
       ...(req.intent ? { intent: req.intent } : {}),
       entry,
     };
-    this.bucket(req.bucket).set(user.id, entry);
+    this.bucket(req.bucket).push(entry);
     this.bucketOfUser.set(user.id, req.bucket);
     this.waitingBrowsers.set(browserKey, user.id);
     this.users.set(user.id, next);
@@ -90,14 +91,7 @@ export class MemoryStore implements Store {
 
   async peek(buckets: readonly string[], perBucket: number): Promise<QueueEntry[][]> {
     return buckets.map((name) => {
-      const out: QueueEntry[] = [];
-      const bucket = this.buckets.get(name);
-      if (!bucket) return out;
-      for (const entry of bucket.values()) {
-        if (out.length >= perBucket) break;
-        out.push(entry);
-      }
-      return out;
+      return this.buckets.get(name)?.first(perBucket) ?? [];
     });
   }
 
@@ -218,7 +212,7 @@ export class MemoryStore implements Store {
     queued: QueueEntry[];
   } {
     const queued: QueueEntry[] = [];
-    for (const bucket of this.buckets.values()) queued.push(...bucket.values());
+    for (const bucket of this.buckets.values()) for (const e of bucket.values()) queued.push(e);
     return { users: [...this.users.values()], sessions: [...this.sessions.values()], queued };
   }
 
@@ -226,10 +220,10 @@ export class MemoryStore implements Store {
 
   private readonly bucketOfUser = new Map<UserId, string>();
 
-  private bucket(name: string): Map<UserId, QueueEntry> {
+  private bucket(name: string): Fifo<QueueEntry> {
     let b = this.buckets.get(name);
     if (!b) {
-      b = new Map();
+      b = new Fifo();
       this.buckets.set(name, b);
     }
     return b;
