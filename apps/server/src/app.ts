@@ -8,15 +8,39 @@ import type { Config } from "./config";
 import { createGateway, type Gateway } from "./gateway";
 import { cryptoIds, randomId } from "./ids";
 import type { Logger } from "./logger";
+import { maskProfanity } from "./profanity";
 import { type Scheduler, TimerScheduler } from "./scheduler";
 
 /** The enabled spaces' policies with the configuration's overrides applied. */
-export function policiesFor(config: Pick<Config, "spaces" | "joinTimeoutMs">): SpacePolicy[] {
+export function policiesFor(config: Pick<Config, "spaces" | "overrides">): SpacePolicy[] {
+  const o = config.overrides;
   return config.spaces.map((id) => {
-    const preset = PRESETS[id];
-    if (!preset) throw new Error(`space ${id} has no policy in this version`);
-    const joinTimeoutMs = config.joinTimeoutMs[id];
-    return joinTimeoutMs ? { ...preset, joinTimeoutMs } : preset;
+    let policy: SpacePolicy = PRESETS[id];
+    const joinTimeoutMs = o.joinTimeoutMs[id];
+    if (joinTimeoutMs) policy = { ...policy, joinTimeoutMs };
+    if (id === "stimchat" && policy.pairing.topics) {
+      const topics = {
+        ...policy.pairing.topics,
+        ...(o.stimchatTopics ? { list: o.stimchatTopics } : {}),
+        ...(o.stimchatTopicFallbackMs !== undefined
+          ? { preferSameForMs: o.stimchatTopicFallbackMs }
+          : {}),
+      };
+      policy = {
+        ...policy,
+        pairing: { ...policy.pairing, topics },
+        ...(o.stimchatSearchTimeoutMs !== undefined
+          ? { searchTimeoutMs: o.stimchatSearchTimeoutMs }
+          : {}),
+      };
+    }
+    if (id === "dormparty" && o.dormpartyPairCooldownMs !== undefined) {
+      policy = {
+        ...policy,
+        pairing: { ...policy.pairing, pairCooldownMs: o.dormpartyPairCooldownMs },
+      };
+    }
+    return policy;
   });
 }
 
@@ -39,9 +63,11 @@ export function attachDuet(
     clock: { now: Date.now },
     ids: cryptoIds,
     policies: policiesFor(config),
+    maskProfanity,
   });
   const gateway = createGateway(httpServer, {
     engine,
+    store,
     scheduler,
     logger,
     newId: randomId,

@@ -13,8 +13,8 @@ import {
 } from "@duet/protocol";
 import { z } from "zod";
 
-/** Spaces this build can serve. stimchat and dormparty arrive with their own issues. */
-export const IMPLEMENTED_SPACES: readonly SpaceId[] = ["menti"];
+/** Spaces this build can serve. */
+export const IMPLEMENTED_SPACES: readonly SpaceId[] = ["menti", "stimchat", "dormparty"];
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -40,6 +40,23 @@ const EnvSchema = z
       )
       .default(["menti"]),
     MENTI_JOIN_TIMEOUT_MS: int(1000, 600_000).optional(),
+    STIMCHAT_JOIN_TIMEOUT_MS: int(1000, 600_000).optional(),
+    DORMPARTY_JOIN_TIMEOUT_MS: int(1000, 600_000).optional(),
+    STIMCHAT_TOPICS: csv
+      .pipe(
+        z
+          .array(
+            z.string().regex(/^[a-z0-9][a-z0-9 -]{0,31}$/, {
+              message: "topics are lower-case words (a-z, 0-9, space, -), at most 32 characters",
+            }),
+          )
+          .min(1)
+          .max(40),
+      )
+      .optional(),
+    STIMCHAT_TOPIC_FALLBACK_MS: int(0, 600_000).optional(),
+    STIMCHAT_SEARCH_TIMEOUT_MS: int(1000, 3_600_000).optional(),
+    DORMPARTY_PAIR_COOLDOWN_MS: int(0, 3_600_000).optional(),
     HEARTBEAT_INTERVAL_MS: int(100, 60_000).default(5000),
     HEARTBEAT_TIMEOUT_MS: int(100, 60_000).default(5000),
     SHUTDOWN_GRACE_MS: int(0, 30_000).default(500),
@@ -64,11 +81,20 @@ export interface Config {
   /** Origins allowed to open a socket besides the server's own; browsers only (see gateway). */
   allowedOrigins: string[];
   spaces: SpaceId[];
-  joinTimeoutMs: Partial<Record<SpaceId, number>>;
+  /** Per-space policy overrides from the environment. */
+  overrides: SpaceOverrides;
   heartbeat: { intervalMs: number; timeoutMs: number };
   shutdownGraceMs: number;
   crisisResources: readonly CrisisResource[];
   logLevel: string;
+}
+
+export interface SpaceOverrides {
+  joinTimeoutMs: Partial<Record<SpaceId, number>>;
+  stimchatTopics?: string[];
+  stimchatTopicFallbackMs?: number;
+  stimchatSearchTimeoutMs?: number;
+  dormpartyPairCooldownMs?: number;
 }
 
 export class ConfigError extends Error {
@@ -96,7 +122,23 @@ export function loadConfig(
     host: e.HOST,
     allowedOrigins: e.ALLOWED_ORIGINS.map((o) => new URL(o).origin),
     spaces: [...new Set(e.SPACES)],
-    joinTimeoutMs: e.MENTI_JOIN_TIMEOUT_MS ? { menti: e.MENTI_JOIN_TIMEOUT_MS } : {},
+    overrides: {
+      joinTimeoutMs: {
+        ...(e.MENTI_JOIN_TIMEOUT_MS ? { menti: e.MENTI_JOIN_TIMEOUT_MS } : {}),
+        ...(e.STIMCHAT_JOIN_TIMEOUT_MS ? { stimchat: e.STIMCHAT_JOIN_TIMEOUT_MS } : {}),
+        ...(e.DORMPARTY_JOIN_TIMEOUT_MS ? { dormparty: e.DORMPARTY_JOIN_TIMEOUT_MS } : {}),
+      },
+      ...(e.STIMCHAT_TOPICS ? { stimchatTopics: [...new Set(e.STIMCHAT_TOPICS)] } : {}),
+      ...(e.STIMCHAT_TOPIC_FALLBACK_MS !== undefined
+        ? { stimchatTopicFallbackMs: e.STIMCHAT_TOPIC_FALLBACK_MS }
+        : {}),
+      ...(e.STIMCHAT_SEARCH_TIMEOUT_MS !== undefined
+        ? { stimchatSearchTimeoutMs: e.STIMCHAT_SEARCH_TIMEOUT_MS }
+        : {}),
+      ...(e.DORMPARTY_PAIR_COOLDOWN_MS !== undefined
+        ? { dormpartyPairCooldownMs: e.DORMPARTY_PAIR_COOLDOWN_MS }
+        : {}),
+    },
     heartbeat: { intervalMs: e.HEARTBEAT_INTERVAL_MS, timeoutMs: e.HEARTBEAT_TIMEOUT_MS },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     crisisResources: e.CRISIS_RESOURCES_FILE

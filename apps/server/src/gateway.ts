@@ -9,7 +9,7 @@
  * disconnect the socket as abusive; anything less is answered with `rejected` and changes nothing.
  */
 import type { Server as HttpServer, IncomingMessage } from "node:http";
-import type { Deadline, Engine, Outcome } from "@duet/engine";
+import type { Deadline, Engine, Outcome, Store } from "@duet/engine";
 import {
   type Ack,
   type ClientEventName,
@@ -21,10 +21,12 @@ import {
   type ErrorCode,
   HandshakeAuth,
   LIMITS,
+  type Presence,
   type ServerToClientEvents,
 } from "@duet/protocol";
 import { Server, type Socket } from "socket.io";
 import type { Logger } from "./logger";
+import { PresenceTracker } from "./presence";
 import type { Scheduler } from "./scheduler";
 
 const ABUSE_LIMIT = 20;
@@ -32,6 +34,10 @@ const ABUSE_WINDOW_MS = 10_000;
 
 export interface GatewayOptions {
   engine: Engine;
+  /** Read for aggregate figures only (presence). */
+  store: Pick<Store, "census">;
+  /** How often presence is recomputed (ms); default 3000. */
+  presenceEveryMs?: number;
   scheduler: Scheduler;
   logger: Logger;
   /** Fresh random ids (≥ 128 bits) for connections and for browsers that sent none. */
@@ -62,12 +68,31 @@ type DuetSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 const roomOf = (userId: string): string => `u:${userId}`;
 
 export function createGateway(httpServer: HttpServer, options: GatewayOptions): Gateway {
-  const { engine, scheduler, logger } = options;
+  const { engine, scheduler, logger, store } = options;
   let shuttingDown: Promise<void> | undefined;
   const rejectedCounts: Record<string, number> = {};
   let abusiveDisconnects = 0;
   /** socket id → user id, for the sockets on this node. */
   const users = new Map<string, string>();
+  const presence = new PresenceTracker(engine.spaces().map((p) => p.id));
+  let lastPresence: Presence | undefined;
+  let lastPresenceJson = "";
+  /** Presence goes to everyone when it changed, at most every `presenceEveryMs`. */
+  const presenceTimer = setInterval(() => {
+    store
+      .census()
+      .then((census) => {
+        const next = presence.snapshot(census);
+        const json = JSON.stringify(next);
+        lastPresence = next;
+        if (json !== lastPresenceJson) {
+          lastPresenceJson = json;
+          io.emit("presence", next);
+        }
+      })
+      .catch((err: unknown) => logger.error({ err }, "presence failed"));
+  }, options.presenceEveryMs ?? 3000);
+  presenceTimer.unref();
 
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     maxHttpBufferSize: LIMITS.maxPacketBytes,
@@ -86,8 +111,10 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   const apply = (outcome: Outcome): void => {
     for (const o of outcome.out) {
       if (o.event === "state") io.to(roomOf(o.to)).emit("state", o.payload);
-      else io.to(roomOf(o.to)).emit("message", o.payload);
+      else if (o.event === "message") io.to(roomOf(o.to)).emit("message", o.payload);
+      else io.to(roomOf(o.to)).emit("typing", o.payload);
     }
+    if (outcome.observed.length > 0) presence.observe(outcome.observed);
     for (const d of outcome.deadlines) scheduler.schedule(d.at, () => fire(d));
   };
 
@@ -135,11 +162,15 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       spaces: engine.spaces().map((p) => ({
         id: p.id,
         ...(p.intents ? { intents: [...p.intents] } : {}),
+        ...(p.pairing.topics ? { topics: [...p.pairing.topics.list] } : {}),
+        ...(p.controls.length > 0 ? { controls: [...p.controls] } : {}),
+        ...(p.searchTimeoutMs !== null ? { searchTimeoutMs: p.searchTimeoutMs } : {}),
       })),
       limits: { maxMessageLength: LIMITS.maxMessageLength },
       crisisResources: [...options.crisisResources],
     });
     serially(async () => apply(await engine.connect(userId, browserId)));
+    if (lastPresence) socket.emit("presence", lastPresence);
 
     socket.onAny((event: string, ...args: unknown[]) => {
       // Packets already read before an abusive disconnect are dropped, not answered.
@@ -194,6 +225,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         );
         for (const o of outcomes) if (o) apply({ ...o, deadlines: [] });
         scheduler.cancelAll();
+        clearInterval(presenceTimer);
         await new Promise((r) => setTimeout(r, options.shutdownGraceMs));
         await new Promise<void>((resolve) => io.close(() => resolve()));
       })();
@@ -215,6 +247,9 @@ const handlers: Record<ClientEventName, Handler> = {
   send: (e, u, p) => e.send(u, (p as ClientPayload<"send">).text),
   exit: (e, u) => e.exit(u),
   home: (e, u) => e.home(u),
+  skip: (e, u) => e.skip(u),
+  end: (e, u) => e.end(u),
+  typing: (e, u) => e.typing(u),
 };
 
 /**

@@ -50,8 +50,28 @@ describe("configuration", () => {
     expect(p.join()).toMatch(/HEARTBEAT_INTERVAL_MS: .*at most 15000/);
   });
 
-  it("refuses spaces this version cannot serve yet", () => {
-    expect(problems({ SPACES: "stimchat" }).join()).toMatch(/only menti can be enabled/);
+  it("enables any subset of the three spaces, without duplicates", () => {
+    expect(loadConfig({ SPACES: "dormparty, stimchat,dormparty" }).spaces).toEqual([
+      "dormparty",
+      "stimchat",
+    ]);
+  });
+
+  it("applies stimchat and dormparty overrides to their policies", () => {
+    const c = loadConfig({
+      SPACES: "menti,stimchat,dormparty",
+      STIMCHAT_TOPICS: "night owls, music",
+      STIMCHAT_TOPIC_FALLBACK_MS: "2000",
+      STIMCHAT_SEARCH_TIMEOUT_MS: "5000",
+      DORMPARTY_PAIR_COOLDOWN_MS: "1000",
+      DORMPARTY_JOIN_TIMEOUT_MS: "3000",
+    });
+    const [, stim, dorm] = policiesFor(c);
+    expect(stim?.pairing.topics).toMatchObject({ list: ["night owls", "music"], preferSameForMs: 2000 });
+    expect(stim?.searchTimeoutMs).toBe(5000);
+    expect(dorm?.pairing.pairCooldownMs).toBe(1000);
+    expect(dorm?.joinTimeoutMs).toBe(3000);
+    expect(problems({ STIMCHAT_TOPICS: "Has Capitals" }).join()).toMatch(/STIMCHAT_TOPICS/);
   });
 
   it("applies per-space overrides to the policy", () => {

@@ -184,8 +184,9 @@ describe("partner never enters the room", () => {
     await a.emit("enter", { sessionId: a.sessionId() });
     const endedA = await a.waitState((s) => s.state === "ENDED", 3000);
     const endedB = await b.waitState((s) => s.state === "ENDED", 3000);
-    expect(endedA).toMatchObject({ reason: "join_timeout", by: "server" });
-    expect(endedB).toMatchObject({ reason: "join_timeout", by: "server" });
+    // a entered, b never did: b is told it was them, a that it was the other person.
+    expect(endedA).toMatchObject({ reason: "join_timeout", by: "partner" });
+    expect(endedB).toMatchObject({ reason: "join_timeout", by: "you" });
   });
 });
 

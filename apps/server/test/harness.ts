@@ -34,7 +34,7 @@ export interface TestServer {
 }
 
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ HOST: "127.0.0.1", PORT: "0", ...env });
+  const config = loadConfig({ HOST: "127.0.0.1", PORT: "0", SHUTDOWN_GRACE_MS: "0", ...env });
   const http = createServer((_req, res) => res.writeHead(404).end());
   const store = new MemoryStore();
   const duet = attachDuet(http, config, silentLogger, store);
@@ -48,8 +48,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     store,
     http,
     async close() {
-      duet.scheduler.cancelAll();
-      await new Promise<void>((resolve) => duet.gateway.io.close(() => resolve()));
+      await duet.gateway.shutdown();
     },
   };
 }

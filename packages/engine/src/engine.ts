@@ -10,7 +10,14 @@
  * changes nothing.
  */
 import type { CloseReason, Intent, SpaceId, StateView } from "@duet/protocol";
-import { bucketOf, chooseCandidate, PEEK_PER_BUCKET, searchBuckets } from "./matcher";
+import {
+  bucketsFor,
+  chooseCandidate,
+  openBucket,
+  PEEK_PER_BUCKET,
+  searchGroups,
+  validatePolicy,
+} from "./matcher";
 import type { Deadline, Outcome, Outgoing } from "./outcome";
 import { failure, merge, success } from "./outcome";
 import type { SpacePolicy } from "./policy";
@@ -37,6 +44,23 @@ export interface EngineOptions {
   readonly ids: IdSource;
   /** The enabled spaces. A join to any other space is refused with `space_unavailable`. */
   readonly policies: readonly SpacePolicy[];
+  /** Profanity masking for spaces whose policy asks for it; text in, masked text out. */
+  readonly maskProfanity?: (text: string) => string;
+}
+
+/** What a person asks for when they start looking. */
+export interface SearchRequest {
+  readonly space: SpaceId;
+  readonly intent?: Intent;
+  readonly topics?: readonly string[];
+  readonly onlyMyTopics?: boolean;
+}
+
+/** The validated search of one user, as the engine keeps it for re-queueing. */
+interface Search {
+  readonly intent?: Intent;
+  readonly topics: readonly string[];
+  readonly onlyMine: boolean;
 }
 
 export class Engine {
@@ -44,12 +68,15 @@ export class Engine {
   private readonly clock: Clock;
   private readonly ids: IdSource;
   private readonly policies: ReadonlyMap<SpaceId, SpacePolicy>;
+  private readonly mask: (text: string) => string;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
     this.clock = options.clock;
     this.ids = options.ids;
+    for (const p of options.policies) validatePolicy(p);
     this.policies = new Map(options.policies.map((p) => [p.id, p]));
+    this.mask = options.maskProfanity ?? ((text) => text);
   }
 
   /** The enabled spaces' policies, in configuration order. */
@@ -67,7 +94,7 @@ export class Engine {
    * IDLE/ENDED → WAITING, then an attempt to match. A duplicate join while WAITING re-sends the
    * state and changes nothing. At most one WAITING connection per browser id and space.
    */
-  async join(userId: UserId, req: { space: SpaceId; intent?: Intent }): Promise<Outcome> {
+  async join(userId: UserId, req: SearchRequest): Promise<Outcome> {
     const user = await this.store.getUser(userId);
     if (!user) return failure("illegal_state");
     const policy = this.policies.get(req.space);
@@ -80,7 +107,16 @@ export class Engine {
       if (!req.intent || !policy.intents.includes(req.intent)) return failure("intent_required");
       intent = req.intent;
     }
-    return this.enqueueAndMatch(user.id, "join", policy, intent);
+    const topics = [...new Set(req.topics ?? [])];
+    const offered = policy.pairing.topics?.list ?? [];
+    if (topics.some((t) => !offered.includes(t))) return failure("topic_unknown");
+    const onlyMine =
+      topics.length > 0 && req.onlyMyTopics === true && !!policy.pairing.topics?.allowOnlyMine;
+    return this.enqueueAndMatch(user.id, "join", policy, {
+      ...(intent ? { intent } : {}),
+      topics,
+      onlyMine,
+    });
   }
 
   /** WAITING → IDLE. In MATCHED (the cancel crossed the match) it leaves the session instead. */
@@ -128,7 +164,8 @@ export class Engine {
     if (body.length === 0) return failure("message_empty");
     if (!policy || body.length > policy.maxMessageLength) return failure("message_too_long");
     if (!user.sessionId || !user.partnerId) return failure("illegal_state");
-    const base = { sessionId: user.sessionId, id: this.ids.messageId(), text: body };
+    const shown = policy.profanity === "mask" ? this.mask(body) : body;
+    const base = { sessionId: user.sessionId, id: this.ids.messageId(), text: shown };
     const at = this.clock.now();
     return success([
       { to: userId, event: "message", payload: { ...base, from: "you", at } },
@@ -144,6 +181,31 @@ export class Engine {
     if (rule === NOOP) return success();
     if (typeof rule === "object") return failure(rule.error);
     return this.leaveSession(user, "left");
+  }
+
+  /** Spaces with Skip: the session ends for both and both look again (policy `skipped`). */
+  async skip(userId: UserId): Promise<Outcome> {
+    return this.closeBy(userId, "skip", "skipped");
+  }
+
+  /** Spaces with End: the session ends; the ender goes home, the partner looks again (`ended`). */
+  async end(userId: UserId): Promise<Outcome> {
+    return this.closeBy(userId, "end", "ended");
+  }
+
+  /** "I am typing": relayed to the partner in spaces with a typing indicator. Never stored. */
+  async typing(userId: UserId): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("illegal_state");
+    const policy = user.space ? this.policies.get(user.space) : undefined;
+    if (policy && !policy.typingIndicator) return failure("not_in_this_space");
+    const rule = decide(user.state, "typing");
+    if (rule === NOOP) return success();
+    if (typeof rule === "object") return failure(rule.error);
+    if (!user.sessionId || !user.partnerId) return failure("illegal_state");
+    return success([
+      { to: user.partnerId, event: "typing", payload: { sessionId: user.sessionId } },
+    ]);
   }
 
   /** ENDED → IDLE: the person left the ended screen. */
@@ -165,7 +227,12 @@ export class Engine {
   async disconnect(userId: UserId): Promise<Outcome> {
     const gone = await this.store.removeUser(userId);
     if (!gone?.sessionId || (gone.state !== "MATCHED" && gone.state !== "ACTIVE")) return success();
-    const res = await this.store.closeSession(gone.sessionId, "disconnected", userId);
+    const res = await this.store.closeSession(
+      gone.sessionId,
+      "disconnected",
+      userId,
+      gone.space ? this.cooldown(gone.space) : {},
+    );
     return this.afterClose(res, "disconnected", userId);
   }
 
@@ -181,13 +248,28 @@ export class Engine {
   async onDeadline(deadline: Deadline): Promise<Outcome> {
     switch (deadline.kind) {
       case "join_timeout": {
-        const res = await this.store.closeSession(
-          deadline.sessionId,
-          "join_timeout",
-          null,
-          "PENDING",
+        const session = await this.store.getSession(deadline.sessionId);
+        if (!session || session.status !== "PENDING") return success();
+        // Whoever never entered caused it: they read "you didn't join in time", the other
+        // "the other person didn't". If neither entered, nobody is singled out.
+        const late = session.participants.filter((p) => !session.entered.includes(p));
+        const by = late.length === 1 ? (late[0] as UserId) : null;
+        const res = await this.store.closeSession(deadline.sessionId, "join_timeout", by, {
+          ifStatus: "PENDING",
+          ...this.cooldown(session.space),
+        });
+        return this.afterClose(res, "join_timeout", by);
+      }
+      case "topic_fallback": {
+        const user = await this.store.getUser(deadline.userId);
+        const policy = user?.space ? this.policies.get(user.space) : undefined;
+        if (!policy) return success();
+        const added = await this.store.addToBucket(
+          deadline.userId,
+          deadline.seq,
+          openBucket(policy),
         );
-        return this.afterClose(res, "join_timeout", null);
+        return added ? this.match(deadline.userId, deadline.seq) : success();
       }
       case "search_timeout": {
         const idle = await this.store.leaveQueue(deadline.userId, deadline.seq);
@@ -203,45 +285,64 @@ export class Engine {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  /** Enqueue (from the table's sources of `event`), tell the user, schedule its search deadline, match. */
+  /**
+   * Enqueue (from the table's sources of `event`), tell the user, ask for its deadlines (search
+   * limit, topic fallback, cooldown expiries: each is a moment its compatibility may change), and
+   * try to match.
+   */
   private async enqueueAndMatch(
     userId: UserId,
     event: "join" | "requeue",
     policy: SpacePolicy,
-    intent: Intent | undefined,
+    search: Search,
     previous?: EndedInfo,
   ): Promise<Outcome> {
     const now = this.clock.now();
-    const bucket = bucketOf({ space: policy.id, ...(intent ? { intent } : {}) });
+    const probe: QueueEntry = {
+      userId,
+      browserId: "",
+      space: policy.id,
+      since: now,
+      seq: 0,
+      ...(search.intent ? { intent: search.intent } : {}),
+      topics: search.topics,
+      onlyMine: search.onlyMine,
+    };
     const res = await this.store.enqueue({
       userId,
       from: sourcesOf(event, "WAITING"),
       space: policy.id,
-      ...(intent ? { intent } : {}),
+      ...(search.intent ? { intent: search.intent } : {}),
       since: now,
-      bucket,
+      buckets: bucketsFor(policy, probe, now),
+      topics: search.topics,
+      onlyMine: search.onlyMine,
     });
     if (!res.ok) {
       if (res.reason === "browser_waiting") return failure("already_waiting_elsewhere");
       return event === "join" ? this.retry(userId, "join") : success();
     }
-    const out: Outgoing[] = [this.stateOut(res.user, previous)];
+    const seq = res.entry.seq;
     const deadlines: Deadline[] = [];
-    if (policy.searchTimeoutMs !== null) {
-      deadlines.push({
-        kind: "search_timeout",
-        at: now + policy.searchTimeoutMs,
-        userId,
-        seq: res.entry.seq,
-      });
+    if (policy.searchTimeoutMs !== null && event === "join") {
+      deadlines.push({ kind: "search_timeout", at: now + policy.searchTimeoutMs, userId, seq });
     }
-    return merge(success(out, deadlines), await this.match(userId, res.entry.seq));
+    const topics = policy.pairing.topics;
+    if (topics && search.topics.length > 0 && !search.onlyMine) {
+      deadlines.push({ kind: "topic_fallback", at: now + topics.preferSameForMs, userId, seq });
+    }
+    for (const a of res.entry.avoid ?? []) {
+      deadlines.push({ kind: "retry_match", at: a.until, userId, seq });
+    }
+    const told = success([this.stateOut(res.user, previous)], deadlines);
+    return merge(told, await this.match(userId, seq));
   }
 
   /**
-   * One match attempt for a waiting user: look at the heads of the compatible buckets, pick the
-   * oldest compatible entry, commit atomically; if the candidate went away meanwhile, pick again.
-   * Only the search `seq` is matched, so a stale retry for an older search does nothing.
+   * One match attempt for a waiting user: look at the heads of the buckets that can hold a
+   * partner, group by group (same topic before anyone), pick the oldest compatible entry, commit
+   * atomically; if the candidate went away meanwhile, pick again. Only the search `seq` is
+   * matched, so a stale retry for an older search does nothing.
    */
   private async match(userId: UserId, seq: number): Promise<Outcome> {
     for (let attempt = 0; attempt < MATCH_ATTEMPTS; attempt++) {
@@ -250,10 +351,14 @@ export class Engine {
       if (!user || user.state !== "WAITING" || !me || me.seq !== seq) return success();
       const policy = this.policies.get(me.space);
       if (!policy) return success();
-      const heads = await this.store.peek(searchBuckets(policy, me), PEEK_PER_BUCKET);
-      const candidate = chooseCandidate(policy, me, heads);
-      if (!candidate) return success();
       const now = this.clock.now();
+      let candidate: QueueEntry | undefined;
+      for (const group of searchGroups(policy, me, now)) {
+        const heads = await this.store.peek(group, PEEK_PER_BUCKET);
+        candidate = chooseCandidate(policy, me, heads, now);
+        if (candidate) break;
+      }
+      if (!candidate) return success();
       const sessionId = this.ids.sessionId();
       const enterBy = now + policy.joinTimeoutMs;
       // The older entry first: participants are listed in the order they started waiting.
@@ -264,6 +369,7 @@ export class Engine {
           id: sessionId,
           space: policy.id,
           participants: [a.userId, b.userId],
+          browsers: [a.browserId, b.browserId],
           status: "PENDING",
           entered: [],
           createdAt: now,
@@ -276,6 +382,7 @@ export class Engine {
         return success(
           res.users.map((u) => this.stateOut(u)),
           [{ kind: "join_timeout", at: enterBy, sessionId }],
+          [{ kind: "matched", space: policy.id, waitedMs: [now - a.since, now - b.since] }],
         );
       }
     }
@@ -286,17 +393,45 @@ export class Engine {
     );
   }
 
+  /** The pair-cooldown option for closing a session of `space`, if its policy has one. */
+  private cooldown(space: SpaceId): { cooldownUntil?: number } {
+    const ms = this.policies.get(space)?.pairing.pairCooldownMs ?? 0;
+    return ms > 0 ? { cooldownUntil: this.clock.now() + ms } : {};
+  }
+
   /** The user leaves its session (exit, or cancel crossing the match): it closes for both. */
   private async leaveSession(user: UserRecord, reason: CloseReason): Promise<Outcome> {
-    if (!user.sessionId) return failure("illegal_state");
-    const res = await this.store.closeSession(user.sessionId, reason, user.id);
+    if (!user.sessionId || !user.space) return failure("illegal_state");
+    const res = await this.store.closeSession(
+      user.sessionId,
+      reason,
+      user.id,
+      this.cooldown(user.space),
+    );
     if (!res.closed) return this.retry(user.id, "exit");
     return this.afterClose(res, reason, user.id);
   }
 
+  /** Skip or End: legal only in spaces whose policy offers that control. */
+  private async closeBy(
+    userId: UserId,
+    event: "skip" | "end",
+    reason: "skipped" | "ended",
+  ): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("illegal_state");
+    const rule = decide(user.state, event);
+    if (rule === NOOP) return success();
+    if (typeof rule === "object") return failure(rule.error);
+    const policy = user.space ? this.policies.get(user.space) : undefined;
+    if (!policy?.controls.includes(event)) return failure("not_in_this_space");
+    return this.leaveSession(user, reason);
+  }
+
   /**
    * Tells each remaining participant that the session ended (with who ended it, from their point
-   * of view), then applies the space's after-close policy: stay ENDED (home) or re-queue at once.
+   * of view) and applies the space's after-close policy to each side: stay on the ended screen,
+   * go home, or look again at once. For `join_timeout`, whoever never entered is the initiator.
    */
   private async afterClose(
     res: CloseResult,
@@ -307,13 +442,22 @@ export class Engine {
     const policy = this.policies.get(res.session.space);
     let outcome = success();
     for (const user of res.ended) {
-      const side = by === user.id ? "initiator" : "other";
-      const move = policy?.afterClose[reason][by === null ? "other" : side] ?? "home";
+      const initiator =
+        reason === "join_timeout" ? !res.session.entered.includes(user.id) : by === user.id;
+      const move = policy?.afterClose[reason][initiator ? "initiator" : "other"] ?? "ended";
       if (move === "requeue" && policy) {
+        const search: Search = {
+          ...(user.intent ? { intent: user.intent } : {}),
+          topics: user.topics ?? [],
+          onlyMine: user.onlyMine ?? false,
+        };
         outcome = merge(
           outcome,
-          await this.enqueueAndMatch(user.id, "requeue", policy, user.intent, user.ended),
+          await this.enqueueAndMatch(user.id, "requeue", policy, search, user.ended),
         );
+      } else if (move === "idle") {
+        const idle = await this.store.returnHome(user.id);
+        outcome = merge(outcome, success(idle ? [this.stateOut(idle)] : []));
       } else {
         outcome = merge(outcome, success([this.stateOut(user)]));
       }
@@ -358,7 +502,10 @@ export class Engine {
         };
       case "MATCHED":
       case "ACTIVE": {
-        const partner = user.partnerIntent ? { intent: user.partnerIntent } : {};
+        const partner = {
+          ...(user.partnerIntent ? { intent: user.partnerIntent } : {}),
+          ...(user.sharedTopics ? { sharedTopics: [...user.sharedTopics] } : {}),
+        };
         const base = {
           space: required(user.space, "space", user),
           sessionId: required(user.sessionId, "sessionId", user),

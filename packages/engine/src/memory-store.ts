@@ -6,22 +6,18 @@
  */
 import type { CloseReason } from "@duet/protocol";
 import { Fifo } from "./fifo";
+import { sharedTopics } from "./matcher";
 import type {
+  CloseOptions,
   CloseResult,
   CreateSessionResult,
   EnqueueRequest,
   EnqueueResult,
   EnterResult,
+  SpaceCensus,
   Store,
 } from "./store";
-import type {
-  QueueEntry,
-  SessionId,
-  SessionRecord,
-  SessionStatus,
-  UserId,
-  UserRecord,
-} from "./types";
+import type { QueueEntry, SessionId, SessionRecord, UserId, UserRecord } from "./types";
 
 export class MemoryStore implements Store {
   private readonly users = new Map<UserId, UserRecord>();
@@ -56,6 +52,8 @@ export class MemoryStore implements Store {
       return { ok: false, reason: "browser_waiting", user };
     }
     this.seq += 1;
+    const avoid = (user.avoid ?? []).filter((a) => a.until > req.since);
+    const topics = req.topics ?? [];
     const entry: QueueEntry = {
       userId: user.id,
       browserId: user.browserId,
@@ -63,6 +61,9 @@ export class MemoryStore implements Store {
       ...(req.intent ? { intent: req.intent } : {}),
       since: req.since,
       seq: this.seq,
+      ...(topics.length > 0 ? { topics } : {}),
+      ...(req.onlyMine ? { onlyMine: true } : {}),
+      ...(avoid.length > 0 ? { avoid } : {}),
     };
     const next: UserRecord = {
       id: user.id,
@@ -70,13 +71,26 @@ export class MemoryStore implements Store {
       state: "WAITING",
       space: req.space,
       ...(req.intent ? { intent: req.intent } : {}),
+      ...(topics.length > 0 ? { topics } : {}),
+      ...(req.onlyMine ? { onlyMine: true } : {}),
+      ...(avoid.length > 0 ? { avoid } : {}),
       entry,
     };
-    this.bucket(req.bucket).push(entry);
-    this.bucketOfUser.set(user.id, req.bucket);
+    for (const name of new Set(req.buckets)) this.bucket(name).push(entry);
+    this.bucketsOfUser.set(user.id, [...new Set(req.buckets)]);
     this.waitingBrowsers.set(browserKey, user.id);
     this.users.set(user.id, next);
     return { ok: true, user: next, entry };
+  }
+
+  async addToBucket(userId: UserId, seq: number, bucket: string): Promise<boolean> {
+    const user = this.users.get(userId);
+    if (!user || user.state !== "WAITING" || !user.entry || user.entry.seq !== seq) return false;
+    const names = this.bucketsOfUser.get(userId) ?? [];
+    if (names.includes(bucket)) return false;
+    this.bucket(bucket).push(user.entry);
+    this.bucketsOfUser.set(userId, [...names, bucket]);
+    return true;
   }
 
   async leaveQueue(userId: UserId, seq?: number): Promise<UserRecord | undefined> {
@@ -84,7 +98,7 @@ export class MemoryStore implements Store {
     if (!user || user.state !== "WAITING") return undefined;
     if (seq !== undefined && user.entry?.seq !== seq) return undefined;
     this.unqueue(user);
-    const next: UserRecord = { id: user.id, browserId: user.browserId, state: "IDLE" };
+    const next = idleRecord(user);
     this.users.set(userId, next);
     return next;
   }
@@ -112,12 +126,17 @@ export class MemoryStore implements Store {
     const matched = (entry: QueueEntry, partner: QueueEntry): UserRecord => {
       const user = this.users.get(entry.userId) as UserRecord;
       this.unqueue(user);
+      const shared = sharedTopics(entry, partner);
       const next: UserRecord = {
         id: user.id,
         browserId: user.browserId,
         state: "MATCHED",
         space: session.space,
         ...(user.intent ? { intent: user.intent } : {}),
+        ...(user.topics ? { topics: user.topics } : {}),
+        ...(user.onlyMine ? { onlyMine: true } : {}),
+        ...(user.avoid ? { avoid: user.avoid } : {}),
+        ...(shared.length > 0 ? { sharedTopics: shared } : {}),
         sessionId: session.id,
         partnerId: partner.userId,
         ...(partner.intent ? { partnerIntent: partner.intent } : {}),
@@ -162,11 +181,12 @@ export class MemoryStore implements Store {
     sessionId: SessionId,
     reason: CloseReason,
     by: UserId | null,
-    ifStatus?: SessionStatus,
+    options: CloseOptions = {},
   ): Promise<CloseResult> {
     const session = this.sessions.get(sessionId);
-    if (!session || (ifStatus !== undefined && session.status !== ifStatus))
+    if (!session || (options.ifStatus !== undefined && session.status !== options.ifStatus)) {
       return { closed: false };
+    }
     this.sessions.delete(sessionId);
     const ended: UserRecord[] = [];
     for (const id of session.participants) {
@@ -174,12 +194,20 @@ export class MemoryStore implements Store {
       if (!u || u.sessionId !== sessionId || (u.state !== "MATCHED" && u.state !== "ACTIVE")) {
         continue;
       }
+      const partnerBrowser = session.browsers[session.participants[0] === id ? 1 : 0];
+      const avoid =
+        options.cooldownUntil !== undefined
+          ? [...(u.avoid ?? []), { browserId: partnerBrowser, until: options.cooldownUntil }]
+          : u.avoid;
       const next: UserRecord = {
         id: u.id,
         browserId: u.browserId,
         state: "ENDED",
         space: session.space,
         ...(u.intent ? { intent: u.intent } : {}),
+        ...(u.topics ? { topics: u.topics } : {}),
+        ...(u.onlyMine ? { onlyMine: true } : {}),
+        ...(avoid && avoid.length > 0 ? { avoid } : {}),
         sessionId,
         ended: { sessionId, reason, by },
       };
@@ -192,7 +220,7 @@ export class MemoryStore implements Store {
   async returnHome(userId: UserId): Promise<UserRecord | undefined> {
     const user = this.users.get(userId);
     if (!user || user.state !== "ENDED") return undefined;
-    const next: UserRecord = { id: user.id, browserId: user.browserId, state: "IDLE" };
+    const next = idleRecord(user);
     this.users.set(userId, next);
     return next;
   }
@@ -203,6 +231,19 @@ export class MemoryStore implements Store {
     this.unqueue(user);
     this.users.delete(userId);
     return user;
+  }
+
+  async census(): Promise<Record<string, SpaceCensus>> {
+    const out: Record<string, SpaceCensus> = {};
+    for (const u of this.users.values()) {
+      if (u.state === "IDLE" || !u.space) continue;
+      const c = (out[u.space] ??= { waiting: 0, matched: 0, active: 0, ended: 0 });
+      if (u.state === "WAITING") c.waiting++;
+      else if (u.state === "MATCHED") c.matched++;
+      else if (u.state === "ACTIVE") c.active++;
+      else c.ended++;
+    }
+    return out;
   }
 
   /** Test and health aid (not part of Store): every record, as plain arrays. */
@@ -218,7 +259,7 @@ export class MemoryStore implements Store {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  private readonly bucketOfUser = new Map<UserId, string>();
+  private readonly bucketsOfUser = new Map<UserId, string[]>();
 
   private bucket(name: string): Fifo<QueueEntry> {
     let b = this.buckets.get(name);
@@ -231,16 +272,25 @@ export class MemoryStore implements Store {
 
   /** Removes a user's queue entry and browser claim, if any. */
   private unqueue(user: UserRecord): void {
-    const name = this.bucketOfUser.get(user.id);
-    if (name !== undefined) {
+    for (const name of this.bucketsOfUser.get(user.id) ?? []) {
       const bucket = this.buckets.get(name);
       bucket?.delete(user.id);
       if (bucket && bucket.size === 0) this.buckets.delete(name);
-      this.bucketOfUser.delete(user.id);
     }
+    this.bucketsOfUser.delete(user.id);
     if (user.entry) {
       const key = `${user.entry.space}:${user.browserId}`;
       if (this.waitingBrowsers.get(key) === user.id) this.waitingBrowsers.delete(key);
     }
   }
+}
+
+/** IDLE keeps only what outlives a search: identity and cooldowns still in force. */
+function idleRecord(user: UserRecord): UserRecord {
+  return {
+    id: user.id,
+    browserId: user.browserId,
+    state: "IDLE",
+    ...(user.avoid && user.avoid.length > 0 ? { avoid: user.avoid } : {}),
+  };
 }

@@ -2,12 +2,20 @@
  * What an engine command returns: whether it was accepted, and what must happen next, as data.
  * The gateway delivers `out` to the named users and schedules `deadlines`; the engine does neither.
  */
-import type { ChatMessage, ErrorCode, StateView } from "@duet/protocol";
+import type { ChatMessage, ErrorCode, SpaceId, StateView, Typing } from "@duet/protocol";
 import type { SessionId, UserId } from "./types";
 
 export type Outgoing =
   | { readonly to: UserId; readonly event: "state"; readonly payload: StateView }
-  | { readonly to: UserId; readonly event: "message"; readonly payload: ChatMessage };
+  | { readonly to: UserId; readonly event: "message"; readonly payload: ChatMessage }
+  | { readonly to: UserId; readonly event: "typing"; readonly payload: Typing };
+
+/** Facts for health figures (aggregates only): a match and how long each side had waited. */
+export type Observation = {
+  readonly kind: "matched";
+  readonly space: SpaceId;
+  readonly waitedMs: readonly [number, number];
+};
 
 /** A moment at which the gateway must call `engine.onDeadline`. Stale deadlines are harmless. */
 export type Deadline =
@@ -24,36 +32,44 @@ export type Deadline =
       readonly at: number;
       readonly userId: UserId;
       readonly seq: number;
+    }
+  /** A topic search's preference window has passed: it now accepts anyone. */
+  | {
+      readonly kind: "topic_fallback";
+      readonly at: number;
+      readonly userId: UserId;
+      readonly seq: number;
     };
 
+interface Effects {
+  readonly out: readonly Outgoing[];
+  readonly deadlines: readonly Deadline[];
+  readonly observed: readonly Observation[];
+}
+
 export type Outcome =
-  | {
-      readonly ok: true;
-      readonly out: readonly Outgoing[];
-      readonly deadlines: readonly Deadline[];
-    }
-  | {
-      readonly ok: false;
-      readonly error: ErrorCode;
-      readonly out: readonly Outgoing[];
-      readonly deadlines: readonly Deadline[];
-    };
+  | ({ readonly ok: true } & Effects)
+  | ({ readonly ok: false; readonly error: ErrorCode } & Effects);
 
 export function success(
   out: readonly Outgoing[] = [],
   deadlines: readonly Deadline[] = [],
+  observed: readonly Observation[] = [],
 ): Outcome {
-  return { ok: true, out, deadlines };
+  return { ok: true, out, deadlines, observed };
 }
 
 export function failure(error: ErrorCode): Outcome {
-  return { ok: false, error, out: [], deadlines: [] };
+  return { ok: false, error, out: [], deadlines: [], observed: [] };
 }
 
 /** Both outcomes' effects, in order; failed with the first error if either failed. */
 export function merge(first: Outcome, second: Outcome): Outcome {
-  const out = [...first.out, ...second.out];
-  const deadlines = [...first.deadlines, ...second.deadlines];
+  const effects: Effects = {
+    out: [...first.out, ...second.out],
+    deadlines: [...first.deadlines, ...second.deadlines],
+    observed: [...first.observed, ...second.observed],
+  };
   const failed = !first.ok ? first : !second.ok ? second : undefined;
-  return failed ? { ok: false, error: failed.error, out, deadlines } : { ok: true, out, deadlines };
+  return failed ? { ok: false, error: failed.error, ...effects } : { ok: true, ...effects };
 }

@@ -5,12 +5,17 @@
 import type { CloseReason, Intent, SpaceId } from "@duet/protocol";
 import { LIMITS } from "@duet/protocol";
 
-/** Where a participant goes after a session closes. */
-export type AfterCloseMove = "home" | "requeue";
+/**
+ * Where a participant goes after a session closes: `ended` stays on the ended screen (ENDED) until
+ * it asks for home or a new search; `idle` goes straight home (ENDED → IDLE); `requeue` goes
+ * straight back to looking (ENDED → WAITING).
+ */
+export type AfterCloseMove = "ended" | "idle" | "requeue";
 
 /**
  * Per close reason: where the participant who caused it goes, and where the other goes. For
- * reasons the server causes (timeouts, shutdown) both sides take `other`.
+ * `join_timeout` the "initiator" is whoever never entered the room; for reasons the server alone
+ * causes (shutdown) both sides take `other`.
  */
 export type AfterClose = Readonly<
   Record<CloseReason, { readonly initiator: AfterCloseMove; readonly other: AfterCloseMove }>
@@ -48,17 +53,35 @@ export interface SpacePolicy {
   /** In-memory transcript kept only for a report, or null when nothing is ever kept. */
   readonly reportBuffer: { readonly maxMessages: number; readonly maxBytes: number } | null;
   readonly maxMessageLength: number;
+  /** Room controls besides leaving: Skip (both re-queued) and End (ender home, partner re-queued). */
+  readonly controls: readonly ("skip" | "end")[];
+  /** Whether `typing` events are relayed. */
+  readonly typingIndicator: boolean;
+  /** Whether message text is masked for profanity before it is relayed. */
+  readonly profanity: "mask" | "none";
 }
 
-const allHome: AfterClose = {
-  left: { initiator: "home", other: "home" },
-  skipped: { initiator: "home", other: "home" },
-  ended: { initiator: "home", other: "home" },
-  reported: { initiator: "home", other: "home" },
-  disconnected: { initiator: "home", other: "home" },
-  join_timeout: { initiator: "home", other: "home" },
-  media_failed: { initiator: "home", other: "home" },
-  server_shutdown: { initiator: "home", other: "home" },
+const allEnded: AfterClose = {
+  left: { initiator: "ended", other: "ended" },
+  skipped: { initiator: "ended", other: "ended" },
+  ended: { initiator: "ended", other: "ended" },
+  reported: { initiator: "ended", other: "ended" },
+  disconnected: { initiator: "ended", other: "ended" },
+  join_timeout: { initiator: "ended", other: "ended" },
+  media_failed: { initiator: "ended", other: "ended" },
+  server_shutdown: { initiator: "ended", other: "ended" },
+};
+
+/** dormparty: nobody is ever left alone in a room; whoever did not choose to go home looks again. */
+const roulette: AfterClose = {
+  left: { initiator: "idle", other: "requeue" },
+  skipped: { initiator: "requeue", other: "requeue" },
+  ended: { initiator: "idle", other: "requeue" },
+  reported: { initiator: "idle", other: "ended" },
+  disconnected: { initiator: "idle", other: "requeue" },
+  join_timeout: { initiator: "idle", other: "requeue" },
+  media_failed: { initiator: "requeue", other: "requeue" },
+  server_shutdown: { initiator: "ended", other: "ended" },
 };
 
 /**
@@ -78,14 +101,87 @@ export const MENTI: SpacePolicy = {
     pairCooldownMs: 0,
     neverWithReported: false,
   },
-  afterClose: allHome,
+  afterClose: allEnded,
   joinTimeoutMs: 15_000,
   searchTimeoutMs: null,
   reportBuffer: null,
   maxMessageLength: LIMITS.maxMessageLength,
+  controls: [],
+  typingIndicator: false,
+  profanity: "none",
 };
 
-export const PRESETS: Readonly<Partial<Record<SpaceId, SpacePolicy>>> = { menti: MENTI };
+/** Default topic tags for stimchat; operators override the list. */
+export const STIMCHAT_TOPICS = [
+  "cant sleep",
+  "adhd",
+  "hyperfocus",
+  "music",
+  "games",
+  "study",
+  "work",
+  "random",
+] as const;
+
+/**
+ * stimchat — late-night text roulette. Anyone with anyone; same topic preferred, anyone after 10 s
+ * unless "only my topics"; 60 s search limit; when either leaves, both see the ended screen and
+ * start a new chat in one click; profanity masked; typing indicator.
+ */
+export const STIMCHAT: SpacePolicy = {
+  id: "stimchat",
+  media: "text",
+  identity: "token",
+  intents: null,
+  pairing: {
+    intentRule: "any",
+    topics: { list: STIMCHAT_TOPICS, preferSameForMs: 10_000, allowOnlyMine: true },
+    trustTiers: true,
+    pairCooldownMs: 0,
+    neverWithReported: true,
+  },
+  afterClose: allEnded,
+  joinTimeoutMs: 15_000,
+  searchTimeoutMs: 60_000,
+  reportBuffer: { maxMessages: 200, maxBytes: 64 * 1024 },
+  maxMessageLength: LIMITS.maxMessageLength,
+  controls: [],
+  typingIndicator: true,
+  profanity: "mask",
+};
+
+/**
+ * dormparty — video roulette (text side chat until video lands). Skip re-queues both; End sends
+ * the ender home and re-queues the partner; a pair that just parted waits 30 s before it can meet
+ * again; no search limit.
+ */
+export const DORMPARTY: SpacePolicy = {
+  id: "dormparty",
+  media: "video",
+  identity: "token",
+  intents: null,
+  pairing: {
+    intentRule: "any",
+    topics: null,
+    trustTiers: true,
+    pairCooldownMs: 30_000,
+    neverWithReported: true,
+  },
+  afterClose: roulette,
+  joinTimeoutMs: 15_000,
+  searchTimeoutMs: null,
+  reportBuffer: { maxMessages: 200, maxBytes: 64 * 1024 },
+  maxMessageLength: LIMITS.maxMessageLength,
+  controls: ["skip", "end"],
+  typingIndicator: true,
+  profanity: "none",
+};
+
+export const PRESETS: Readonly<Record<SpaceId, SpacePolicy>> = {
+  menti: MENTI,
+  stimchat: STIMCHAT,
+  dormparty: DORMPARTY,
+};
 
 const canTalk = (i: Intent | undefined): boolean => i === "talk" || i === "both";
 const canListen = (i: Intent | undefined): boolean => i === "listen" || i === "both";

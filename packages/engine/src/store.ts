@@ -27,9 +27,21 @@ export type EnqueueRequest = {
   readonly space: SpaceId;
   readonly intent?: Intent;
   readonly since: number;
-  /** The bucket this search waits in. */
-  readonly bucket: string;
+  /** The buckets this search waits in (at least one). */
+  readonly buckets: readonly string[];
+  readonly topics?: readonly string[];
+  readonly onlyMine?: boolean;
 };
+
+export type CloseOptions = {
+  /** Close only if the session is in this status (a join deadline closes only a PENDING one). */
+  readonly ifStatus?: SessionStatus;
+  /** Pair cooldown: each remaining participant must not meet the other's browser before this. */
+  readonly cooldownUntil?: number;
+};
+
+/** Users per state in one space. */
+export type SpaceCensus = { waiting: number; matched: number; active: number; ended: number };
 
 export type EnqueueResult =
   | { readonly ok: true; readonly user: UserRecord; readonly entry: QueueEntry }
@@ -77,11 +89,18 @@ export interface Store {
   getSession(id: SessionId): Promise<SessionRecord | undefined>;
 
   /**
-   * Puts the user in `bucket` as a new search (fresh `seq`) and makes it WAITING, if it is in one of
-   * `from` and no other user with its browser id is WAITING in the same space. Clears any previous
-   * session fields. Fails without change otherwise.
+   * Puts the user in `buckets` as a new search (fresh `seq`) and makes it WAITING, if it is in one
+   * of `from` and no other user with its browser id is WAITING in the same space. Clears any
+   * previous session fields; keeps the user's cooldowns still in force at `since` and copies them
+   * into the entry. Fails without change otherwise.
    */
   enqueue(req: EnqueueRequest): Promise<EnqueueResult>;
+
+  /**
+   * Adds the waiting entry of search `seq` to one more bucket (a topic search opening up to
+   * anyone). False, and no change, if the user is not waiting as that search or already is there.
+   */
+  addToBucket(userId: UserId, seq: number, bucket: string): Promise<boolean>;
 
   /**
    * WAITING → IDLE, removing the entry from its bucket. If `seq` is given, only that very search
@@ -113,14 +132,14 @@ export interface Store {
    * Closes an open session: deletes it and moves each participant still attached to it (MATCHED or
    * ACTIVE with this session id) to ENDED with the reason. `by` is the participant who caused it,
    * or null for the server. `{ closed: false }` if it was already closed or never existed, or if
-   * `ifStatus` is given and the session is not in that status (a join deadline closes only a
-   * session that is still PENDING, atomically).
+   * `options.ifStatus` is given and the session is not in that status. With
+   * `options.cooldownUntil`, each remaining participant gets a cooldown against the other's browser.
    */
   closeSession(
     sessionId: SessionId,
     reason: CloseReason,
     by: UserId | null,
-    ifStatus?: SessionStatus,
+    options?: CloseOptions,
   ): Promise<CloseResult>;
 
   /** ENDED → IDLE. Returns the updated user, or undefined when it was not ENDED. */
@@ -132,4 +151,7 @@ export interface Store {
    * partner, and the departed participant is simply absent).
    */
   removeUser(userId: UserId): Promise<UserRecord | undefined>;
+
+  /** Users per state, per space (IDLE users belong to no space). A consistent snapshot. */
+  census(): Promise<Record<string, SpaceCensus>>;
 }

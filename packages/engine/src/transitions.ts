@@ -21,6 +21,9 @@ export const USER_EVENTS = [
   "activated", // both participants entered: the conversation starts
   "send", // client: a chat message
   "exit", // client: leave the conversation
+  "skip", // client (spaces with Skip): end this one, both look again
+  "end", // client (spaces with End): end this one and go home; the partner looks again
+  "typing", // client: "I am typing" (spaces with a typing indicator)
   "closed", // the session closed for any other reason (partner left, timeout, shutdown)
   "requeue", // space policy: back to the queue straight after a close
   "home", // client: left the ended screen
@@ -48,6 +51,9 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       send: illegal,
       exit: NOOP,
       home: NOOP,
+      skip: NOOP,
+      end: NOOP,
+      typing: illegal,
       disconnect: GONE,
     },
     WAITING: {
@@ -59,6 +65,9 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       send: illegal,
       exit: NOOP,
       home: NOOP,
+      skip: NOOP,
+      end: NOOP,
+      typing: illegal,
       disconnect: GONE,
     },
     MATCHED: {
@@ -69,6 +78,9 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       activated: "ACTIVE",
       send: { error: "not_active" },
       exit: "ENDED",
+      skip: "ENDED",
+      end: "ENDED",
+      typing: NOOP,
       closed: "ENDED",
       home: illegal,
       disconnect: GONE,
@@ -79,6 +91,9 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       enter: NOOP,
       send: "ACTIVE",
       exit: "ENDED",
+      skip: "ENDED",
+      end: "ENDED",
+      typing: "ACTIVE",
       closed: "ENDED",
       home: illegal,
       disconnect: GONE,
@@ -90,6 +105,9 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       enter: noRoom,
       send: NOOP,
       exit: NOOP,
+      skip: NOOP,
+      end: NOOP,
+      typing: NOOP,
       home: "IDLE",
       disconnect: GONE,
     },

@@ -27,6 +27,19 @@ export interface UserRecord {
   readonly enterBy?: number;
   /** ENDED: why and by whom the last session closed. */
   readonly ended?: EndedInfo;
+  /** The topic tags of the current or last search (spaces with topics; kept for re-queueing). */
+  readonly topics?: readonly string[];
+  readonly onlyMine?: boolean;
+  /** MATCHED / ACTIVE: tags both chose. */
+  readonly sharedTopics?: readonly string[];
+  /** Browsers this user must not be paired with until the given times (pair cooldown). */
+  readonly avoid?: readonly Avoid[];
+}
+
+/** A pair cooldown seen from one side: not with that browser before `until`. */
+export interface Avoid {
+  readonly browserId: string;
+  readonly until: number;
 }
 
 export interface EndedInfo {
@@ -44,6 +57,12 @@ export interface QueueEntry {
   readonly intent?: Intent;
   /** When this search started (clock ms); for wait times and deadlines. */
   readonly since: number;
+  /** Topic tags (spaces with topics); empty or absent means none. */
+  readonly topics?: readonly string[];
+  /** Only pair with someone sharing a tag, however long it takes. */
+  readonly onlyMine?: boolean;
+  /** Cooldowns in force when this search started. */
+  readonly avoid?: readonly Avoid[];
   /**
    * Strictly increasing per store, assigned at enqueue: orders a bucket (oldest first) and names
    * this one search, so a user who left and joined again is a different entry.
@@ -57,6 +76,8 @@ export interface SessionRecord {
   readonly id: SessionId;
   readonly space: SpaceId;
   readonly participants: readonly [UserId, UserId];
+  /** The participants' browser ids, in the same order (for pair cooldowns after a departure). */
+  readonly browsers: readonly [string, string];
   readonly status: SessionStatus;
   /** Participants who have entered the room. ACTIVE once both have. */
   readonly entered: readonly UserId[];

@@ -57,6 +57,8 @@ export const ERRORS = {
   already_waiting_elsewhere: "You are already looking for someone in another tab.",
   already_in_conversation: "You are already in a conversation.",
   room_unavailable: "This conversation has ended.",
+  not_in_this_space: "That is not available in this space.",
+  topic_unknown: "One of those topics is not offered here.",
   not_active: "The conversation has not started yet.",
   message_empty: "Messages cannot be empty.",
   message_too_long: `Messages can be at most ${LIMITS.maxMessageLength} characters.`,
@@ -77,9 +79,17 @@ export const opaqueId = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/, "expected an 
 export const HandshakeAuth = z.object({ browserId: opaqueId }).partial();
 export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
 
+/** A topic tag: lower-case words from the space's configured list. */
+export const Topic = z.string().regex(/^[a-z0-9][a-z0-9 -]{0,31}$/, "expected a topic tag");
+export const MAX_TOPICS = 5;
+
 export const JoinPayload = z.strictObject({
   space: z.enum(SPACE_IDS),
   intent: z.enum(INTENTS).optional(),
+  /** Spaces with topics: the person's tags (from the space's list). */
+  topics: z.array(Topic).max(MAX_TOPICS).optional(),
+  /** Spaces with topics: only ever pair with someone who shares a tag. */
+  onlyMyTopics: z.boolean().optional(),
 });
 export const EmptyPayload = z.strictObject({});
 export const EnterPayload = z.strictObject({ sessionId: opaqueId });
@@ -103,6 +113,12 @@ export const clientEventSchemas = {
   exit: EmptyPayload,
   /** ENDED → IDLE (the person left the ended screen). */
   home: EmptyPayload,
+  /** Spaces with Skip: end this session; both go back to looking at once. */
+  skip: EmptyPayload,
+  /** Spaces with End: end this session and go home; the partner goes back to looking. */
+  end: EmptyPayload,
+  /** Spaces with a typing indicator: "I am typing" (clients send it at most every 2 s). */
+  typing: EmptyPayload,
 } as const;
 export type ClientEventName = keyof typeof clientEventSchemas;
 export const CLIENT_EVENTS = Object.keys(clientEventSchemas) as ClientEventName[];
@@ -115,7 +131,11 @@ export type Ack = { ok: true } | { ok: false; code: ErrorCode; message: string }
 // Server → client
 // ---------------------------------------------------------------------------------------------
 
-export const PartnerView = z.object({ intent: z.enum(INTENTS).optional() });
+export const PartnerView = z.object({
+  intent: z.enum(INTENTS).optional(),
+  /** Topic tags both people chose (spaces with topics). */
+  sharedTopics: z.array(z.string()).optional(),
+});
 
 /** The last session's ending, attached to WAITING when a space re-queues someone at once. */
 export const EndedView = z.object({
@@ -177,6 +197,12 @@ export type ChatMessage = z.infer<typeof ChatMessage>;
 export const SpaceSummary = z.object({
   id: z.enum(SPACE_IDS),
   intents: z.array(z.enum(INTENTS)).optional(),
+  /** The topic tags offered, for spaces with topics. */
+  topics: z.array(z.string()).optional(),
+  /** Controls the room offers besides leaving. */
+  controls: z.array(z.enum(["skip", "end"])).optional(),
+  /** The space's search time limit in ms, if it has one. */
+  searchTimeoutMs: z.number().int().positive().optional(),
 });
 export type SpaceSummary = z.infer<typeof SpaceSummary>;
 
@@ -193,6 +219,23 @@ export const Welcome = z.object({
   crisisResources: z.array(CrisisResourceSchema),
 });
 export type Welcome = z.infer<typeof Welcome>;
+
+/** How busy each space is, rounded so that small numbers reveal nobody. */
+export const Presence = z.object({
+  spaces: z.array(
+    z.object({
+      id: z.enum(SPACE_IDS),
+      /** People in the space now (looking or talking): "a few" under 5, else rounded. */
+      here: z.string(),
+      /** Median recent wait from join to match, in ms; absent when there is no recent match. */
+      estimatedWaitMs: z.number().int().nonnegative().optional(),
+    }),
+  ),
+});
+export type Presence = z.infer<typeof Presence>;
+
+export const Typing = z.object({ sessionId: opaqueId });
+export type Typing = z.infer<typeof Typing>;
 
 export const Notice = z.object({
   kind: z.enum(["server_restarting"]),
@@ -217,6 +260,10 @@ export const serverEventSchemas = {
   message: ChatMessage,
   /** Something the person must know that is not a state, e.g. a restart. */
   notice: Notice,
+  /** The partner is typing (spaces with a typing indicator); show it for a few seconds. */
+  typing: Typing,
+  /** How busy the spaces are; sent on connect and then every few seconds while it changes. */
+  presence: Presence,
   /** A client event was refused; nothing changed. Also delivered through the ack if given. */
   rejected: Rejected,
 } as const;
@@ -232,6 +279,9 @@ export interface ClientToServerEvents {
   send: (payload: ClientPayload<"send">, ack?: AckFn) => void;
   exit: (payload: ClientPayload<"exit">, ack?: AckFn) => void;
   home: (payload: ClientPayload<"home">, ack?: AckFn) => void;
+  skip: (payload: ClientPayload<"skip">, ack?: AckFn) => void;
+  end: (payload: ClientPayload<"end">, ack?: AckFn) => void;
+  typing: (payload: ClientPayload<"typing">, ack?: AckFn) => void;
 }
 
 /** Socket.IO typing for the server → client direction. */
@@ -241,6 +291,8 @@ export interface ServerToClientEvents {
   message: (payload: ChatMessage) => void;
   notice: (payload: Notice) => void;
   rejected: (payload: Rejected) => void;
+  typing: (payload: Typing) => void;
+  presence: (payload: Presence) => void;
 }
 
 export function errorAck(code: ErrorCode): Ack {
