@@ -1,0 +1,249 @@
+/**
+ * stimchat and dormparty rules through real sockets: topics and their fallback, only-my-topics,
+ * search limit, typing, profanity, Skip / End / lost partner with re-queueing, pair cooldown,
+ * presence. Timeouts are shortened by configuration, as an operator would.
+ */
+import type { StateView } from "@duet/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { sleep, startServer, TestClient, type TestServer, until } from "./harness";
+
+let server: TestServer | undefined;
+const clients: TestClient[] = [];
+
+async function boot(env: Record<string, string>): Promise<TestServer> {
+  server = await startServer({ SPACES: "menti,stimchat,dormparty", ...env });
+  return server;
+}
+async function connect(): Promise<TestClient> {
+  if (!server) throw new Error("no server");
+  const c = await TestClient.connect(server);
+  clients.push(c);
+  return c;
+}
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+  server = undefined;
+});
+
+type Join = Parameters<TestClient["emit"]>[1];
+const stim = (topics?: string[], onlyMyTopics?: boolean): Join =>
+  ({
+    space: "stimchat",
+    ...(topics ? { topics } : {}),
+    ...(onlyMyTopics ? { onlyMyTopics } : {}),
+  }) as Join;
+const is = (state: StateView["state"]) => (s: StateView) => s.state === state;
+
+async function activate(a: TestClient, b: TestClient): Promise<void> {
+  await a.waitState(is("MATCHED"));
+  await b.waitState(is("MATCHED"));
+  await a.emit("enter", { sessionId: a.sessionId() });
+  await b.emit("enter", { sessionId: b.sessionId() });
+  await a.waitState(is("ACTIVE"));
+  await b.waitState(is("ACTIVE"));
+}
+
+describe("stimchat", () => {
+  it("prefers a shared topic: with three people, the two music fans meet and see it", async () => {
+    await boot({ STIMCHAT_TOPIC_FALLBACK_MS: "60000" });
+    const a = await connect();
+    const b = await connect();
+    const c = await connect();
+    await a.emit("join", stim(["music"]));
+    await b.emit("join", stim(["games"]));
+    await c.emit("join", stim(["study", "music"]));
+    await a.waitState(is("MATCHED"));
+    expect(c.state).toMatchObject({ state: "MATCHED", partner: { sharedTopics: ["music"] } });
+    expect(a.sessionId()).toBe(c.sessionId());
+    expect(b.state?.state).toBe("WAITING");
+  });
+
+  it("a topic search accepts anyone after the fallback wait; without topics anyone at once", async () => {
+    await boot({ STIMCHAT_TOPIC_FALLBACK_MS: "400" });
+    const a = await connect();
+    const b = await connect();
+    await a.emit("join", stim(["music"]));
+    await b.emit("join", stim());
+    await sleep(150);
+    expect(a.state?.state).toBe("WAITING");
+    expect(b.state?.state).toBe("WAITING");
+    await a.waitState(is("MATCHED"), 3000);
+    expect(b.state?.state).toBe("MATCHED");
+    const c = await connect();
+    const d = await connect();
+    await c.emit("join", stim());
+    await d.emit("join", stim());
+    await c.waitState(is("MATCHED"));
+  });
+
+  it("only-my-topics is never matched outside its topics", async () => {
+    await boot({ STIMCHAT_TOPIC_FALLBACK_MS: "100" });
+    const a = await connect();
+    const b = await connect();
+    await a.emit("join", stim(["music"], true));
+    await b.emit("join", stim(["games"]));
+    await sleep(500);
+    expect(a.state?.state).toBe("WAITING");
+    expect(b.state?.state).toBe("WAITING");
+    const c = await connect();
+    await c.emit("join", stim(["music"]));
+    await a.waitState(is("MATCHED"));
+    expect(a.sessionId()).toBe(c.sessionId());
+  });
+
+  it("the search limit returns the person to IDLE exactly once, saying why", async () => {
+    await boot({ STIMCHAT_SEARCH_TIMEOUT_MS: "1000" });
+    const a = await connect();
+    await a.emit("join", stim(["music"], true));
+    const idle = await a.waitState(is("IDLE"), 3000);
+    expect(idle).toEqual({ state: "IDLE", searchTimedOut: true });
+    await sleep(300);
+    expect(a.states.filter((s) => s.state === "IDLE" && s.searchTimedOut)).toHaveLength(1);
+    expect(server?.store.inspect().queued).toEqual([]);
+  });
+
+  it("relays typing to the partner only, masks profanity, and a leave shows both the end", async () => {
+    await boot({});
+    const a = await connect();
+    const b = await connect();
+    await a.emit("join", stim());
+    await b.emit("join", stim());
+    await activate(a, b);
+    const typings = { a: 0, b: 0 };
+    a.socket.on("typing", () => typings.a++);
+    b.socket.on("typing", () => typings.b++);
+    expect(await a.emit("typing", {})).toEqual({ ok: true });
+    await until(() => typings.b === 1, 2000, "typing relayed");
+    expect(typings.a).toBe(0);
+    await a.emit("send", { text: "this is fucking great" });
+    await until(() => b.messages.length === 1, 2000, "message");
+    expect(b.messages[0]?.text).toBe("this is ****ing great");
+    expect(a.messages[0]?.text).toBe("this is ****ing great");
+    await a.emit("exit", {});
+    expect(await b.waitState(is("ENDED"))).toMatchObject({ reason: "left", by: "partner" });
+    expect(a.state).toMatchObject({ state: "ENDED", reason: "left", by: "you" });
+    // "New chat" is one join away.
+    expect(await b.emit("join", stim())).toEqual({ ok: true });
+    expect(b.state?.state).toBe("WAITING");
+  });
+
+  it("refuses unknown topics, and typing or skip where the space has none", async () => {
+    await boot({});
+    const a = await connect();
+    expect(await a.emit("join", stim(["knitting"]))).toMatchObject({ code: "topic_unknown" });
+    expect(
+      await a.emit("join", { space: "menti", intent: "talk", topics: ["music"] }),
+    ).toMatchObject({
+      code: "topic_unknown",
+    });
+    const m1 = await connect();
+    const m2 = await connect();
+    await m1.join("talk");
+    await m2.join("listen");
+    await activate(m1, m2);
+    expect(await m1.emit("typing", {})).toMatchObject({ code: "not_in_this_space" });
+    expect(await m1.emit("skip", {})).toMatchObject({ code: "not_in_this_space" });
+    expect(await m1.emit("end", {})).toMatchObject({ code: "not_in_this_space" });
+    expect(m1.state?.state).toBe("ACTIVE");
+  });
+});
+
+describe("dormparty", () => {
+  const dorm: Join = { space: "dormparty" } as Join;
+
+  it("Skip re-queues both at once; the pair waits out its cooldown; a third person meets one of them", async () => {
+    await boot({ DORMPARTY_PAIR_COOLDOWN_MS: "1500" });
+    const a = await connect();
+    const b = await connect();
+    await a.emit("join", dorm);
+    await b.emit("join", dorm);
+    await activate(a, b);
+    expect(await a.emit("skip", {})).toEqual({ ok: true });
+    const wa = await a.waitState(is("WAITING"));
+    const wb = await b.waitState(is("WAITING"));
+    expect(wa).toMatchObject({ previous: { reason: "skipped", by: "you" } });
+    expect(wb).toMatchObject({ previous: { reason: "skipped", by: "partner" } });
+    // Only the two of them online: they wait rather than meet again inside the cooldown.
+    await sleep(500);
+    expect(a.state?.state).toBe("WAITING");
+    expect(b.state?.state).toBe("WAITING");
+    const c = await connect();
+    await c.emit("join", dorm);
+    await c.waitState(is("MATCHED"));
+    await until(() => [a, b].some((x) => x.state?.state === "MATCHED"), 2000, "C's partner told");
+    const partnerOfC = [a, b].find((x) => x.state?.state === "MATCHED");
+    expect(partnerOfC?.sessionId()).toBe(c.sessionId());
+    // C exits; once the cooldown is over, whoever is left waiting with the other meets again.
+    await c.emit("exit", {});
+    await until(
+      () => a.state?.state === "MATCHED" && b.state?.state === "MATCHED",
+      5000,
+      "rematch after cooldown",
+    );
+    expect(a.sessionId()).toBe(b.sessionId());
+  });
+
+  it("End sends the ender home and re-queues the partner, who is told", async () => {
+    await boot({});
+    const a = await connect();
+    const b = await connect();
+    await a.emit("join", dorm);
+    await b.emit("join", dorm);
+    await activate(a, b);
+    expect(await a.emit("end", {})).toEqual({ ok: true });
+    await a.waitState(is("IDLE"));
+    expect(await b.waitState(is("WAITING"))).toMatchObject({
+      previous: { reason: "ended", by: "partner" },
+    });
+    // A double End is a no-op.
+    expect(await a.emit("end", {})).toEqual({ ok: true });
+    expect(a.state?.state).toBe("IDLE");
+  });
+
+  it("a partner lost to a disconnect is like End for the one who remains", async () => {
+    await boot({});
+    const a = await connect();
+    const b = await connect();
+    await a.emit("join", dorm);
+    await b.emit("join", dorm);
+    await activate(a, b);
+    a.close();
+    expect(await b.waitState(is("WAITING"))).toMatchObject({
+      previous: { reason: "disconnected", by: "partner" },
+    });
+    expect(server?.store.inspect().sessions).toEqual([]);
+  });
+
+  it("a join timeout sends the late one home and re-queues the one who came", async () => {
+    await boot({ DORMPARTY_JOIN_TIMEOUT_MS: "1000" });
+    const a = await connect();
+    const b = await connect();
+    await a.emit("join", dorm);
+    await b.emit("join", dorm);
+    await a.waitState(is("MATCHED"));
+    await a.emit("enter", { sessionId: a.sessionId() });
+    expect(await a.waitState(is("WAITING"), 3000)).toMatchObject({
+      previous: { reason: "join_timeout", by: "partner" },
+    });
+    await b.waitState(is("IDLE"), 3000);
+  });
+});
+
+describe("presence", () => {
+  it("tells every client how busy each space is, rounded", async () => {
+    await boot({});
+    const a = await connect();
+    const seen: unknown[] = [];
+    a.socket.on("presence", (p) => seen.push(p));
+    await a.emit("join", { space: "dormparty" } as Join);
+    await until(() => seen.length > 0, 5000, "presence");
+    expect(seen.at(-1)).toEqual({
+      spaces: [
+        { id: "menti", here: "a few" },
+        { id: "stimchat", here: "a few" },
+        { id: "dormparty", here: "a few" },
+      ],
+    });
+  });
+});
