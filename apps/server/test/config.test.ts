@@ -67,7 +67,10 @@ describe("configuration", () => {
       DORMPARTY_JOIN_TIMEOUT_MS: "3000",
     });
     const [, stim, dorm] = policiesFor(c);
-    expect(stim?.pairing.topics).toMatchObject({ list: ["night owls", "music"], preferSameForMs: 2000 });
+    expect(stim?.pairing.topics).toMatchObject({
+      list: ["night owls", "music"],
+      preferSameForMs: 2000,
+    });
     expect(stim?.searchTimeoutMs).toBe(5000);
     expect(dorm?.pairing.pairCooldownMs).toBe(1000);
     expect(dorm?.joinTimeoutMs).toBe(3000);
