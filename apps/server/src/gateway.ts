@@ -9,7 +9,7 @@
  * disconnect the socket as abusive; anything less is answered with `rejected` and changes nothing.
  */
 import type { Server as HttpServer, IncomingMessage } from "node:http";
-import type { Deadline, Engine, Outcome, Store } from "@duet/engine";
+import { type Deadline, type Engine, LatestViews, type Outcome, type Store } from "@duet/engine";
 import {
   type Ack,
   type ClientEventName,
@@ -75,6 +75,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   /** socket id → user id, for the sockets on this node. */
   const users = new Map<string, string>();
   const presence = new PresenceTracker(engine.spaces().map((p) => p.id));
+  /** Views computed concurrently may finish in either order; only the newest reaches a screen. */
+  const latest = new LatestViews();
   let lastPresence: Presence | undefined;
   let lastPresenceJson = "";
   /** Presence goes to everyone when it changed, at most every `presenceEveryMs`. */
@@ -110,6 +112,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   /** Carries out an engine outcome: deliveries now, deadlines later. */
   const apply = (outcome: Outcome): void => {
     for (const o of outcome.out) {
+      if (!latest.accept(o)) continue;
       if (o.event === "state") io.to(roomOf(o.to)).emit("state", o.payload);
       else if (o.event === "message") io.to(roomOf(o.to)).emit("message", o.payload);
       else io.to(roomOf(o.to)).emit("typing", o.payload);
@@ -206,7 +209,10 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     socket.on("disconnect", (reason) => {
       logger.debug({ reason }, "socket disconnected");
       users.delete(socket.id);
-      serially(async () => apply(await engine.disconnect(userId)));
+      serially(async () => {
+        apply(await engine.disconnect(userId));
+        latest.forget(userId);
+      });
     });
   });
 

@@ -3,7 +3,7 @@
  * search limit, typing, profanity, Skip / End / lost partner with re-queueing, pair cooldown,
  * presence. Timeouts are shortened by configuration, as an operator would.
  */
-import type { StateView } from "@duet/protocol";
+import type { ClientPayload, StateView } from "@duet/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { sleep, startServer, TestClient, type TestServer, until } from "./harness";
 
@@ -26,13 +26,11 @@ afterEach(async () => {
   server = undefined;
 });
 
-type Join = Parameters<TestClient["emit"]>[1];
-const stim = (topics?: string[], onlyMyTopics?: boolean): Join =>
-  ({
-    space: "stimchat",
-    ...(topics ? { topics } : {}),
-    ...(onlyMyTopics ? { onlyMyTopics } : {}),
-  }) as Join;
+const stim = (topics?: string[], onlyMyTopics?: boolean): ClientPayload<"join"> => ({
+  space: "stimchat",
+  ...(topics ? { topics } : {}),
+  ...(onlyMyTopics ? { onlyMyTopics } : {}),
+});
 const is = (state: StateView["state"]) => (s: StateView) => s.state === state;
 
 async function activate(a: TestClient, b: TestClient): Promise<void> {
@@ -150,7 +148,7 @@ describe("stimchat", () => {
 });
 
 describe("dormparty", () => {
-  const dorm: Join = { space: "dormparty" } as Join;
+  const dorm: ClientPayload<"join"> = { space: "dormparty" };
 
   it("Skip re-queues both at once; the pair waits out its cooldown; a third person meets one of them", async () => {
     await boot({ DORMPARTY_PAIR_COOLDOWN_MS: "1500" });
@@ -236,7 +234,7 @@ describe("presence", () => {
     const a = await connect();
     const seen: unknown[] = [];
     a.socket.on("presence", (p) => seen.push(p));
-    await a.emit("join", { space: "dormparty" } as Join);
+    await a.emit("join", { space: "dormparty" });
     await until(() => seen.length > 0, 5000, "presence");
     expect(seen.at(-1)).toEqual({
       spaces: [

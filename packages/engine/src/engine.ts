@@ -87,7 +87,8 @@ export class Engine {
   /** A new connection: a new IDLE user. Idempotent: a second call for one id changes nothing. */
   async connect(userId: UserId, browserId: string): Promise<Outcome> {
     const created = await this.store.addUser({ id: userId, browserId, state: "IDLE" });
-    return created ? success([this.stateOut({ id: userId, browserId, state: "IDLE" })]) : success();
+    const user = created ? await this.store.getUser(userId) : undefined;
+    return user ? success([this.stateOut(user)]) : success();
   }
 
   /**
@@ -275,7 +276,12 @@ export class Engine {
         const idle = await this.store.leaveQueue(deadline.userId, deadline.seq);
         if (!idle) return success();
         return success([
-          { to: idle.id, event: "state", payload: { state: "IDLE", searchTimedOut: true } },
+          {
+            to: idle.id,
+            event: "state",
+            payload: { state: "IDLE", searchTimedOut: true },
+            version: idle.version ?? 0,
+          },
         ]);
       }
       case "retry_match":
@@ -451,10 +457,10 @@ export class Engine {
           topics: user.topics ?? [],
           onlyMine: user.onlyMine ?? false,
         };
-        outcome = merge(
-          outcome,
-          await this.enqueueAndMatch(user.id, "requeue", policy, search, user.ended),
-        );
+        const requeued = await this.enqueueAndMatch(user.id, "requeue", policy, search, user.ended);
+        // A re-queue that cannot happen (another tab of this browser is already looking) leaves
+        // this side on the ended screen; it is not the error of whoever closed the session.
+        outcome = merge(outcome, requeued.ok ? requeued : success([this.stateOut(user)]));
       } else if (move === "idle") {
         const idle = await this.store.returnHome(user.id);
         outcome = merge(outcome, success(idle ? [this.stateOut(idle)] : []));
@@ -466,8 +472,9 @@ export class Engine {
   }
 
   /**
-   * The conditional commit failed because the user's state changed between snapshot and commit:
-   * decide again on the new state. Bounded: a second failure reports `illegal_state`.
+   * The conditional commit failed because the user's state changed between snapshot and commit
+   * (e.g. a cancel crossed a match): decide again on the new state and carry that out, once.
+   * A second failure reports `illegal_state`.
    */
   private async retry(userId: UserId, event: UserEvent): Promise<Outcome> {
     const user = await this.store.getUser(userId);
@@ -475,11 +482,25 @@ export class Engine {
     const rule = decide(user.state, event);
     if (rule === NOOP) return success([this.stateOut(user)]);
     if (typeof rule === "object") return failure(rule.error);
+    if ((event === "cancel" || event === "exit") && rule === "ENDED" && user.sessionId) {
+      const res = await this.store.closeSession(
+        user.sessionId,
+        "left",
+        user.id,
+        user.space ? this.cooldown(user.space) : {},
+      );
+      if (res.closed) return this.afterClose(res, "left", user.id);
+    }
     return failure("illegal_state");
   }
 
   private stateOut(user: UserRecord, previous?: EndedInfo): Outgoing {
-    return { to: user.id, event: "state", payload: this.view(user, previous) };
+    return {
+      to: user.id,
+      event: "state",
+      payload: this.view(user, previous),
+      version: user.version ?? 0,
+    };
   }
 
   /**

@@ -30,7 +30,7 @@ export class MemoryStore implements Store {
 
   async addUser(user: UserRecord): Promise<boolean> {
     if (this.users.has(user.id)) return false;
-    this.users.set(user.id, user);
+    this.put(user);
     return true;
   }
 
@@ -54,7 +54,7 @@ export class MemoryStore implements Store {
     this.seq += 1;
     const avoid = (user.avoid ?? []).filter((a) => a.until > req.since);
     const topics = req.topics ?? [];
-    const entry: QueueEntry = {
+    const entry: QueueEntry = freezeEntry({
       userId: user.id,
       browserId: user.browserId,
       space: req.space,
@@ -64,7 +64,7 @@ export class MemoryStore implements Store {
       ...(topics.length > 0 ? { topics } : {}),
       ...(req.onlyMine ? { onlyMine: true } : {}),
       ...(avoid.length > 0 ? { avoid } : {}),
-    };
+    });
     const next: UserRecord = {
       id: user.id,
       browserId: user.browserId,
@@ -76,11 +76,12 @@ export class MemoryStore implements Store {
       ...(avoid.length > 0 ? { avoid } : {}),
       entry,
     };
+    // A re-enqueue (if `from` allows WAITING) replaces the old search in every bucket.
+    this.unqueue(user);
     for (const name of new Set(req.buckets)) this.bucket(name).push(entry);
     this.bucketsOfUser.set(user.id, [...new Set(req.buckets)]);
     this.waitingBrowsers.set(browserKey, user.id);
-    this.users.set(user.id, next);
-    return { ok: true, user: next, entry };
+    return { ok: true, user: this.put(next), entry };
   }
 
   async addToBucket(userId: UserId, seq: number, bucket: string): Promise<boolean> {
@@ -98,9 +99,7 @@ export class MemoryStore implements Store {
     if (!user || user.state !== "WAITING") return undefined;
     if (seq !== undefined && user.entry?.seq !== seq) return undefined;
     this.unqueue(user);
-    const next = idleRecord(user);
-    this.users.set(userId, next);
-    return next;
+    return this.put(idleRecord(user));
   }
 
   async peek(buckets: readonly string[], perBucket: number): Promise<QueueEntry[][]> {
@@ -142,11 +141,10 @@ export class MemoryStore implements Store {
         ...(partner.intent ? { partnerIntent: partner.intent } : {}),
         enterBy: session.enterBy,
       };
-      this.users.set(user.id, next);
-      return next;
+      return this.put(next);
     };
     const users = [matched(a, b), matched(b, a)] as const;
-    this.sessions.set(session.id, { ...session, status: "PENDING", entered: [] });
+    this.sessions.set(session.id, freezeSession({ ...session, status: "PENDING", entered: [] }));
     return { ok: true, users };
   }
 
@@ -161,19 +159,23 @@ export class MemoryStore implements Store {
       return { ok: true, session, activated: false, already: true, users: [user] };
     }
     const entered = [...session.entered, userId];
-    if (entered.length < 2) {
-      const next: SessionRecord = { ...session, entered };
+    const others = session.participants.filter((id) => id !== userId);
+    // Activate only with both participants still attached: a partner that departed a moment ago
+    // is never brought back (its session is about to close with `disconnected`).
+    const bothHere = others.every((id) => {
+      const u = this.users.get(id);
+      return u?.sessionId === sessionId && (u.state === "MATCHED" || u.state === "ACTIVE");
+    });
+    if (entered.length < 2 || !bothHere) {
+      const next = freezeSession({ ...session, entered });
       this.sessions.set(sessionId, next);
       return { ok: true, session: next, activated: false, already: false, users: [user] };
     }
-    const next: SessionRecord = { ...session, entered, status: "ACTIVE" };
+    const next = freezeSession({ ...session, entered, status: "ACTIVE" });
     this.sessions.set(sessionId, next);
-    const users = session.participants.map((id) => {
-      const u = this.users.get(id) as UserRecord;
-      const active: UserRecord = { ...u, state: "ACTIVE" };
-      this.users.set(id, active);
-      return active;
-    });
+    const users = session.participants.map((id) =>
+      this.put({ ...(this.users.get(id) as UserRecord), state: "ACTIVE" }),
+    );
     return { ok: true, session: next, activated: true, already: false, users };
   }
 
@@ -211,8 +213,7 @@ export class MemoryStore implements Store {
         sessionId,
         ended: { sessionId, reason, by },
       };
-      this.users.set(id, next);
-      ended.push(next);
+      ended.push(this.put(next));
     }
     return { closed: true, session: { ...session, status: "CLOSED" }, ended };
   }
@@ -220,9 +221,7 @@ export class MemoryStore implements Store {
   async returnHome(userId: UserId): Promise<UserRecord | undefined> {
     const user = this.users.get(userId);
     if (!user || user.state !== "ENDED") return undefined;
-    const next = idleRecord(user);
-    this.users.set(userId, next);
-    return next;
+    return this.put(idleRecord(user));
   }
 
   async removeUser(userId: UserId): Promise<UserRecord | undefined> {
@@ -259,6 +258,18 @@ export class MemoryStore implements Store {
 
   // ---- internals -----------------------------------------------------------------------------
 
+  /**
+   * Stores a new version of a user record: a fresh, frozen object whose `version` is one more
+   * than the last (state views carry it, so a view computed before a later change is never shown
+   * after it). Callers' objects are never kept or changed.
+   */
+  private put(next: UserRecord): UserRecord {
+    const version = (this.users.get(next.id)?.version ?? 0) + 1;
+    const stored = freezeUser({ ...next, version });
+    this.users.set(next.id, stored);
+    return stored;
+  }
+
   private readonly bucketsOfUser = new Map<UserId, string[]>();
 
   private bucket(name: string): Fifo<QueueEntry> {
@@ -293,4 +304,36 @@ function idleRecord(user: UserRecord): UserRecord {
     state: "IDLE",
     ...(user.avoid && user.avoid.length > 0 ? { avoid: user.avoid } : {}),
   };
+}
+
+const frozenCopy = <T>(xs: readonly T[] | undefined): readonly T[] | undefined =>
+  xs === undefined ? undefined : Object.freeze([...xs]);
+
+/** A frozen copy of a user record (its entry is frozen when created: see freezeEntry). */
+function freezeUser(u: UserRecord): UserRecord {
+  const topics = frozenCopy(u.topics);
+  const sharedTopics = frozenCopy(u.sharedTopics);
+  const avoid = frozenCopy(u.avoid);
+  return Object.freeze({
+    ...u,
+    ...(topics ? { topics } : {}),
+    ...(sharedTopics ? { sharedTopics } : {}),
+    ...(avoid ? { avoid } : {}),
+  });
+}
+
+function freezeEntry(e: QueueEntry): QueueEntry {
+  const topics = frozenCopy(e.topics);
+  const avoid = frozenCopy(e.avoid);
+  return Object.freeze({ ...e, ...(topics ? { topics } : {}), ...(avoid ? { avoid } : {}) });
+}
+
+/** A frozen copy of a session record. */
+function freezeSession(s: SessionRecord): SessionRecord {
+  return Object.freeze({
+    ...s,
+    participants: Object.freeze([...s.participants]) as unknown as readonly [string, string],
+    browsers: Object.freeze([...s.browsers]) as unknown as readonly [string, string],
+    entered: Object.freeze([...s.entered]),
+  });
 }

@@ -6,7 +6,13 @@ import type { ChatMessage, ErrorCode, SpaceId, StateView, Typing } from "@duet/p
 import type { SessionId, UserId } from "./types";
 
 export type Outgoing =
-  | { readonly to: UserId; readonly event: "state"; readonly payload: StateView }
+  | {
+      readonly to: UserId;
+      readonly event: "state";
+      readonly payload: StateView;
+      /** The user record's version the view was computed from. */
+      readonly version: number;
+    }
   | { readonly to: UserId; readonly event: "message"; readonly payload: ChatMessage }
   | { readonly to: UserId; readonly event: "typing"; readonly payload: Typing };
 
@@ -72,4 +78,27 @@ export function merge(first: Outcome, second: Outcome): Outcome {
   };
   const failed = !first.ok ? first : !second.ok ? second : undefined;
   return failed ? { ok: false, error: failed.error, ...effects } : { ok: true, ...effects };
+}
+
+/**
+ * Drops state views that are older than one already delivered to the same user. Two commands can
+ * compute views of one user concurrently (each awaits the store), and their outcomes may be
+ * delivered in either order; without this, an older view could overwrite a newer one on screen.
+ * One per delivering process; `forget` a user when its connection is gone.
+ */
+export class LatestViews {
+  private readonly delivered = new Map<UserId, number>();
+
+  /** True if this outgoing should be delivered (it is not a state, or not older than the last). */
+  accept(o: Outgoing): boolean {
+    if (o.event !== "state") return true;
+    const last = this.delivered.get(o.to);
+    if (last !== undefined && o.version < last) return false;
+    this.delivered.set(o.to, o.version);
+    return true;
+  }
+
+  forget(userId: UserId): void {
+    this.delivered.delete(userId);
+  }
 }

@@ -10,6 +10,11 @@ export type SessionId = string;
 /** One connection. Created on connect, deleted on disconnect; never outlives its socket. */
 export interface UserRecord {
   readonly id: UserId;
+  /**
+   * Set by the store: one more on every change of this record. State views carry it so that a
+   * view computed before a later change is never delivered after it (see LatestViews).
+   */
+  readonly version?: number;
   /** Random id shared by the tabs of one browser; only used so that they are never paired. */
   readonly browserId: string;
   readonly state: UserState;

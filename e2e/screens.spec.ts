@@ -1,0 +1,137 @@
+/**
+ * Every screen of menti, at a desktop and at a 360 px phone width: 0 axe (WCAG 2.1 A/AA)
+ * violations, no horizontal scroll, and a screenshot of each in e2e/screenshots/ (SPEC §9).
+ * Also the README's screenshot of a conversation (e2e/screenshots/readme-room.png, copied by
+ * hand to docs/screenshot.png).
+ */
+import type { Page } from "@playwright/test";
+import {
+  button,
+  endedReason,
+  expect,
+  expectActiveRoom,
+  heading,
+  intentButton,
+  messageBox,
+  messageItems,
+  openMenti,
+  pairTalkAndListen,
+  ROOM_PATH,
+  sendWithEnter,
+  TEXT,
+  test,
+} from "./fixtures";
+import { expectNoAxeViolations } from "./support/axe";
+import { saveScreenshot } from "./support/screens";
+
+/** axe, then no horizontal scroll at this viewport's width, then a screenshot. */
+async function checkScreen(page: Page, name: string): Promise<void> {
+  await expectNoAxeViolations(page, name);
+  const width = page.viewportSize()?.width;
+  if (width === undefined) throw new Error("checkScreen needs a fixed viewport");
+  const scrollWidth = await page.evaluate<number>("document.documentElement.scrollWidth");
+  expect(scrollWidth, `"${name}" scrolls sideways at ${width} px`).toBeLessThanOrEqual(width);
+  await saveScreenshot(page, name);
+}
+
+const VIEWPORTS = [
+  { label: "desktop", suffix: "", viewport: { width: 1280, height: 800 } },
+  { label: "360 px", suffix: "-360", viewport: { width: 360, height: 740 } },
+] as const;
+
+for (const { label, suffix, viewport } of VIEWPORTS) {
+  test(`every screen at ${label}: no axe violations, no sideways scroll, a screenshot`, async ({
+    newUser,
+    rawClient,
+  }) => {
+    test.setTimeout(120_000);
+    const shot = (name: string) => `${name}${suffix}`;
+    const person = await newUser({ viewport });
+    const page = person.page;
+
+    await page.goto("/");
+    await expect(heading(page, "Duet")).toBeVisible();
+    await expect(page.getByRole("link", { name: /^Peer support/ })).toBeVisible();
+    await checkScreen(page, shot("landing"));
+
+    await page.goto("/?ended=1");
+    await expect(page.getByRole("status").filter({ hasText: TEXT.endedHome })).toBeVisible();
+    await expect(page.getByRole("link", { name: /^Peer support/ })).toBeVisible();
+    await checkScreen(page, shot("landing-ended"));
+
+    await openMenti(page);
+    await checkScreen(page, shot("menti"));
+
+    await intentButton(page, "talk").click();
+    await expect(heading(page, TEXT.waitingTitle)).toBeVisible();
+    await expect(page.getByText(/^Time waiting: \d+:\d\d$/)).toBeVisible();
+    await checkScreen(page, shot("waiting"));
+
+    // "Connecting you…": a partner (a bare socket) that never enters keeps the room MATCHED
+    // until the 4 s join timeout of playwright.config.ts.
+    const absent = await rawClient();
+    expect(await absent.emit("join", { space: "menti", intent: "listen" })).toEqual({ ok: true });
+    await expect(page).toHaveURL(ROOM_PATH);
+    const connecting = page.getByRole("status").filter({ hasText: TEXT.connecting });
+    await expect(connecting).toBeVisible();
+    await checkScreen(page, shot("room-connecting"));
+    // Still the same screen after the checks, so they were made on it.
+    await expect(connecting).toBeVisible();
+    await expect(endedReason(page, TEXT.reason.partnerLate)).toBeVisible({ timeout: 8_000 });
+    await checkScreen(page, shot("ended-join-timeout"));
+    absent.close();
+
+    // An active conversation, with a partner in a browser.
+    await button(page, "Talk to someone new").click();
+    await expect(heading(page, TEXT.waitingTitle)).toBeVisible();
+    const partner = await newUser({ viewport });
+    await openMenti(partner.page);
+    await intentButton(partner.page, "listen").click();
+    await expectActiveRoom(page);
+    await expectActiveRoom(partner.page);
+    await sendWithEnter(page, "Hi — I've had a hard week and could use someone to talk to.");
+    await sendWithEnter(partner.page, "I'm here. Take your time; what's been going on?");
+    await expect(messageItems(page)).toHaveCount(2);
+    await checkScreen(page, shot("room-active"));
+
+    const help = page.getByRole("dialog", { name: TEXT.helpTitle, exact: true });
+    await button(page, "I need help").click();
+    await expect(help).toBeVisible();
+    await checkScreen(page, shot("help-panel"));
+    await button(page, "Close").click();
+    await expect(help).toBeHidden();
+
+    const confirm = page.getByRole("dialog", { name: TEXT.exitQuestion, exact: true });
+    await button(page, "Exit").click();
+    await expect(confirm).toBeVisible();
+    await checkScreen(page, shot("exit-confirm"));
+    await button(page, "Leave conversation").click();
+    await expect(endedReason(page, TEXT.reason.youLeft)).toBeVisible();
+    await checkScreen(page, shot("ended-you-left"));
+    await expect(endedReason(partner.page, TEXT.reason.partnerLeft)).toBeVisible();
+    await checkScreen(partner.page, shot("ended-partner-left"));
+
+    // The 404 page: the browser logs the 404 response itself, as a console error.
+    const visitor = await newUser({
+      viewport,
+      allowConsole: [/status of 404 \(Not Found\)/],
+    });
+    const response = await visitor.page.goto("/no-such-page");
+    expect(response?.status()).toBe(404);
+    await expect(heading(visitor.page, "This page doesn't exist")).toBeVisible();
+    await checkScreen(visitor.page, shot("not-found"));
+  });
+}
+
+test("README screenshot: a calm conversation at 1280 × 800", async ({ newUser }) => {
+  const viewport = { width: 1280, height: 800 };
+  const { talker, listener } = await pairTalkAndListen(newUser, { viewport });
+  await sendWithEnter(talker.page, "Hi — I've had a hard week and could use someone to talk to.");
+  await sendWithEnter(listener.page, "I'm here. Take your time; what's been going on?");
+  await expect(messageItems(talker.page)).toHaveText([
+    "You: Hi — I've had a hard week and could use someone to talk to.",
+    "Them: I'm here. Take your time; what's been going on?",
+  ]);
+  await expect(messageBox(talker.page)).toHaveValue("");
+  await saveScreenshot(talker.page, "readme-room");
+});

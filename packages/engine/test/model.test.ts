@@ -1,0 +1,1503 @@
+/**
+ * Model-based tests: random sequences of everything that can happen to 7 connections (two pairs of
+ * them sharing a browser id) run against the real Engine + MemoryStore + FakeScheduler on a manual
+ * clock. Each step's outcome is checked against what the transition table and the matching rules
+ * predict, and after every step the whole store and every user's screen are checked against the
+ * invariants of SPEC §3/§4. A second part runs commands concurrently (same tick, and under
+ * fast-check's scheduler, which reorders every store call).
+ */
+import {
+  compatible,
+  DORMPARTY,
+  decide,
+  edges,
+  GONE,
+  MENTI,
+  type MemoryStore,
+  NOOP,
+  type Outcome,
+  type QueueEntry,
+  type SpacePolicy,
+  STIMCHAT,
+  type Store,
+  type UserEvent,
+  type UserRecord,
+} from "@duet/engine";
+import { type Intent, LIMITS, type SpaceId, StateView, type UserState } from "@duet/protocol";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  comparableView,
+  errorOf,
+  MADE_UP_SESSION,
+  mentiBuckets,
+  OPAQUE_ID,
+  type Snapshot,
+  storeVia,
+  World,
+} from "./helpers";
+
+// ---- the command language ---------------------------------------------------------------------
+
+/** Slot i is one browser tab; slots 0/1 and 2/3 are two tabs of one browser each. */
+const BROWSERS = [
+  "browser-x",
+  "browser-x",
+  "browser-y",
+  "browser-y",
+  "browser-p",
+  "browser-q",
+  "browser-r",
+];
+const SLOTS = BROWSERS.length;
+
+type TextKind = "empty" | "blank" | "normal" | "padded" | "max" | "long";
+type EnterTarget = "own" | "stale" | "other" | "madeup";
+type GhostEvent =
+  | "join"
+  | "cancel"
+  | "enter"
+  | "send"
+  | "exit"
+  | "home"
+  | "disconnect"
+  | "skip"
+  | "end"
+  | "typing";
+type RoomEvent = "skip" | "end" | "typing";
+
+type Cmd =
+  | {
+      k: "join";
+      slot: number;
+      intent: Intent | undefined;
+      /** An index into the enabled spaces, or -1 for a space that is not enabled. */
+      space: number;
+      topics: string[];
+      only: boolean;
+    }
+  | { k: "cancel"; slot: number }
+  | { k: "room"; slot: number; event: RoomEvent }
+  | { k: "enter"; slot: number; target: EnterTarget; other: number }
+  | { k: "send"; slot: number; text: TextKind }
+  | { k: "exit"; slot: number }
+  | { k: "home"; slot: number }
+  | { k: "disconnect"; slot: number; reconnect: boolean }
+  | { k: "connect"; slot: number }
+  | { k: "tick"; ms: number }
+  | { k: "dup" }
+  | { k: "ghost"; slot: number; event: GhostEvent }
+  | { k: "replay"; pick: number }
+  /** Bursts only: the slot's join deadline fires now (a timer racing the clients). */
+  | { k: "expire"; slot: number }
+  /**
+   * A state-aware step, so that sequences get somewhere: the pick-th user for whom `what` makes
+   * sense acts (a MATCHED user enters its room, an ACTIVE one sends, an IDLE/ENDED one joins...).
+   */
+  | {
+      k: "act";
+      what: ActKind;
+      pick: number;
+      intent: Intent;
+      text: TextKind;
+      space: number;
+      topics: string[];
+      only: boolean;
+    };
+
+type ActKind = "join" | "enter" | "send" | "exit" | "home" | "cancel" | RoomEvent;
+const ACT_STATES: Record<ActKind, readonly UserState[]> = {
+  join: ["IDLE", "ENDED"],
+  enter: ["MATCHED"],
+  send: ["ACTIVE"],
+  exit: ["MATCHED", "ACTIVE"],
+  home: ["ENDED"],
+  cancel: ["WAITING"],
+  skip: ["MATCHED", "ACTIVE"],
+  end: ["MATCHED", "ACTIVE"],
+  typing: ["ACTIVE"],
+};
+
+/** A command resolved against the model: concrete ids, ready to run (and to repeat). */
+type Ev =
+  | {
+      k: "join";
+      user: string;
+      intent: Intent | undefined;
+      space: SpaceId;
+      topics: string[];
+      only: boolean;
+    }
+  | { k: "cancel" | "exit" | "home" | "disconnect" | RoomEvent; user: string }
+  | { k: "enter"; user: string; sessionId: string }
+  | { k: "send"; user: string; text: string }
+  | { k: "connect"; user: string; browserId: string }
+  | { k: "tick"; ms: number }
+  | { k: "deadline"; index: number }
+  | { k: "expire"; sessionId: string };
+
+const TEXTS: Record<TextKind, string> = {
+  empty: "",
+  blank: "  \n\t ",
+  normal: "hello, how are you?",
+  padded: `   ${"p".repeat(LIMITS.maxMessageLength)}   `,
+  max: "m".repeat(LIMITS.maxMessageLength),
+  long: "l".repeat(LIMITS.maxMessageLength + 1),
+};
+
+const slotArb = fc.integer({ min: 0, max: SLOTS - 1 });
+/** Topic tags: three from stimchat's list (so that tags overlap often) and one nobody offers. */
+const topicsArb = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<string[]>([]) },
+  { weight: 4, arbitrary: fc.subarray<string>(["music", "games", "study"], { minLength: 1 }) },
+  { weight: 1, arbitrary: fc.constant<string[]>(["basket weaving"]) },
+);
+/** An index into the enabled spaces (mostly), or -1: a space that is not enabled. */
+const spaceArb = fc.oneof(
+  { weight: 6, arbitrary: fc.nat({ max: 5 }) },
+  { weight: 1, arbitrary: fc.constant(-1) },
+);
+const intentArb = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom<Intent>("talk", "listen", "both") },
+  { weight: 1, arbitrary: fc.constant(undefined) },
+);
+
+function cmdArb(joinTimeoutMs: number, topics = false): fc.Arbitrary<Cmd> {
+  const tags = topics
+    ? topicsArb
+    : fc.oneof(
+        { weight: 12, arbitrary: fc.constant<string[]>([]) },
+        { weight: 1, arbitrary: fc.constant<string[]>(["music"]) },
+      );
+  return fc.oneof(
+    {
+      weight: 30,
+      arbitrary: fc.record({
+        k: fc.constant("act" as const),
+        what: fc.constantFrom<ActKind>(
+          "join",
+          "join",
+          "join",
+          "enter",
+          "enter",
+          "enter",
+          "send",
+          "send",
+          "exit",
+          "home",
+          "cancel",
+          "skip",
+          "end",
+          "typing",
+        ),
+        pick: fc.nat({ max: SLOTS - 1 }),
+        intent: fc.constantFrom<Intent>("talk", "listen", "both"),
+        space: fc.nat({ max: 5 }),
+        topics: tags,
+        only: fc.boolean(),
+        text: fc.constantFrom<TextKind>(
+          "normal",
+          "normal",
+          "normal",
+          "empty",
+          "blank",
+          "padded",
+          "max",
+          "long",
+        ),
+      }),
+    },
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        k: fc.constant("join" as const),
+        slot: slotArb,
+        intent: intentArb,
+        space: spaceArb,
+        topics: tags,
+        only: fc.boolean(),
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant("cancel" as const), slot: slotArb }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        k: fc.constant("room" as const),
+        slot: slotArb,
+        event: fc.constantFrom<RoomEvent>("skip", "end", "typing"),
+      }),
+    },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        k: fc.constant("enter" as const),
+        slot: slotArb,
+        target: fc.constantFrom<EnterTarget>("own", "own", "own", "stale", "other", "madeup"),
+        other: slotArb,
+      }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        k: fc.constant("send" as const),
+        slot: slotArb,
+        text: fc.constantFrom<TextKind>(
+          "empty",
+          "blank",
+          "normal",
+          "normal",
+          "padded",
+          "max",
+          "long",
+        ),
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant("exit" as const), slot: slotArb }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant("home" as const), slot: slotArb }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        k: fc.constant("disconnect" as const),
+        slot: slotArb,
+        reconnect: fc.boolean(),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("connect" as const), slot: slotArb }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        k: fc.constant("tick" as const),
+        ms: fc.oneof(
+          fc.integer({ min: 0, max: 2_000 }),
+          fc.constant(25),
+          fc.integer({ min: joinTimeoutMs, max: joinTimeoutMs + 1_000 }),
+          // Topic fallback (10 s), pair cooldown (30 s), stimchat's search limit (60 s).
+          ...(topics ? [fc.integer({ min: 5_000, max: 61_000 })] : []),
+        ),
+      }),
+    },
+    { weight: 2, arbitrary: fc.constant({ k: "dup" as const }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        k: fc.constant("ghost" as const),
+        slot: slotArb,
+        event: fc.constantFrom<GhostEvent>(
+          "join",
+          "cancel",
+          "enter",
+          "send",
+          "exit",
+          "home",
+          "disconnect",
+          "skip",
+          "end",
+          "typing",
+        ),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("replay" as const), pick: fc.nat() }) },
+  );
+}
+
+// ---- the checked runner -----------------------------------------------------------------------
+
+/** What may follow a close in a space that re-queues or sends home (the after-close policy). */
+const AFTER_CLOSE: readonly UserEvent[] = ["closed", "requeue", "paired", "home"];
+
+/**
+ * The events whose edges may explain a user's change of state during one step. In menti (strict)
+ * a close leaves both on the ended screen; elsewhere the after-close policy may re-queue (and
+ * match at once) or send home, within the same step.
+ */
+function allowedEvents(ev: Ev, isActor: boolean, strict: boolean): readonly UserEvent[] {
+  if (!strict) {
+    const own: UserEvent[] =
+      ev.k === "join" ||
+      ev.k === "cancel" ||
+      ev.k === "enter" ||
+      ev.k === "send" ||
+      ev.k === "exit" ||
+      ev.k === "home" ||
+      ev.k === "disconnect" ||
+      ev.k === "skip" ||
+      ev.k === "end" ||
+      ev.k === "typing"
+        ? [ev.k]
+        : [];
+    return [...(isActor ? own : []), ...AFTER_CLOSE, "activated", "search_timeout"];
+  }
+  switch (ev.k) {
+    case "skip":
+    case "end":
+      return isActor ? [ev.k] : ["closed"];
+    case "typing":
+      return [];
+    case "join":
+      return isActor ? ["join", "paired"] : ["paired"];
+    case "cancel":
+      return isActor ? ["cancel"] : ["closed"];
+    case "enter":
+      return isActor ? ["enter", "activated"] : ["activated"];
+    case "send":
+      return [];
+    case "exit":
+      return isActor ? ["exit"] : ["closed"];
+    case "home":
+      return isActor ? ["home"] : [];
+    case "disconnect":
+      return isActor ? ["disconnect"] : ["closed"];
+    case "connect":
+      return [];
+    case "tick":
+    case "deadline":
+      return ["closed", "search_timeout", "paired"];
+    case "expire":
+      return ["closed"];
+  }
+}
+
+const EDGES = edges();
+/** The JSON each snapshot was parsed from. */
+const snapJson = new WeakMap<Snapshot, string>();
+/** Views already checked against the protocol schema (each is validated once). */
+const validViews = new WeakSet<object>();
+
+/** True when `to` is reachable from `from` in at most `steps` table edges using only `events`. */
+function reachable(
+  from: UserState,
+  to: UserState | typeof GONE,
+  events: readonly UserEvent[],
+  steps = 2,
+): boolean {
+  const usable = EDGES.filter((e) => events.includes(e.event));
+  let frontier = new Set<UserState | typeof GONE>([from]);
+  for (let i = 0; i < steps; i++) {
+    const next = new Set<UserState | typeof GONE>();
+    for (const s of frontier) for (const e of usable) if (e.from === s) next.add(e.to);
+    if (next.has(to)) return true;
+    frontier = next;
+  }
+  return false;
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** Fast assertions for the hot path; on failure they defer to expect for a readable diff. */
+function is(actual: unknown, expected: unknown, what: string): void {
+  if (!Object.is(actual, expected)) expect(actual, what).toBe(expected);
+}
+function eq(actual: unknown, expected: unknown, what: string): void {
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) expect(actual, what).toEqual(expected);
+}
+
+/** What the random sequences reached (outcomes, states, close reasons), so a degenerate generator shows. */
+const coverage = new Map<string, number>();
+const cover = (key: string): void => {
+  coverage.set(key, (coverage.get(key) ?? 0) + 1);
+};
+
+/** A policy whose every command this file predicts exactly: menti's rules (any search limit). */
+function isMentiLike(p: SpacePolicy): boolean {
+  return (
+    p.pairing.intentRule === "complementary" &&
+    p.pairing.topics === null &&
+    p.pairing.pairCooldownMs === 0 &&
+    p.controls.length === 0 &&
+    !p.typingIndicator &&
+    Object.values(p.afterClose).every((m) => m.initiator === "ended" && m.other === "ended")
+  );
+}
+
+class ModelRun {
+  readonly w: World;
+  /** The first enabled space (the only one in strict runs). */
+  readonly policy: SpacePolicy;
+  readonly policies: readonly SpacePolicy[];
+  /** Strict: every command's outcome is predicted exactly (menti alone). Else invariants only. */
+  readonly strict: boolean;
+  /** Current connection id per slot (null: disconnected, not reconnected yet). */
+  readonly conn: Array<string | null> = Array(SLOTS).fill(null);
+  /** Earlier connection ids per slot (refreshed tabs), for ghost events. */
+  readonly past: string[][] = Array.from({ length: SLOTS }, () => []);
+  /** Every session id ever seen open, and those since closed (never to be seen open again). */
+  readonly everOpen = new Set<string>();
+  readonly closed = new Set<string>();
+  private connections = 0;
+  private lastEv: Ev | undefined;
+  /** The log of steps, for failure messages. */
+  readonly trace: string[] = [];
+
+  constructor(policies: SpacePolicy | readonly SpacePolicy[], wrap?: (m: MemoryStore) => Store) {
+    this.policies = Array.isArray(policies) ? policies : [policies as SpacePolicy];
+    const first = this.policies[0];
+    if (!first) throw new Error("no policy");
+    this.policy = first;
+    this.strict = this.policies.length === 1 && isMentiLike(first);
+    this.w = new World({ policies: this.policies, ...(wrap ? { wrap } : {}) });
+  }
+
+  policyOf(space: string | undefined): SpacePolicy | undefined {
+    return this.policies.find((p) => p.id === space);
+  }
+
+  spaceAt(index: number): SpaceId {
+    if (index < 0) return "nowhere" as SpaceId;
+    return this.policies[index % this.policies.length]?.id ?? this.policy.id;
+  }
+
+  newConnectionId(slot: number): string {
+    this.connections += 1;
+    return `c${this.connections}-s${slot}`;
+  }
+
+  slotOf(userId: string): number {
+    return Number(userId.slice(userId.lastIndexOf("s") + 1));
+  }
+
+  async start(): Promise<void> {
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const user = this.newConnectionId(slot);
+      this.conn[slot] = user;
+      await this.exec({ k: "connect", user, browserId: BROWSERS[slot] ?? "?" });
+    }
+    this.checkInvariants(this.w.snapshot());
+  }
+
+  /** The user a slot acts as: its current connection, or its last one if it is gone. */
+  private actor(slot: number): string {
+    return this.conn[slot] ?? this.past[slot]?.at(-1) ?? `never-${slot}`;
+  }
+
+  resolve(cmd: Cmd): Ev[] {
+    const snap = this.w.memory.inspect();
+    const rec = (id: string) => snap.users.find((u) => u.id === id);
+    switch (cmd.k) {
+      case "act": {
+        const who = snap.users.filter((u) => ACT_STATES[cmd.what].includes(u.state));
+        const u = who[cmd.pick % Math.max(1, who.length)];
+        if (!u) return [];
+        switch (cmd.what) {
+          case "join":
+            return [
+              {
+                k: "join",
+                user: u.id,
+                intent: cmd.intent,
+                space: this.spaceAt(cmd.space),
+                // A state-aware join asks for tags only where the space offers them.
+                topics: this.policyOf(this.spaceAt(cmd.space))?.pairing.topics ? cmd.topics : [],
+                only: cmd.only,
+              },
+            ];
+          case "enter":
+            return [{ k: "enter", user: u.id, sessionId: u.sessionId ?? MADE_UP_SESSION }];
+          case "send":
+            return [{ k: "send", user: u.id, text: TEXTS[cmd.text] }];
+          default:
+            return [{ k: cmd.what, user: u.id }];
+        }
+      }
+      case "join":
+        return [
+          {
+            k: "join",
+            user: this.actor(cmd.slot),
+            intent: cmd.intent,
+            space: this.spaceAt(cmd.space),
+            topics: cmd.topics,
+            only: cmd.only,
+          },
+        ];
+      case "room":
+        return [{ k: cmd.event, user: this.actor(cmd.slot) }];
+      case "cancel":
+      case "exit":
+      case "home":
+        return [{ k: cmd.k, user: this.actor(cmd.slot) }];
+      case "enter": {
+        const user = this.actor(cmd.slot);
+        let sessionId: string | undefined;
+        if (cmd.target === "own") sessionId = rec(user)?.sessionId;
+        else if (cmd.target === "other") sessionId = rec(this.actor(cmd.other))?.sessionId;
+        else if (cmd.target === "stale") sessionId = [...this.closed].at(-1);
+        return [{ k: "enter", user, sessionId: sessionId ?? MADE_UP_SESSION }];
+      }
+      case "send":
+        return [{ k: "send", user: this.actor(cmd.slot), text: TEXTS[cmd.text] }];
+      case "disconnect": {
+        const user = this.actor(cmd.slot);
+        const out: Ev[] = [{ k: "disconnect", user }];
+        if (cmd.reconnect) {
+          out.push({
+            k: "connect",
+            user: this.newConnectionId(cmd.slot),
+            browserId: BROWSERS[cmd.slot] ?? "?",
+          });
+        }
+        return out;
+      }
+      case "connect": {
+        const current = this.conn[cmd.slot];
+        // A connected slot re-sends its own connect (a duplicate); a gone one reconnects.
+        const user = current ?? this.newConnectionId(cmd.slot);
+        return [{ k: "connect", user, browserId: BROWSERS[cmd.slot] ?? "?" }];
+      }
+      case "tick":
+        return [{ k: "tick", ms: cmd.ms }];
+      case "dup":
+        return this.lastEv ? [this.lastEv] : [];
+      case "ghost": {
+        const old = this.past[cmd.slot]?.at(-1);
+        if (!old) return [];
+        switch (cmd.event) {
+          case "join":
+            return [
+              {
+                k: "join",
+                user: old,
+                intent: "both",
+                space: this.policy.id,
+                topics: [],
+                only: false,
+              },
+            ];
+          case "enter":
+            return [
+              { k: "enter", user: old, sessionId: [...this.everOpen].at(-1) ?? MADE_UP_SESSION },
+            ];
+          case "send":
+            return [{ k: "send", user: old, text: "boo" }];
+          default:
+            return [{ k: cmd.event, user: old }];
+        }
+      }
+      case "replay": {
+        const fired = this.w.scheduler.fired;
+        if (fired.length === 0) return [];
+        return [{ k: "deadline", index: cmd.pick % fired.length }];
+      }
+      case "expire": {
+        const sessionId = rec(this.actor(cmd.slot))?.sessionId;
+        return sessionId ? [{ k: "expire", sessionId }] : [];
+      }
+    }
+  }
+
+  /** Runs one event unchecked (outcome applied to mailbox and scheduler). */
+  async exec(ev: Ev): Promise<Outcome[]> {
+    const { w } = this;
+    switch (ev.k) {
+      case "join":
+        return [
+          w.apply(
+            await w.engine.join(ev.user, {
+              space: ev.space,
+              ...(ev.intent ? { intent: ev.intent } : {}),
+              ...(ev.topics.length > 0 ? { topics: ev.topics } : {}),
+              ...(ev.only ? { onlyMyTopics: true } : {}),
+            }),
+          ),
+        ];
+      case "skip":
+        return [w.apply(await w.engine.skip(ev.user))];
+      case "end":
+        return [w.apply(await w.engine.end(ev.user))];
+      case "typing":
+        return [w.apply(await w.engine.typing(ev.user))];
+      case "cancel":
+        return [await w.cancel(ev.user)];
+      case "enter":
+        return [await w.enter(ev.user, ev.sessionId)];
+      case "send":
+        return [await w.send(ev.user, ev.text)];
+      case "exit":
+        return [await w.exit(ev.user)];
+      case "home":
+        return [await w.home(ev.user)];
+      case "disconnect":
+        return [await w.disconnect(ev.user)];
+      case "connect":
+        return [await w.connect(ev.user, ev.browserId)];
+      case "tick":
+        return w.advance(ev.ms);
+      case "deadline": {
+        const d = w.scheduler.fired[ev.index];
+        return d ? [await w.deadline(d)] : [];
+      }
+      case "expire":
+        return [
+          await w.deadline({ kind: "join_timeout", at: w.clock.now(), sessionId: ev.sessionId }),
+        ];
+    }
+  }
+
+  /** Bookkeeping of connection ids after an event ran. */
+  noteConnections(ev: Ev): void {
+    if (ev.k === "disconnect") {
+      const slot = this.slotOf(ev.user);
+      if (this.conn[slot] === ev.user) {
+        this.conn[slot] = null;
+        this.past[slot]?.push(ev.user);
+      }
+    } else if (ev.k === "connect") {
+      const slot = this.slotOf(ev.user);
+      if (this.conn[slot] === null) this.conn[slot] = ev.user;
+    }
+  }
+
+  /** One event, with the outcome checked against the table's prediction and every invariant. */
+  async step(ev: Ev): Promise<void> {
+    const { w } = this;
+    this.trace.push(JSON.stringify(ev).slice(0, 160));
+    const pre = this.snap();
+    const mark = w.mailbox.mark();
+    const outcomes = await this.exec(ev);
+    this.noteConnections(ev);
+    if (ev.k !== "tick" && ev.k !== "deadline") this.lastEv = ev;
+    const post = this.snap();
+    for (const o of outcomes) cover(`${ev.k}:${o.ok ? "ok" : o.error}`);
+    for (const u of post.users) {
+      const before = pre.users.find((p) => p.id === u.id);
+      if (before?.state !== u.state) cover(`state:${u.state}`);
+      if (u.ended && !before?.ended) cover(`reason:${u.ended.reason}`);
+    }
+    if (post.queued.length >= 3) cover("queue:3+");
+    this.expectOutcome(ev, pre, post, outcomes);
+    this.checkTransitions(ev, pre, post);
+    this.checkInvariants(post);
+    this.checkDelivered(mark, post);
+  }
+
+  /**
+   * The store now: its record arrays (MemoryStore replaces records on every change, never edits
+   * them, so these stay the "before" picture) plus their JSON, taken now, which the "nothing
+   * changed" checks compare — so even an in-place edit would be caught there.
+   */
+  snap(): Snapshot {
+    const data = this.w.memory.inspect();
+    snapJson.set(data, JSON.stringify(data));
+    return data;
+  }
+
+  private unchanged(pre: Snapshot, post: Snapshot, what: string): void {
+    const a = snapJson.get(pre) ?? JSON.stringify(pre);
+    const b = snapJson.get(post) ?? JSON.stringify(post);
+    if (a !== b) expect(post, `${what} must change nothing`).toEqual(pre);
+  }
+
+  private refused(
+    outcome: Outcome | undefined,
+    code: string,
+    pre: Snapshot,
+    post: Snapshot,
+    what: string,
+  ): void {
+    is(outcome && errorOf(outcome), code, what);
+    eq(outcome?.out, [], what);
+    this.unchanged(pre, post, what);
+  }
+
+  private expectOutcome(ev: Ev, pre: Snapshot, post: Snapshot, outcomes: Outcome[]): void {
+    const [outcome] = outcomes;
+    const what = JSON.stringify(ev).slice(0, 120);
+    if (!this.strict) {
+      this.expectGeneric(ev, pre, post, outcome, what);
+      return;
+    }
+    if (ev.k === "tick") {
+      // Every due join deadline fired: no PENDING session is past its limit.
+      for (const s of post.sessions) {
+        if (s.status === "PENDING") expect(s.enterBy, what).toBeGreaterThan(this.w.clock.now());
+      }
+      return;
+    }
+    if (ev.k === "expire") throw new Error("expire is for bursts only");
+    if (ev.k === "deadline") {
+      // Replaying a deadline that already fired is harmless.
+      this.unchanged(pre, post, what);
+      return;
+    }
+    if (ev.k === "connect") {
+      const existed = pre.users.some((u) => u.id === ev.user);
+      if (existed) this.unchanged(pre, post, what);
+      else {
+        expect(
+          post.users.find((u) => u.id === ev.user),
+          what,
+        ).toEqual({
+          id: ev.user,
+          browserId: ev.browserId,
+          state: "IDLE",
+          version: 1,
+        });
+      }
+      return;
+    }
+    const find = (snap: Snapshot, id: string | undefined) => snap.users.find((u) => u.id === id);
+    const u = find(pre, ev.user);
+    if (ev.k === "disconnect") {
+      is(outcome?.ok, true, what);
+      is(find(post, ev.user), undefined, what);
+      expect(
+        post.queued.some((e) => e.userId === ev.user),
+        what,
+      ).toBe(false);
+      if (!u) this.unchanged(pre, post, what);
+      else if ((u.state === "MATCHED" || u.state === "ACTIVE") && u.partnerId) {
+        eq(
+          find(post, u.partnerId)?.ended,
+          {
+            sessionId: u.sessionId,
+            reason: "disconnected",
+            by: ev.user,
+          },
+          what,
+        );
+      } else {
+        const others = (s: Snapshot) => s.users.filter((x) => x.id !== ev.user);
+        eq(others(post), others(pre), what);
+        eq(post.sessions, pre.sessions, what);
+      }
+      return;
+    }
+    if (ev.k === "enter" && this.closed.has(ev.sessionId)) {
+      // A closed session can never be entered, by anyone.
+      this.refused(outcome, "room_unavailable", pre, post, `${what} (closed session)`);
+      return;
+    }
+    if (!u) {
+      this.refused(
+        outcome,
+        ev.k === "enter" ? "room_unavailable" : "illegal_state",
+        pre,
+        post,
+        what,
+      );
+      return;
+    }
+    if (ev.k === "join" && ev.space !== this.policy.id) {
+      this.refused(outcome, "space_unavailable", pre, post, what);
+      return;
+    }
+    if (ev.k === "typing" && u.space && !this.policy.typingIndicator) {
+      this.refused(outcome, "not_in_this_space", pre, post, what);
+      return;
+    }
+    const rule = decide(u.state, ev.k);
+    if (typeof rule === "object") {
+      this.refused(outcome, rule.error, pre, post, what);
+      return;
+    }
+    if (rule === NOOP) {
+      // ACTIVE: only its own room is a no-op; any other id is refused.
+      if (ev.k === "enter" && ev.sessionId !== u.sessionId) {
+        this.refused(outcome, "room_unavailable", pre, post, what);
+        return;
+      }
+      is(outcome?.ok, true, what);
+      this.unchanged(pre, post, what);
+      for (const o of outcome?.out ?? []) is(o.event, "state", what);
+      return;
+    }
+    const after = find(post, ev.user);
+    switch (ev.k) {
+      case "skip":
+      case "end":
+        // Legal in MATCHED / ACTIVE by the table, but this space offers neither.
+        this.refused(outcome, "not_in_this_space", pre, post, what);
+        return;
+      case "typing":
+        throw new Error("typing is refused above in a space without the indicator");
+      case "join": {
+        if (!ev.intent) {
+          this.refused(outcome, "intent_required", pre, post, what);
+          return;
+        }
+        if (ev.topics.length > 0) {
+          this.refused(outcome, "topic_unknown", pre, post, what);
+          return;
+        }
+        const tab = pre.users.find(
+          (x) => x.id !== u.id && x.browserId === u.browserId && x.state === "WAITING",
+        );
+        if (tab) {
+          this.refused(outcome, "already_waiting_elsewhere", pre, post, what);
+          return;
+        }
+        is(outcome?.ok, true, what);
+        const me: QueueEntry = {
+          userId: u.id,
+          browserId: u.browserId,
+          space: ev.space,
+          intent: ev.intent,
+          since: 0,
+          seq: Number.MAX_SAFE_INTEGER,
+        };
+        // Fairness: the oldest compatible waiting entry, whatever its bucket.
+        let best: QueueEntry | undefined;
+        for (const e of pre.queued) {
+          if (compatible(this.policy, me, e, this.w.clock.now()) && (!best || e.seq < best.seq))
+            best = e;
+        }
+        if (best) {
+          is(after?.state, "MATCHED", what);
+          is(after?.partnerId, best.userId, what);
+          is(find(post, best.userId)?.partnerId, u.id, what);
+        } else {
+          is(after?.state, "WAITING", what);
+          is(after?.intent, ev.intent, what);
+        }
+        return;
+      }
+      case "cancel":
+      case "exit": {
+        is(outcome?.ok, true, what);
+        is(after?.state, rule, what);
+        if (rule === "ENDED") {
+          const ended = { sessionId: u.sessionId, reason: "left", by: u.id };
+          eq(after?.ended, ended, what);
+          eq(find(post, u.partnerId)?.ended, ended, what);
+        }
+        return;
+      }
+      case "enter": {
+        if (ev.sessionId !== u.sessionId) {
+          this.refused(outcome, "room_unavailable", pre, post, what);
+          return;
+        }
+        is(outcome?.ok, true, what);
+        const session = pre.sessions.find((s) => s.id === ev.sessionId);
+        const partnerIn = session?.entered.includes(u.partnerId ?? "") ?? false;
+        is(after?.state, partnerIn ? "ACTIVE" : "MATCHED", what);
+        if (partnerIn) is(find(post, u.partnerId)?.state, "ACTIVE", what);
+        return;
+      }
+      case "send": {
+        const body = ev.text.trim();
+        if (body.length === 0) {
+          this.refused(outcome, "message_empty", pre, post, what);
+          return;
+        }
+        if (body.length > this.policy.maxMessageLength) {
+          this.refused(outcome, "message_too_long", pre, post, what);
+          return;
+        }
+        is(outcome?.ok, true, what);
+        this.unchanged(pre, post, what);
+        const msgs = (outcome?.out ?? []).flatMap((o) =>
+          o.event === "message" ? [{ to: o.to, ...o.payload }] : [],
+        );
+        expect(msgs, what).toHaveLength(2);
+        expect(
+          msgs.find((m) => m.to === u.id),
+          what,
+        ).toMatchObject({ from: "you", text: body });
+        expect(
+          msgs.find((m) => m.to === u.partnerId),
+          what,
+        ).toMatchObject({
+          from: "partner",
+          text: body,
+          sessionId: u.sessionId,
+        });
+        return;
+      }
+      case "home":
+        is(outcome?.ok, true, what);
+        is(after?.state, "IDLE", what);
+        return;
+    }
+  }
+
+  /** Spaces whose outcomes are not predicted one by one: what holds for every command anyway. */
+  private expectGeneric(
+    ev: Ev,
+    pre: Snapshot,
+    post: Snapshot,
+    outcome: Outcome | undefined,
+    what: string,
+  ): void {
+    if (ev.k === "tick" || ev.k === "expire") return;
+    if (ev.k === "deadline") {
+      this.unchanged(pre, post, what);
+      return;
+    }
+    if (ev.k === "enter" && this.closed.has(ev.sessionId)) {
+      this.refused(outcome, "room_unavailable", pre, post, `${what} (closed session)`);
+      return;
+    }
+    if (ev.k === "disconnect") {
+      is(
+        post.users.some((u) => u.id === ev.user),
+        false,
+        what,
+      );
+      return;
+    }
+    // A refused command changes nothing and tells nobody anything.
+    if (outcome && !outcome.ok) {
+      eq(outcome.out, [], what);
+      this.unchanged(pre, post, what);
+    }
+    if (ev.k === "join" && outcome?.ok) {
+      const state = post.users.find((u) => u.id === ev.user)?.state;
+      if (state !== "WAITING" && state !== "MATCHED") {
+        const before = pre.users.find((u) => u.id === ev.user)?.state;
+        if (before !== "WAITING") throw new Error(`join left ${ev.user} ${state}: ${what}`);
+      }
+    }
+  }
+
+  private checkTransitions(ev: Ev, pre: Snapshot, post: Snapshot): void {
+    const actor = "user" in ev ? ev.user : undefined;
+    for (const before of pre.users) {
+      const after = post.users.find((u) => u.id === before.id);
+      const to = after?.state ?? GONE;
+      const what = `${before.id}: ${before.state} → ${to} on ${JSON.stringify(ev).slice(0, 100)}`;
+      if (
+        after &&
+        (before.state === "MATCHED" || before.state === "ACTIVE") &&
+        (after.state === "MATCHED" || after.state === "ACTIVE") &&
+        after.sessionId !== before.sessionId &&
+        (this.strict || post.sessions.some((s) => s.id === before.sessionId))
+      ) {
+        // One session per passage through MATCHED: a new one needs the old one closed (and, in
+        // menti, the ended screen) in between.
+        throw new Error(`moved between sessions without a close: ${what}`);
+      }
+      if (to === before.state) continue;
+      const events = allowedEvents(ev, before.id === actor, this.strict);
+      if (!reachable(before.state, to, events, this.strict ? 2 : 3)) {
+        throw new Error(`transition not in the table for this command: ${what}`);
+      }
+    }
+    for (const u of post.users) {
+      if (!pre.users.some((p) => p.id === u.id)) {
+        expect(ev.k, `${u.id} appeared`).toBe("connect");
+        expect(u.state).toBe("IDLE");
+      }
+    }
+  }
+
+  /** SPEC §3/§4 invariants over the whole store and every screen. */
+  checkInvariants(snap: Snapshot): void {
+    const now = this.w.clock.now();
+    const users = new Map(snap.users.map((u) => [u.id, u]));
+    const sessions = new Map(snap.sessions.map((s) => [s.id, s]));
+    const trace = () => `\n  after: ${this.trace.slice(-6).join("\n         ")}`;
+    const fail: (msg: string) => never = (msg) => {
+      throw new Error(`${msg}${trace()}`);
+    };
+
+    // Sessions: closed ones never come back.
+    for (const id of sessions.keys()) {
+      if (this.closed.has(id)) fail(`closed session ${id} is open again`);
+      if (!OPAQUE_ID.test(id)) fail(`session id ${id} is not an opaque id`);
+      this.everOpen.add(id);
+    }
+    for (const id of this.everOpen) if (!sessions.has(id)) this.closed.add(id);
+
+    if (users.size !== snap.users.length) fail("a user id appears twice");
+    // An entry may sit in several buckets (topic spaces), but it is one search: one seq per user.
+    const queuedBy = new Map<string, QueueEntry>();
+    for (const e of snap.queued) {
+      const seen = queuedBy.get(e.userId);
+      if (seen && seen.seq !== e.seq) fail(`${e.userId} is in the queue as two searches`);
+      queuedBy.set(e.userId, e);
+    }
+    const waiting = [...queuedBy.values()];
+
+    for (const u of snap.users) {
+      if (typeof u.id !== "string" || typeof u.browserId !== "string") {
+        fail(`a user record without id/browserId: ${JSON.stringify(u)}`);
+      }
+      const inQueue = queuedBy.get(u.id);
+      if ((u.state === "WAITING") !== (inQueue !== undefined)) {
+        fail(`${u.id} is ${u.state} but ${inQueue ? "is" : "is not"} in the queue`);
+      }
+      switch (u.state) {
+        case "IDLE":
+          // (Pair cooldowns outlive a search, so `avoid` may stay.)
+          if (u.space || u.entry || u.sessionId || u.partnerId || u.ended)
+            fail(`IDLE ${u.id} has fields`);
+          break;
+        case "WAITING":
+          if (!same(u.entry, inQueue)) fail(`${u.id}'s entry differs from the queue's`);
+          if (u.sessionId || u.partnerId || u.ended) fail(`WAITING ${u.id} is in a session`);
+          break;
+        case "MATCHED":
+        case "ACTIVE": {
+          const s = u.sessionId ? sessions.get(u.sessionId) : undefined;
+          if (!s) fail(`${u.state} ${u.id}'s session ${u.sessionId} is not open`);
+          else {
+            if (!s.participants.includes(u.id)) fail(`${u.id} is not a participant of its session`);
+            const other = s.participants.find((p) => p !== u.id);
+            if (u.partnerId !== other) fail(`${u.id}'s partner is not the other participant`);
+            const wantStatus = u.state === "MATCHED" ? "PENDING" : "ACTIVE";
+            if (s.status !== wantStatus) fail(`${u.state} ${u.id} in a ${s.status} session`);
+            if (u.state === "MATCHED" && u.enterBy !== s.enterBy) fail(`${u.id}'s enterBy`);
+          }
+          if (u.entry) fail(`${u.state} ${u.id} still has a queue entry`);
+          break;
+        }
+        case "ENDED":
+          if (!u.ended || u.ended.sessionId !== u.sessionId)
+            fail(`ENDED ${u.id} without its ending`);
+          if (u.sessionId && sessions.has(u.sessionId)) fail(`ENDED ${u.id}'s session is open`);
+          if (u.partnerId) fail(`ENDED ${u.id} still has a partner`);
+          break;
+      }
+      // No stuck screens: the last state a user was sent is its record's view.
+      const last = this.w.mailbox.lastState(u.id);
+      if (!last) fail(`${u.id} was never told its state`);
+      if (!validViews.has(last)) {
+        if (!StateView.safeParse(last).success)
+          fail(`${u.id}'s last view is not a valid StateView`);
+        validViews.add(last);
+      }
+      const sent = comparableView(last);
+      const should = comparableView(this.w.engine.view(u));
+      if (!same(sent, should)) {
+        fail(`${u.id} shows ${JSON.stringify(sent)} but is ${JSON.stringify(should)}`);
+      }
+    }
+
+    for (const s of snap.sessions) {
+      const [a, b] = s.participants.map((id) => users.get(id));
+      if (s.participants.length !== 2 || s.participants[0] === s.participants[1]) {
+        fail(`session ${s.id} does not have exactly two participants`);
+      }
+      if (!a || !b) fail(`session ${s.id} has a departed participant`);
+      else {
+        for (const x of [a, b]) {
+          if ((x.state !== "MATCHED" && x.state !== "ACTIVE") || x.sessionId !== s.id) {
+            fail(`participant ${x.id} of open ${s.id} is ${x.state} in ${x.sessionId}`);
+          }
+        }
+        if (a.browserId === b.browserId) fail(`session ${s.id} pairs two tabs of one browser`);
+        if (a.space !== s.space || b.space !== s.space) fail(`session ${s.id} spans two spaces`);
+        if (this.policyOf(s.space)?.pairing.intentRule === "complementary") {
+          const pair = [a.intent, b.intent].sort().join("+");
+          if (pair === "talk+talk" || pair === "listen+listen") fail(`session ${s.id} is ${pair}`);
+        }
+      }
+      if (new Set(s.entered).size !== s.entered.length) fail(`${s.id} entered twice`);
+      for (const id of s.entered) if (!s.participants.includes(id)) fail(`${id} entered ${s.id}`);
+      if (s.status === "ACTIVE" && s.entered.length !== 2)
+        fail(`${s.id} ACTIVE before both entered`);
+      if (s.status === "PENDING" && s.enterBy <= now) fail(`${s.id} outlived its join deadline`);
+    }
+
+    // No stranded pair: two compatible users never both wait after a step.
+    for (let i = 0; i < waiting.length; i++) {
+      for (let j = i + 1; j < waiting.length; j++) {
+        const x = waiting[i];
+        const y = waiting[j];
+        const policy = this.policyOf(x?.space);
+        if (x && y && policy && compatible(policy, x, y, now)) {
+          fail(
+            `stranded pair in ${x.space}: ${x.userId} (${x.intent ?? x.topics?.join("/") ?? "-"}) and ${y.userId} (${y.intent ?? y.topics?.join("/") ?? "-"}) both wait`,
+          );
+        }
+      }
+    }
+  }
+
+  /** Messages delivered during a step: only for open sessions, only to their participants. */
+  checkDelivered(mark: number, snap: Snapshot): void {
+    for (const o of this.w.mailbox.since(mark)) {
+      if (o.event === "typing") {
+        const to = snap.users.find((u: UserRecord) => u.id === o.to);
+        if (!to || to.state !== "ACTIVE" || to.sessionId !== o.payload.sessionId) {
+          throw new Error(`a typing event for ${o.payload.sessionId} reached ${o.to}`);
+        }
+      }
+      if (o.event !== "message") continue;
+      const msg = o.payload;
+      if (this.closed.has(msg.sessionId))
+        throw new Error(`a message arrived for closed ${msg.sessionId}`);
+      const to = snap.users.find((u: UserRecord) => u.id === o.to);
+      if (!to || to.state !== "ACTIVE" || to.sessionId !== msg.sessionId) {
+        throw new Error(`a message for ${msg.sessionId} reached ${o.to} (${to?.state})`);
+      }
+    }
+  }
+}
+
+async function runSequence(
+  policy: SpacePolicy | readonly SpacePolicy[],
+  cmds: readonly Cmd[],
+): Promise<void> {
+  const run = new ModelRun(policy);
+  await run.start();
+  for (const cmd of cmds) for (const ev of run.resolve(cmd)) await run.step(ev);
+}
+
+// ---- the properties ---------------------------------------------------------------------------
+
+const MODEL_RUNS = 10_000;
+/** Sequence lengths: long enough to get pairs into conversations, short enough to run fast. */
+const SEQUENCE = { minLength: 1, maxLength: 32, size: "max" } as const;
+
+describe("model: random sequences against Engine + MemoryStore", () => {
+  it(`menti: ${MODEL_RUNS} sequences, every step checked`, async () => {
+    const started = performance.now();
+    let steps = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(cmdArb(MENTI.joinTimeoutMs), SEQUENCE), async (cmds) => {
+        steps += cmds.length;
+        await runSequence(MENTI, cmds);
+      }),
+      { numRuns: MODEL_RUNS },
+    );
+    const ms = performance.now() - started;
+    console.info(`[model] ${MODEL_RUNS} sequences, ${steps} commands, ${(ms / 1000).toFixed(1)} s`);
+    console.info(
+      `[model] coverage: ${[...coverage.entries()]
+        .sort()
+        .map(([k, n]) => `${k}=${n}`)
+        .join(" ")}`,
+    );
+    const required = [
+      "join:ok",
+      "join:intent_required",
+      "join:space_unavailable",
+      "join:already_waiting_elsewhere",
+      "join:already_in_conversation",
+      "join:illegal_state",
+      "cancel:ok",
+      "cancel:illegal_state",
+      "enter:ok",
+      "enter:room_unavailable",
+      "send:ok",
+      "send:message_empty",
+      "send:message_too_long",
+      "send:not_active",
+      "send:illegal_state",
+      "exit:ok",
+      "home:ok",
+      "home:illegal_state",
+      "disconnect:ok",
+      "deadline:ok",
+      "state:WAITING",
+      "state:MATCHED",
+      "state:ACTIVE",
+      "state:ENDED",
+      "state:IDLE",
+      "reason:left",
+      "reason:disconnected",
+      "reason:join_timeout",
+      "queue:3+",
+    ];
+    expect(required.filter((k) => !coverage.has(k))).toEqual([]);
+  }, 180_000);
+
+  it("menti with a search timeout (1 s): 2,000 sequences", async () => {
+    const policy: SpacePolicy = { ...MENTI, searchTimeoutMs: 1_000 };
+    await fc.assert(
+      fc.asyncProperty(fc.array(cmdArb(policy.joinTimeoutMs), SEQUENCE), async (cmds) => {
+        await runSequence(policy, cmds);
+      }),
+      { numRuns: 2_000 },
+    );
+  }, 120_000);
+
+  describe.each([
+    ["stimchat (topics, search limit, typing)", [STIMCHAT], 2_000],
+    ["dormparty (skip, end, re-queue, pair cooldown)", [DORMPARTY], 2_000],
+    ["all three spaces enabled at once", [MENTI, STIMCHAT, DORMPARTY], 1_000],
+  ] as const)("%s", (name, policies, runs) => {
+    it(`${runs} sequences, invariants after every step`, async () => {
+      const before = new Map(coverage);
+      await fc.assert(
+        fc.asyncProperty(fc.array(cmdArb(MENTI.joinTimeoutMs, true), SEQUENCE), async (cmds) => {
+          await runSequence(policies, cmds);
+        }),
+        { numRuns: runs },
+      );
+      const delta = [...coverage.entries()]
+        .map(([k, n]) => [k, n - (before.get(k) ?? 0)] as const)
+        .filter(([, n]) => n > 0)
+        .sort();
+      console.info(`[model] ${name}: ${delta.map(([k, n]) => `${k}=${n}`).join(" ")}`);
+      expect(delta.some(([k]) => k === "state:ACTIVE")).toBe(true);
+    }, 180_000);
+  });
+
+  it("the checker itself catches a stuck screen, a stranded pair and a bypassed table", async () => {
+    // Stuck screen: a state change the user was never told about.
+    const run = new ModelRun(MENTI);
+    await run.start();
+    await run.w.memory.enqueue({
+      userId: run.conn[4] ?? "",
+      from: ["IDLE"],
+      space: "menti",
+      intent: "talk",
+      since: 0,
+      buckets: mentiBuckets("talk"),
+    });
+    expect(() => run.checkInvariants(run.w.snapshot())).toThrow(/shows .*IDLE/);
+    // Stranded pair: two compatible users waiting, both told so.
+    const run2 = new ModelRun(MENTI);
+    await run2.start();
+    for (const [slot, intent] of [
+      [4, "talk"],
+      [5, "listen"],
+    ] as const) {
+      const res = await run2.w.memory.enqueue({
+        userId: run2.conn[slot] ?? "",
+        from: ["IDLE"],
+        space: "menti",
+        intent,
+        since: 0,
+        buckets: mentiBuckets(intent),
+      });
+      if (res.ok)
+        run2.w.mailbox.deliver([
+          {
+            to: res.user.id,
+            event: "state",
+            payload: run2.w.engine.view(res.user),
+            version: res.user.version ?? 0,
+          },
+        ]);
+    }
+    expect(() => run2.checkInvariants(run2.w.snapshot())).toThrow(/stranded pair/);
+    // The table: join + paired takes IDLE to MATCHED, but nothing a join does reaches ACTIVE.
+    expect(reachable("IDLE", "MATCHED", ["join", "paired"])).toBe(true);
+    expect(reachable("IDLE", "ACTIVE", ["join", "paired"])).toBe(false);
+    expect(reachable("WAITING", "ACTIVE", ["cancel", "closed", "search_timeout", "paired"])).toBe(
+      false,
+    );
+    expect(reachable("ACTIVE", "WAITING", ["exit", "closed"])).toBe(false);
+    expect(reachable("ACTIVE", "WAITING", ["exit", "join"])).toBe(true);
+    expect(reachable("ENDED", "MATCHED", ["join", "paired"])).toBe(true);
+    expect(reachable("ACTIVE", GONE, ["disconnect"])).toBe(true);
+  });
+});
+
+// ---- concurrency ------------------------------------------------------------------------------
+
+/** A menti join event. */
+function joinEv(user: string, intent: Intent): Ev {
+  return { k: "join", user, intent, space: "menti", topics: [], only: false };
+}
+
+/** Runs events in the same tick; each outcome is delivered when its own command finishes. */
+async function together(run: ModelRun, evs: readonly Ev[]): Promise<void> {
+  await Promise.all(
+    evs.map(async (ev) => {
+      await run.exec(ev);
+      run.noteConnections(ev);
+    }),
+  );
+}
+
+/** After a burst: let retries run (they are due 25 ms later), then check everything. */
+async function settleAndCheck(run: ModelRun): Promise<void> {
+  await run.w.advance(100);
+  run.checkInvariants(run.w.snapshot());
+}
+
+/**
+ * A store that delays chosen operations by a macrotask before running them, so that other
+ * commands run in between (as with a remote store): used to force specific interleavings.
+ */
+function delaying(inner: MemoryStore, slow: ReadonlySet<string>): Store {
+  const later = () => new Promise<void>((resolve) => setImmediate(resolve));
+  return storeVia(inner, async (name, call) => {
+    if (slow.has(name)) await later();
+    return call();
+  });
+}
+
+describe("concurrency: commands started in the same tick", () => {
+  async function fresh(wrap?: (m: MemoryStore) => Store): Promise<{ run: ModelRun; u: string[] }> {
+    const run = new ModelRun(MENTI, wrap);
+    await run.start();
+    return { run, u: run.conn.map((c) => c ?? "") };
+  }
+  const user = (run: ModelRun, id: string) => run.w.user(id);
+
+  it("join + disconnect of the same user (both orders): gone, not queued, never matched", async () => {
+    for (const order of [0, 1]) {
+      const { run, u } = await fresh();
+      const [a = "", b = ""] = [u[4], u[5]];
+      const evs: Ev[] = [joinEv(a, "talk"), { k: "disconnect", user: a }];
+      await together(run, order ? evs.reverse() : evs);
+      expect(user(run, a)).toBeUndefined();
+      await run.step(joinEv(b, "listen"));
+      expect(user(run, b)?.state).toBe("WAITING");
+      await settleAndCheck(run);
+    }
+  });
+
+  it("two compatible joins at once: paired with each other", async () => {
+    const { run, u } = await fresh();
+    const [a = "", b = ""] = [u[4], u[5]];
+    await together(run, [joinEv(a, "talk"), joinEv(b, "listen")]);
+    expect(user(run, a)?.partnerId).toBe(b);
+    await settleAndCheck(run);
+  });
+
+  it("three joins at once (talk, listen, listen): one pair, one waits", async () => {
+    const { run, u } = await fresh();
+    await together(run, [
+      joinEv(u[4] ?? "", "talk"),
+      joinEv(u[5] ?? "", "listen"),
+      joinEv(u[6] ?? "", "listen"),
+    ]);
+    const states = [4, 5, 6].map((i) => user(run, u[i] ?? "")?.state).sort();
+    expect(states).toEqual(["MATCHED", "MATCHED", "WAITING"]);
+    await settleAndCheck(run);
+  });
+
+  it("a double-clicked join: one queue entry", async () => {
+    const { run, u } = await fresh();
+    const a = u[4] ?? "";
+    const join: Ev = joinEv(a, "talk");
+    await together(run, [join, join, join]);
+    expect(run.w.snapshot().queued.filter((e) => e.userId === a)).toHaveLength(1);
+    await settleAndCheck(run);
+  });
+
+  it("two tabs of one browser join at once: one waits, the other is refused", async () => {
+    const { run, u } = await fresh();
+    const outcomes = await Promise.all([
+      run.w.join(u[0] ?? "", "talk"),
+      run.w.join(u[1] ?? "", "listen"),
+    ]);
+    expect(outcomes.map((o) => errorOf(o) ?? "ok").sort()).toEqual([
+      "already_waiting_elsewhere",
+      "ok",
+    ]);
+    await settleAndCheck(run);
+  });
+
+  it("exit by both partners at once: the session closes once, both ENDED", async () => {
+    const { run, u } = await fresh();
+    const [a = "", b = ""] = [u[4], u[5]];
+    const sessionId = await run.w.converse(a, b);
+    await together(run, [
+      { k: "exit", user: a },
+      { k: "exit", user: b },
+    ]);
+    expect(user(run, a)?.state).toBe("ENDED");
+    expect(user(run, b)?.state).toBe("ENDED");
+    expect(user(run, a)?.ended).toEqual(user(run, b)?.ended);
+    expect(user(run, a)?.ended?.sessionId).toBe(sessionId);
+    await settleAndCheck(run);
+  });
+
+  it("disconnect by one and exit by the other at once", async () => {
+    const { run, u } = await fresh();
+    const [a = "", b = ""] = [u[4], u[5]];
+    await run.w.converse(a, b);
+    await together(run, [
+      { k: "disconnect", user: a },
+      { k: "exit", user: b },
+    ]);
+    expect(user(run, a)).toBeUndefined();
+    expect(user(run, b)?.state).toBe("ENDED");
+    await settleAndCheck(run);
+  });
+
+  it("enter + join_timeout at the limit (both orders, partner in or not)", async () => {
+    for (const partnerIn of [false, true]) {
+      for (const order of [0, 1]) {
+        const { run, u } = await fresh();
+        const [a = "", b = ""] = [u[4], u[5]];
+        const sessionId = await run.w.pair(a, b);
+        if (partnerIn) await run.w.enter(b, sessionId);
+        run.w.clock.advance(MENTI.joinTimeoutMs);
+        const enter = run.w.enter(a, sessionId);
+        const due = run.w.scheduler.runDue();
+        await (order ? Promise.all([due, enter]) : Promise.all([enter, due]));
+        const state = user(run, a)?.state;
+        expect(state === "ENDED" || (partnerIn && state === "ACTIVE")).toBe(true);
+        expect(user(run, b)?.state).toBe(state);
+        await settleAndCheck(run);
+      }
+    }
+  });
+
+  it("enter by one while the other (already entered) disconnects: no ghost user, partner ENDED", async () => {
+    const { run, u } = await fresh();
+    const [a = "", b = ""] = [u[4], u[5]];
+    const sessionId = await run.w.pair(a, b);
+    await run.w.enter(a, sessionId);
+    await together(run, [
+      { k: "enter", user: b, sessionId },
+      { k: "disconnect", user: a },
+    ]);
+    expect(run.w.snapshot().users.every((x) => typeof x.id === "string")).toBe(true);
+    expect(user(run, a)).toBeUndefined();
+    expect(user(run, b)?.state).toBe("ENDED");
+    await settleAndCheck(run);
+  });
+
+  it("cancel crossing the match (the match commits between the cancel's read and its commit)", async () => {
+    // leaveQueue is slow (a remote store): the partner's join matches in between.
+    const { run, u } = await fresh((m) => delaying(m, new Set(["leaveQueue"])));
+    const [a = "", b = ""] = [u[4], u[5]];
+    await run.step(joinEv(a, "talk"));
+    const [cancel] = await Promise.all([run.w.cancel(a), run.w.join(b, "listen")]);
+    // The table: cancel is legal in MATCHED ("the person asked to stop, so they leave").
+    expect(errorOf(cancel)).toBeUndefined();
+    expect(user(run, a)?.state === "IDLE" || user(run, a)?.state === "ENDED").toBe(true);
+    await settleAndCheck(run);
+  });
+});
+
+describe("concurrency: random bursts under fast-check's scheduler", () => {
+  /** Every store call waits for the scheduler, which releases them in a random order. */
+  function scheduled(inner: MemoryStore, box: { s?: fc.Scheduler }): Store {
+    return storeVia(inner, async (name, call) => {
+      const s = box.s;
+      if (s) await s.schedule(Promise.resolve(), name);
+      return call();
+    });
+  }
+
+  /** The concurrent part: client events, and join deadlines firing in the middle of them. */
+  const burstCmd = (topics: boolean): fc.Arbitrary<Cmd> =>
+    fc.oneof(
+      {
+        weight: 9,
+        arbitrary: cmdArb(MENTI.joinTimeoutMs, topics).filter(
+          (c) => c.k !== "tick" && c.k !== "replay" && c.k !== "dup",
+        ),
+      },
+      { weight: 1, arbitrary: fc.record({ k: fc.constant("expire" as const), slot: slotArb }) },
+    );
+
+  describe.each([
+    ["menti", [MENTI], 2_000],
+    ["dormparty", [DORMPARTY], 1_000],
+    ["stimchat", [STIMCHAT], 1_000],
+  ] as const)("%s", (_name, policies, runs) => {
+    const topics = policies.some((p) => p.pairing.topics !== null);
+    it(`${runs} random setups, each followed by a burst of 2–4 interleaved commands`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(cmdArb(MENTI.joinTimeoutMs, topics), { maxLength: 15 }),
+          fc.array(burstCmd(topics), { minLength: 2, maxLength: 4 }),
+          fc.scheduler(),
+          async (setup, burst, s) => {
+            const box: { s?: fc.Scheduler } = {};
+            const run = new ModelRun(policies, (m) => scheduled(m, box));
+            await run.start();
+            for (const cmd of setup) for (const ev of run.resolve(cmd)) await run.step(ev);
+            const evs = burst.flatMap((c) => run.resolve(c));
+            box.s = s;
+            await s.waitFor(together(run, evs));
+            box.s = undefined;
+            await settleAndCheck(run);
+          },
+        ),
+        { numRuns: runs },
+      );
+    }, 120_000);
+  });
+});
