@@ -38,7 +38,7 @@ const EnvSchema = z
           .array(z.enum(SPACE_IDS, { message: `spaces are ${SPACE_IDS.join(", ")}` }))
           .min(1, { message: "enable at least one space" }),
       )
-      .default(["menti"]),
+      .default(["menti", "stimchat", "dormparty"]),
     MENTI_JOIN_TIMEOUT_MS: int(1000, 600_000).optional(),
     STIMCHAT_JOIN_TIMEOUT_MS: int(1000, 600_000).optional(),
     DORMPARTY_JOIN_TIMEOUT_MS: int(1000, 600_000).optional(),

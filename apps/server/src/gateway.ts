@@ -168,6 +168,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         ...(p.pairing.topics ? { topics: [...p.pairing.topics.list] } : {}),
         ...(p.controls.length > 0 ? { controls: [...p.controls] } : {}),
         ...(p.searchTimeoutMs !== null ? { searchTimeoutMs: p.searchTimeoutMs } : {}),
+        ...(p.typingIndicator ? { typingIndicator: true } : {}),
       })),
       limits: { maxMessageLength: LIMITS.maxMessageLength },
       crisisResources: [...options.crisisResources],

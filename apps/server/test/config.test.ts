@@ -22,7 +22,7 @@ describe("configuration", () => {
       port: 3000,
       host: "127.0.0.1",
       allowedOrigins: [],
-      spaces: ["menti"],
+      spaces: ["menti", "stimchat", "dormparty"],
       heartbeat: { intervalMs: 5000, timeoutMs: 5000 },
     });
     expect(c.crisisResources.length).toBeGreaterThan(3);

@@ -28,7 +28,15 @@ afterEach(async () => {
 describe("a conversation", () => {
   it("welcomes with the enabled spaces, limits and crisis resources", async () => {
     const a = await connect();
-    expect(a.welcome?.spaces).toEqual([{ id: "menti", intents: ["listen", "talk", "both"] }]);
+    expect(a.welcome?.spaces.map((s) => s.id)).toEqual(["menti", "stimchat", "dormparty"]);
+    expect(a.welcome?.spaces[0]).toEqual({ id: "menti", intents: ["listen", "talk", "both"] });
+    expect(a.welcome?.spaces[1]).toMatchObject({
+      id: "stimchat",
+      topics: expect.arrayContaining(["music"]),
+      searchTimeoutMs: 60_000,
+      typingIndicator: true,
+    });
+    expect(a.welcome?.spaces[2]).toMatchObject({ id: "dormparty", controls: ["skip", "end"] });
     expect(a.welcome?.limits.maxMessageLength).toBe(2000);
     expect(a.welcome?.crisisResources.some((r) => r.contact.includes("116 123"))).toBe(true);
   });

@@ -1,22 +1,39 @@
 "use client";
 
-import type { Intent } from "@duet/protocol";
-import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from "react";
-import { partnerIntentText } from "../lib/copy";
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  type ReactNode,
+  useEffect,
+  useRef,
+  useState,
+} from "react";
+import { CHAT_COPY } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
 
 /** Show the count once this few characters are left. */
 const COUNT_FROM_REMAINING = 200;
 
-/** The live conversation: the message log and the composer. */
+/**
+ * The live conversation: the message log and the composer. `intro` sits above the log; the
+ * labels name the two sides ("You" / "Them" in menti, "You" / "Stranger" elsewhere). With
+ * `typingIndicator`, typing is reported to the partner (throttled by the provider) and the
+ * partner's typing is shown in a polite status line under the log.
+ */
 export function Conversation({
   sessionId,
-  partnerIntent,
+  intro,
+  youLabel = "You",
+  partnerLabel = "Them",
+  typingIndicator = false,
 }: {
   sessionId: string;
-  partnerIntent: Intent | undefined;
+  intro: ReactNode;
+  youLabel?: string;
+  partnerLabel?: string;
+  typingIndicator?: boolean;
 }) {
-  const { messages, messagesSessionId, maxMessageLength, send } = useDuet();
+  const { messages, messagesSessionId, maxMessageLength, send, partnerTyping, typing } = useDuet();
   const shown = messagesSessionId === sessionId ? messages : [];
   const [draft, setDraft] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -73,9 +90,7 @@ export function Conversation({
 
   return (
     <div className="conversation">
-      <p className="conversation-intro">
-        {partnerIntentText(partnerIntent)} Say hello whenever you're ready.
-      </p>
+      {intro}
       <div
         ref={logRef}
         className="log"
@@ -96,7 +111,7 @@ export function Conversation({
                 className={message.from === "you" ? "message message-you" : "message message-them"}
               >
                 <span className="message-who">
-                  {message.from === "you" ? "You" : "Them"}
+                  {message.from === "you" ? youLabel : partnerLabel}
                   <span className="visually-hidden">:</span>
                 </span>{" "}
                 <span className="message-text">{message.text}</span>
@@ -105,7 +120,16 @@ export function Conversation({
           </ol>
         )}
       </div>
-      <form className="composer" onSubmit={onSubmit}>
+      {typingIndicator ? (
+        // Always in the page, so that the line is announced when it appears (and only then).
+        <p role="status" className="typing-line">
+          {partnerTyping ? CHAT_COPY.typing : ""}
+        </p>
+      ) : null}
+      <form
+        className={typingIndicator ? "composer composer-after-typing" : "composer"}
+        onSubmit={onSubmit}
+      >
         <label htmlFor="message" className="visually-hidden">
           Message
         </label>
@@ -120,7 +144,11 @@ export function Conversation({
             placeholder="Write a message…"
             aria-describedby={describedBy}
             value={draft}
-            onChange={(event) => setDraft(event.target.value)}
+            onChange={(event) => {
+              const next = event.target.value;
+              setDraft(next);
+              if (typingIndicator && next.trim() !== "") typing();
+            }}
             onKeyDown={onKeyDown}
           />
           <button type="submit" className="button button-primary composer-send">

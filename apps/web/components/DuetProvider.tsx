@@ -11,6 +11,7 @@ import {
   type Intent,
   LIMITS,
   type Notice,
+  type Presence,
   type Rejected,
   type ServerToClientEvents,
   type SpaceId,
@@ -31,6 +32,7 @@ import {
 } from "react";
 import { io, type Socket } from "socket.io-client";
 import { getBrowserId } from "../lib/browser-id";
+import { spaceHref } from "../lib/copy";
 
 type DuetSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -44,6 +46,10 @@ export type ConnectionStatus = "connecting" | "connected" | "offline";
 export interface JoinChoice {
   space: SpaceId;
   intent?: Intent;
+  /** Spaces with topics: the tags chosen (empty or absent: none). */
+  topics?: string[];
+  /** Spaces with topics: only ever pair with someone who shares a tag. */
+  onlyMyTopics?: boolean;
 }
 
 export interface DuetContextValue {
@@ -63,14 +69,27 @@ export interface DuetContextValue {
   lastRejected: Rejected | null;
   /** The session this tab was in when its socket dropped: that conversation is over for good. */
   lostSessionId: string | null;
-  /** The last join this tab asked for, reused by "Talk to someone new". */
+  /** The last join this tab asked for (with its topics), reused by "Talk to someone new" / "New chat". */
   lastJoin: JoinChoice | null;
-  join(space: SpaceId, intent?: Intent): Promise<Ack>;
+  /** How busy each space is, as the server last said (rounded); null before the first `presence`. */
+  presence: Presence | null;
+  /** The partner of the current ACTIVE session is typing (clears itself after a few seconds). */
+  partnerTyping: boolean;
+  join(space: SpaceId, intent?: Intent, topics?: string[], onlyMyTopics?: boolean): Promise<Ack>;
   cancel(): Promise<Ack>;
   enter(sessionId: string): Promise<Ack>;
   send(text: string): Promise<Ack>;
   exit(): Promise<Ack>;
   home(): Promise<Ack>;
+  /** Spaces with Skip: end this session; both look again at once. */
+  skip(): Promise<Ack>;
+  /** Spaces with End: end this session and go home; the partner looks again. */
+  end(): Promise<Ack>;
+  /**
+   * "I am typing": call on every change of the message box. Sent at most every 2 s, only while
+   * ACTIVE and only in spaces with a typing indicator; everything else is a silent no-op.
+   */
+  typing(): void;
 }
 
 const DuetContext = createContext<DuetContextValue | null>(null);
@@ -79,6 +98,18 @@ const DuetContext = createContext<DuetContextValue | null>(null);
 const ACK_TIMEOUT_MS = 10_000;
 /** How long an action waits for a connection that is still opening. */
 const CONNECT_WAIT_MS = 8_000;
+/** At most one `typing` event per this long (the protocol asks for at most every 2 s). */
+const TYPING_EVERY_MS = 2_000;
+/** The partner's typing indicator goes away by itself after this long without a new `typing`. */
+const TYPING_SHOWN_MS = 4_000;
+
+/** Whether a space's rooms have a typing indicator, as the server's `welcome` says. */
+export function hasTypingIndicator(
+  space: SpaceId,
+  spaces: readonly SpaceSummary[] | null,
+): boolean {
+  return spaces?.find((s) => s.id === space)?.typingIndicator === true;
+}
 
 const OFFLINE_ACK: Ack = {
   ok: false,
@@ -126,6 +157,13 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   const pathname = usePathname();
   const socketRef = useRef<DuetSocket | null>(null);
   const viewRef = useRef<StateView | null>(null);
+  const welcomeRef = useRef<Welcome | null>(null);
+  const lastTypingSentRef = useRef(0);
+  const typingTrailRef = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const cancelTypingTrail = useCallback(() => {
+    clearTimeout(typingTrailRef.current);
+    typingTrailRef.current = undefined;
+  }, []);
 
   const [status, setStatus] = useState<ConnectionStatus>("connecting");
   const [view, setView] = useState<StateView | null>(null);
@@ -138,8 +176,17 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   const [lastRejected, setLastRejected] = useState<Rejected | null>(null);
   const [lostSessionId, setLostSessionId] = useState<string | null>(null);
   const [lastJoin, setLastJoin] = useState<JoinChoice | null>(null);
+  const [presence, setPresence] = useState<Presence | null>(null);
+  const [partnerTyping, setPartnerTyping] = useState(false);
 
   useEffect(() => {
+    let typingTimer: ReturnType<typeof setTimeout> | undefined;
+    const stopTyping = () => {
+      clearTimeout(typingTimer);
+      typingTimer = undefined;
+      setPartnerTyping(false);
+    };
+
     const socket: DuetSocket = io({
       auth: { browserId: getBrowserId() },
       transports: ["websocket"],
@@ -156,21 +203,40 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       if (inConversation(current)) setLostSessionId(current.sessionId);
       viewRef.current = null;
       setView(null);
+      stopTyping();
     });
     socket.on("welcome", (payload) => {
+      welcomeRef.current = payload;
       setWelcome(payload);
       // A fresh welcome means a server is (again) answering: an older restart notice is stale.
       setNotice(null);
     });
     socket.on("state", (payload) => {
+      const before = viewRef.current;
       viewRef.current = payload;
       setView(payload);
       if ("sessionId" in payload) {
         const sessionId = payload.sessionId;
         setChat((prev) => (prev.sessionId === sessionId ? prev : { sessionId, messages: [] }));
       }
+      if (payload.state !== "ACTIVE") stopTyping();
+      const beforeSession = before && "sessionId" in before ? before.sessionId : null;
+      if (!("sessionId" in payload) || payload.sessionId !== beforeSession) {
+        lastTypingSentRef.current = 0;
+        cancelTypingTrail();
+      }
     });
+    socket.on("typing", (payload) => {
+      const current = viewRef.current;
+      if (current?.state !== "ACTIVE" || current.sessionId !== payload.sessionId) return;
+      setPartnerTyping(true);
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(stopTyping, TYPING_SHOWN_MS);
+    });
+    socket.on("presence", (payload) => setPresence(payload));
     socket.on("message", (message) => {
+      // Their message is here: they are no longer "typing" it.
+      if (message.from === "partner") stopTyping();
       setChat((prev) => {
         if (prev.sessionId !== message.sessionId) {
           return { sessionId: message.sessionId, messages: [message] };
@@ -183,6 +249,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
     socket.on("rejected", (payload) => setLastRejected(payload));
 
     return () => {
+      clearTimeout(typingTimer);
+      cancelTypingTrail();
       socket.removeAllListeners();
       socket.disconnect();
       socketRef.current = null;
@@ -204,6 +272,14 @@ export function DuetProvider({ children }: { children: ReactNode }) {
     router.push(target);
   }, [view, pathname, router]);
 
+  // A space that re-queues at once (dormparty's Skip, End, a partner lost) moves this person
+  // from the room that just ended to that space's waiting screen.
+  useEffect(() => {
+    if (view?.state !== "WAITING" || !view.previous) return;
+    if (pathname !== `/room/${view.previous.sessionId}`) return;
+    router.replace(spaceHref(view.space));
+  }, [view, pathname, router]);
+
   const emit = useCallback(
     async <E extends ClientEventName>(event: E, payload: ClientPayload<E>): Promise<Ack> => {
       const socket = socketRef.current;
@@ -218,17 +294,60 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   );
 
   const join = useCallback(
-    (space: SpaceId, intent?: Intent) => {
-      setLastJoin(intent ? { space, intent } : { space });
-      return emit("join", intent ? { space, intent } : { space });
+    (space: SpaceId, intent?: Intent, topics?: string[], onlyMyTopics?: boolean) => {
+      const chosen = topics && topics.length > 0 ? [...topics] : undefined;
+      const choice: JoinChoice = {
+        space,
+        ...(intent ? { intent } : {}),
+        ...(chosen ? { topics: chosen } : {}),
+        ...(chosen && onlyMyTopics ? { onlyMyTopics: true } : {}),
+      };
+      setLastJoin(choice);
+      return emit("join", choice);
     },
     [emit],
   );
   const cancel = useCallback(() => emit("cancel", {}), [emit]);
   const enter = useCallback((sessionId: string) => emit("enter", { sessionId }), [emit]);
-  const send = useCallback((text: string) => emit("send", { text }), [emit]);
+  const send = useCallback(
+    (text: string) => {
+      // The message is on its way: what was being typed has arrived. The next keystroke starts a
+      // new "typing" at once rather than waiting out the throttle.
+      cancelTypingTrail();
+      lastTypingSentRef.current = 0;
+      return emit("send", { text });
+    },
+    [emit],
+  );
   const exit = useCallback(() => emit("exit", {}), [emit]);
   const home = useCallback(() => emit("home", {}), [emit]);
+  const skip = useCallback(() => emit("skip", {}), [emit]);
+  const end = useCallback(() => emit("end", {}), [emit]);
+  const typing = useCallback(() => {
+    const current = viewRef.current;
+    if (current?.state !== "ACTIVE") return;
+    if (!hasTypingIndicator(current.space, welcomeRef.current?.spaces ?? null)) return;
+    const sessionId = current.sessionId;
+    const fire = () => {
+      const socket = socketRef.current;
+      const now = viewRef.current;
+      if (!socket?.connected || now?.state !== "ACTIVE" || now.sessionId !== sessionId) return;
+      lastTypingSentRef.current = Date.now();
+      socket.emit("typing", {});
+    };
+    const since = Date.now() - lastTypingSentRef.current;
+    if (since >= TYPING_EVERY_MS) {
+      cancelTypingTrail();
+      fire();
+    } else if (typingTrailRef.current === undefined) {
+      // Still typing inside the throttle window: one more at its end keeps the partner's
+      // indicator alive without ever sending more than one per window.
+      typingTrailRef.current = setTimeout(() => {
+        typingTrailRef.current = undefined;
+        fire();
+      }, TYPING_EVERY_MS - since);
+    }
+  }, []);
 
   const value = useMemo<DuetContextValue>(
     () => ({
@@ -244,12 +363,17 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       lastRejected,
       lostSessionId,
       lastJoin,
+      presence,
+      partnerTyping,
       join,
       cancel,
       enter,
       send,
       exit,
       home,
+      skip,
+      end,
+      typing,
     }),
     [
       status,
@@ -260,12 +384,17 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       lastRejected,
       lostSessionId,
       lastJoin,
+      presence,
+      partnerTyping,
       join,
       cancel,
       enter,
       send,
       exit,
       home,
+      skip,
+      end,
+      typing,
     ],
   );
 

@@ -1,17 +1,31 @@
 "use client";
 
 import Link from "next/link";
-import { SPACE_COPY } from "../lib/copy";
+import { useRouter } from "next/navigation";
+import { useEffect } from "react";
+import { estimatedWaitText, presenceHereText, SPACE_COPY } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
 
-/** The spaces this server has enabled (from `welcome`), as links into each space. */
-export function LandingSpaces() {
-  const { spaces, state, status } = useDuet();
+/**
+ * The spaces this server has enabled (from `welcome`), as links into each space, with how busy
+ * each one is (from `presence`). With exactly one space enabled, `/` opens that space directly.
+ */
+export function LandingSpaces({ ended = false }: { ended?: boolean }) {
+  const router = useRouter();
+  const { spaces, state, status, presence } = useDuet();
   const shown = (spaces ?? []).flatMap((space) => {
     const copy = SPACE_COPY[space.id];
     return copy ? [{ id: space.id, ...copy }] : [];
   });
   const waitingIn = state?.state === "WAITING" ? SPACE_COPY[state.space] : undefined;
+
+  const only = spaces?.length === 1 ? shown[0] : undefined;
+  const onlyHref = only?.href;
+  useEffect(() => {
+    if (!onlyHref) return;
+    // One space: no choice to make. The banner of a refused room moves along with the person.
+    router.replace(ended ? `${onlyHref}?ended=1` : onlyHref);
+  }, [onlyHref, ended, router]);
 
   return (
     <section className="spaces" aria-labelledby="spaces-title">
@@ -30,17 +44,34 @@ export function LandingSpaces() {
         <p className="muted">No space is open on this server right now.</p>
       ) : (
         <ul className="space-list">
-          {shown.map((space) => (
-            <li key={space.id}>
-              <Link className="space-card" href={space.href}>
-                <span className="space-title">{space.title}</span>
-                <span className="space-description">{space.description}</span>
-                <span className="space-arrow" aria-hidden="true">
-                  →
-                </span>
-              </Link>
-            </li>
-          ))}
+          {shown.map((space) => {
+            const busy = presence?.spaces.find((p) => p.id === space.id);
+            return (
+              <li key={space.id}>
+                <Link className="space-card" href={space.href}>
+                  <span className="space-title">{space.title}</span>
+                  <span className="space-description">{space.description}</span>
+                  {busy ? (
+                    <span className="space-presence">
+                      <span>{presenceHereText(busy.here)}</span>
+                      {busy.estimatedWaitMs !== undefined ? (
+                        <>
+                          <span className="visually-hidden">, </span>
+                          <span className="space-presence-sep" aria-hidden="true">
+                            ·
+                          </span>
+                          <span>{estimatedWaitText(busy.estimatedWaitMs)}</span>
+                        </>
+                      ) : null}
+                    </span>
+                  ) : null}
+                  <span className="space-arrow" aria-hidden="true">
+                    →
+                  </span>
+                </Link>
+              </li>
+            );
+          })}
         </ul>
       )}
     </section>

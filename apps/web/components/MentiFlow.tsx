@@ -5,10 +5,11 @@ import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import { INTENT_COPY, INTENT_ORDER } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
+import { EndedBanner } from "./EndedBanner";
 import { Waiting } from "./Waiting";
 
 /** `/menti`: choose Listen, Talk or Both; then the waiting screen until the server pairs us. */
-export function MentiFlow() {
+export function MentiFlow({ ended = false }: { ended?: boolean }) {
   const { state, spaces, cancel } = useDuet();
   const [backFromWaiting, setBackFromWaiting] = useState(false);
 
@@ -54,11 +55,20 @@ export function MentiFlow() {
     <IntentChoice
       intents={INTENT_ORDER.filter((intent) => offered.includes(intent))}
       focusHeading={backFromWaiting}
+      banner={ended}
     />
   );
 }
 
-function IntentChoice({ intents, focusHeading }: { intents: Intent[]; focusHeading: boolean }) {
+function IntentChoice({
+  intents,
+  focusHeading,
+  banner,
+}: {
+  intents: Intent[];
+  focusHeading: boolean;
+  banner: boolean;
+}) {
   const { join } = useDuet();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -79,6 +89,7 @@ function IntentChoice({ intents, focusHeading }: { intents: Intent[]; focusHeadi
 
   return (
     <div className="page">
+      {banner ? <EndedBanner /> : null}
       <h1 ref={headingRef} tabIndex={-1}>
         How would you like to take part?
       </h1>

@@ -1,25 +1,36 @@
 "use client";
 
-import type { StateView } from "@duet/protocol";
+import type { SpaceId, StateView } from "@duet/protocol";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
-import type { EndedInfo } from "../lib/copy";
+import { CHAT_COPY, type EndedInfo, partnerIntentText, spaceHref } from "../lib/copy";
+import { ChatEndedScreen } from "./ChatEndedScreen";
 import { Conversation } from "./Conversation";
 import { useDuet } from "./DuetProvider";
 import { EndedScreen } from "./EndedScreen";
 import { ExitDialog } from "./ExitDialog";
+import { StrangerRoom } from "./StrangerRoom";
 
 type RoomView = Extract<StateView, { state: "MATCHED" | "ACTIVE" }>;
+
+/** Spaces whose rooms are the stranger chat ("You" / "Stranger"); menti keeps its own room. */
+const STRANGER_SPACES: ReadonlySet<SpaceId> = new Set<SpaceId>(["stimchat", "dormparty"]);
 
 function endedFor(
   sessionId: string,
   state: StateView | null,
   lostSessionId: string | null,
+  seenSpace: SpaceId | null,
+  leaving: boolean,
 ): EndedInfo | null {
   if (state?.state === "ENDED" && state.sessionId === sessionId) {
     return { kind: "server", space: state.space, reason: state.reason, by: state.by };
   }
-  if (lostSessionId === sessionId) return { kind: "lost" };
+  if (lostSessionId === sessionId)
+    return seenSpace ? { kind: "lost", space: seenSpace } : { kind: "lost" };
+  // We were in this room and the server now says IDLE without an ENDED for it (a space that sends
+  // its leaver straight home): it is over, and the screen must say so rather than hang.
+  if (seenSpace && state?.state === "IDLE" && !leaving) return { kind: "gone", space: seenSpace };
   return null;
 }
 
@@ -32,24 +43,47 @@ function roomView(sessionId: string, state: StateView | null): RoomView | null {
 
 /**
  * `/room/{sessionId}`: claims the seat once per mount, then shows "Connecting you…", the
- * conversation, or — for good, once it happened — the ended screen.
+ * conversation, or — for good, once it happened — the ended screen. The space comes from the
+ * server's state: menti's room, or the stranger chat of stimchat and dormparty.
  */
 export function Room({ sessionId }: { sessionId: string }) {
   const router = useRouter();
-  const { status, state, lostSessionId, enter } = useDuet();
+  const { status, state, spaces, lostSessionId, enter } = useDuet();
+  // With one space enabled, home is that space's page: go there directly.
+  const refusedHref =
+    spaces?.length === 1 && spaces[0] ? `${spaceHref(spaces[0].id)}?ended=1` : "/?ended=1";
   const stateRef = useRef(state);
   stateRef.current = state;
+
+  const view = roomView(sessionId, state);
+  // The space of this room, once the server has shown it to us as ours.
+  const seenRef = useRef<SpaceId | null>(null);
+  if (view) seenRef.current = view.space;
+  const seenSpace = seenRef.current;
+
+  // End (dormparty) sends this person home: the IDLE that follows is not an unexplained end.
+  const [leaving, setLeaving] = useState(false);
 
   // Once over, always over: later states (IDLE after `home`, a new visitor after a reconnect)
   // never bring this screen back to life.
   const [ended, setEnded] = useState<EndedInfo | null>(null);
-  const endedNow = ended ?? endedFor(sessionId, state, lostSessionId);
+  const endedNow = ended ?? endedFor(sessionId, state, lostSessionId, seenSpace, leaving);
   useEffect(() => {
     if (!ended && endedNow) setEnded(endedNow);
   }, [ended, endedNow]);
 
+  // The server already moved this person on from this room (re-queued, or into a new session):
+  // the provider is taking them there.
+  const movedOn =
+    endedNow === null &&
+    ((state?.state === "WAITING" &&
+      (state.previous?.sessionId === sessionId || seenSpace !== null)) ||
+      (seenSpace !== null &&
+        (state?.state === "MATCHED" || state?.state === "ACTIVE") &&
+        state.sessionId !== sessionId));
+
   const enteredRef = useRef(false);
-  const isOver = endedNow !== null;
+  const isOver = endedNow !== null || movedOn;
   useEffect(() => {
     if (status !== "connected" || enteredRef.current || isOver) return;
     enteredRef.current = true;
@@ -60,15 +94,38 @@ export function Room({ sessionId }: { sessionId: string }) {
       const current = stateRef.current;
       // Refused because it is ours and already running or already over: the screen says so.
       if (current && "sessionId" in current && current.sessionId === sessionId) return;
-      router.replace("/?ended=1");
+      if (current?.state === "WAITING" && current.previous?.sessionId === sessionId) return;
+      router.replace(refusedHref);
     });
-  }, [status, isOver, sessionId, enter, router]);
+  }, [status, isOver, sessionId, enter, router, refusedHref]);
 
   const [exitOpen, setExitOpen] = useState(false);
 
-  if (endedNow) return <EndedScreen info={endedNow} />;
+  if (endedNow) {
+    const space = endedNow.kind === "lost" ? (endedNow.space ?? null) : endedNow.space;
+    if (space && STRANGER_SPACES.has(space))
+      return <ChatEndedScreen info={endedNow} space={space} />;
+    return <EndedScreen info={endedNow} />;
+  }
 
-  const view = roomView(sessionId, state);
+  if (movedOn || (leaving && !view)) {
+    return (
+      <div className="room">
+        <div className="room-waiting">
+          <div className="breath breath-small" aria-hidden="true" />
+          <p role="status" className="room-status">
+            {leaving ? CHAT_COPY.leaving : CHAT_COPY.movingOn}
+          </p>
+        </div>
+      </div>
+    );
+  }
+
+  const space = view?.space ?? seenSpace;
+  if (view && space && STRANGER_SPACES.has(space)) {
+    return <StrangerRoom view={view} onLeaving={setLeaving} />;
+  }
+
   return (
     <div className={view?.state === "ACTIVE" ? "room room-active" : "room"}>
       <div className="room-bar">
@@ -84,7 +141,14 @@ export function Room({ sessionId }: { sessionId: string }) {
         ) : null}
       </div>
       {view?.state === "ACTIVE" ? (
-        <Conversation sessionId={sessionId} partnerIntent={view.partner.intent} />
+        <Conversation
+          sessionId={sessionId}
+          intro={
+            <p className="conversation-intro">
+              {partnerIntentText(view.partner.intent)} Say hello whenever you're ready.
+            </p>
+          }
+        />
       ) : (
         <div className="room-waiting">
           <div className="breath breath-small" aria-hidden="true" />

@@ -203,6 +203,8 @@ export const SpaceSummary = z.object({
   controls: z.array(z.enum(["skip", "end"])).optional(),
   /** The space's search time limit in ms, if it has one. */
   searchTimeoutMs: z.number().int().positive().optional(),
+  /** Whether the room relays `typing` (a typing indicator). */
+  typingIndicator: z.boolean().optional(),
 });
 export type SpaceSummary = z.infer<typeof SpaceSummary>;
 

@@ -1,0 +1,27 @@
+"use client";
+
+import type { SpaceId } from "@duet/protocol";
+import { estimatedWaitText, presenceHereText } from "../lib/copy";
+import { useDuet } from "./DuetProvider";
+
+/** "a few people here · usually under a minute" for one space, from the server's `presence`. */
+export function PresenceLine({ space }: { space: SpaceId }) {
+  const { presence } = useDuet();
+  const busy = presence?.spaces.find((p) => p.id === space);
+  if (!busy) return null;
+  const wait = busy.estimatedWaitMs !== undefined ? estimatedWaitText(busy.estimatedWaitMs) : null;
+  return (
+    <p className="presence muted">
+      {presenceHereText(busy.here)}
+      {wait ? (
+        <>
+          <span className="visually-hidden">, </span>
+          <span className="space-presence-sep" aria-hidden="true">
+            ·
+          </span>
+          {wait}
+        </>
+      ) : null}
+    </p>
+  );
+}

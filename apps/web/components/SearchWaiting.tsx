@@ -1,0 +1,89 @@
+"use client";
+
+import type { Ack, StateView } from "@duet/protocol";
+import { type ReactNode, useEffect, useRef, useState } from "react";
+import { formatElapsed } from "../lib/copy";
+
+type WaitingView = Extract<StateView, { state: "WAITING" }>;
+
+/**
+ * The waiting screen of the stranger-chat spaces ("Searching…", "Finding someone…"): a quiet clock,
+ * an optional line about what just happened (`notice`, e.g. "Skipped — finding someone new"), and
+ * a way out. Focus lands on the heading, which also carries the notice as its description.
+ */
+export function SearchWaiting({
+  view,
+  title,
+  lead,
+  elapsedLabel,
+  stopLabel,
+  notice,
+  children,
+  onStop,
+}: {
+  view: WaitingView;
+  title: string;
+  lead: string;
+  elapsedLabel: string;
+  stopLabel: string;
+  notice?: string | null;
+  children?: ReactNode;
+  onStop: () => Promise<Ack>;
+}) {
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const [startedAt, setStartedAt] = useState(() => Date.now() - view.waitedMs);
+  const [now, setNow] = useState(() => Date.now());
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  // Each WAITING state carries the server's count; add local time since it arrived.
+  useEffect(() => {
+    setStartedAt(Date.now() - view.waitedMs);
+    setNow(Date.now());
+  }, [view]);
+
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(timer);
+  }, []);
+
+  useEffect(() => {
+    headingRef.current?.focus();
+  }, []);
+
+  async function stop() {
+    if (pending) return;
+    setPending(true);
+    setError(null);
+    const ack = await onStop();
+    setPending(false);
+    if (!ack.ok) setError(ack.message);
+  }
+
+  return (
+    <div className="page page-center waiting">
+      <div role="status" className={notice ? "waiting-notice" : "waiting-notice-empty"}>
+        {notice ? <p id="waiting-notice">{notice}</p> : null}
+      </div>
+      <div className="breath" aria-hidden="true" />
+      <h1 ref={headingRef} tabIndex={-1} aria-describedby={notice ? "waiting-notice" : undefined}>
+        {title}
+      </h1>
+      <p className="lead">{lead}</p>
+      <p className="elapsed">
+        {elapsedLabel} <span className="timer">{formatElapsed(now - startedAt)}</span>
+      </p>
+      {children}
+      <p>
+        <button type="button" className="button button-secondary" onClick={() => void stop()}>
+          {stopLabel}
+        </button>
+      </p>
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}

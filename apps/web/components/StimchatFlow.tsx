@@ -1,0 +1,312 @@
+"use client";
+
+import type { StateView } from "@duet/protocol";
+import { MAX_TOPICS } from "@duet/protocol";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useEffect, useRef, useState } from "react";
+import { hasStimchatConsent, rememberStimchatConsent } from "../lib/consent";
+import { CHAT_COPY, STIMCHAT_COPY } from "../lib/copy";
+import { ConsentDialog } from "./ConsentDialog";
+import { useDuet } from "./DuetProvider";
+import { EndedBanner } from "./EndedBanner";
+import { PresenceLine } from "./PresenceLine";
+import { SearchWaiting } from "./SearchWaiting";
+import { MatchedInterlude, SpaceNotOpen } from "./SpaceNotOpen";
+import { StillWaiting } from "./StillWaiting";
+
+type Consent = "unknown" | "needed" | "declined" | "given";
+
+/**
+ * `/stimchat`: the rules and consent dialog on a first visit, then optional topics and
+ * "Start chatting"; the "Searching…" screen; and "No one is available right now" when the
+ * server's search time ran out.
+ */
+export function StimchatFlow({ ended = false }: { ended?: boolean }) {
+  const router = useRouter();
+  const { state, spaces, lastJoin, cancel } = useDuet();
+  const [consent, setConsent] = useState<Consent>("unknown");
+  // The entry screen was reached from another screen of this flow: focus its heading.
+  const [returned, setReturned] = useState(false);
+  // The timed-out IDLE state the person has moved on from ("Change topics").
+  const [dismissed, setDismissed] = useState<StateView | null>(null);
+
+  // localStorage exists only in the browser: read it after the first render.
+  useEffect(() => {
+    setConsent(hasStimchatConsent() ? "given" : "needed");
+  }, []);
+
+  if (state?.state === "WAITING" && state.space === "stimchat") {
+    return (
+      <SearchWaiting
+        view={state}
+        title={STIMCHAT_COPY.searchingTitle}
+        lead={STIMCHAT_COPY.searchingLead}
+        elapsedLabel={STIMCHAT_COPY.searchingElapsed}
+        stopLabel={STIMCHAT_COPY.stop}
+        onStop={async () => {
+          const ack = await cancel();
+          if (ack.ok) setReturned(true);
+          return ack;
+        }}
+      >
+        {lastJoin?.space === "stimchat" && lastJoin.topics?.length ? (
+          <p className="muted">
+            {STIMCHAT_COPY.yourTopics(lastJoin.topics)}
+            {lastJoin.onlyMyTopics ? (
+              <>
+                <br />
+                {STIMCHAT_COPY.onlyMineOn}
+              </>
+            ) : null}
+          </p>
+        ) : null}
+      </SearchWaiting>
+    );
+  }
+
+  if (state?.state === "MATCHED" || state?.state === "ACTIVE") return <MatchedInterlude />;
+
+  const summary = spaces?.find((space) => space.id === "stimchat");
+  if (spaces !== null && !summary) return <SpaceNotOpen title={STIMCHAT_COPY.notOpenTitle} />;
+
+  if (
+    state?.state === "IDLE" &&
+    state.searchTimedOut &&
+    lastJoin?.space === "stimchat" &&
+    dismissed !== state
+  ) {
+    return (
+      <TimedOut
+        onChangeTopics={() => {
+          setDismissed(state);
+          setReturned(true);
+        }}
+      />
+    );
+  }
+
+  if (consent === "declined") {
+    return <Declined onRulesAgain={() => setConsent("needed")} />;
+  }
+
+  return (
+    <>
+      <Entry
+        topicsOffered={summary?.topics ?? []}
+        focusHeading={returned}
+        banner={ended}
+        disabled={consent !== "given"}
+      />
+      {consent === "needed" ? (
+        <ConsentDialog
+          onAgree={() => {
+            rememberStimchatConsent();
+            setConsent("given");
+            // The dialog had focus; the screen behind it is the new screen.
+            setReturned(true);
+          }}
+          onDecline={() => {
+            // With only this space enabled, home would bring the person straight back here.
+            if (spaces?.length === 1) setConsent("declined");
+            else router.push("/");
+          }}
+        />
+      ) : null}
+    </>
+  );
+}
+
+function Entry({
+  topicsOffered,
+  focusHeading,
+  banner,
+  disabled,
+}: {
+  topicsOffered: readonly string[];
+  focusHeading: boolean;
+  banner: boolean;
+  disabled: boolean;
+}) {
+  const { join, lastJoin } = useDuet();
+  const [topics, setTopics] = useState<string[]>(() =>
+    lastJoin?.space === "stimchat" ? (lastJoin.topics ?? []) : [],
+  );
+  const [onlyMine, setOnlyMine] = useState(
+    () => lastJoin?.space === "stimchat" && lastJoin.onlyMyTopics === true,
+  );
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    if (focusHeading) headingRef.current?.focus();
+  }, [focusHeading]);
+
+  // Only topics the server still offers count.
+  const chosen = topics.filter((topic) => topicsOffered.includes(topic));
+  const full = chosen.length >= MAX_TOPICS;
+  const onlyMineOn = onlyMine && chosen.length > 0;
+
+  function toggle(topic: string) {
+    setTopics((current) => {
+      if (current.includes(topic)) return current.filter((t) => t !== topic);
+      if (current.filter((t) => topicsOffered.includes(t)).length >= MAX_TOPICS) return current;
+      return [...current, topic];
+    });
+  }
+
+  async function start() {
+    if (pending || disabled) return;
+    setPending(true);
+    setError(null);
+    const ack = await join("stimchat", undefined, chosen, onlyMineOn);
+    setPending(false);
+    if (!ack.ok) setError(ack.message);
+  }
+
+  return (
+    <div className="page">
+      {banner ? <EndedBanner /> : null}
+      <h1 ref={headingRef} tabIndex={-1}>
+        {STIMCHAT_COPY.entryTitle}
+      </h1>
+      <p className="lead">{STIMCHAT_COPY.entryLead}</p>
+      <PresenceLine space="stimchat" />
+      <StillWaiting here="stimchat" />
+      {topicsOffered.length > 0 ? (
+        <fieldset className="topics">
+          <legend className="topics-legend">{STIMCHAT_COPY.topicsLegend}</legend>
+          <p id="topics-hint" className="hint">
+            {STIMCHAT_COPY.topicsHint(chosen.length, MAX_TOPICS)}
+          </p>
+          <ul className="topic-list">
+            {topicsOffered.map((topic) => {
+              const pressed = chosen.includes(topic);
+              return (
+                <li key={topic}>
+                  <button
+                    type="button"
+                    className="topic"
+                    aria-pressed={pressed}
+                    aria-describedby="topics-hint"
+                    disabled={!pressed && full}
+                    onClick={() => toggle(topic)}
+                  >
+                    {topic}
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+          <div className="switch-row">
+            <button
+              type="button"
+              role="switch"
+              id="only-my-topics"
+              className="switch"
+              aria-checked={onlyMineOn}
+              aria-describedby="only-my-topics-hint"
+              disabled={chosen.length === 0}
+              onClick={() => setOnlyMine((on) => !on)}
+            >
+              <span className="switch-track" aria-hidden="true">
+                <span className="switch-thumb" />
+              </span>
+              <span className="switch-label">{STIMCHAT_COPY.onlyMine}</span>
+            </button>
+            <p id="only-my-topics-hint" className="hint">
+              {chosen.length === 0 ? STIMCHAT_COPY.onlyMineHintOff : STIMCHAT_COPY.onlyMineHintOn}
+            </p>
+          </div>
+        </fieldset>
+      ) : null}
+      <p>
+        <button
+          type="button"
+          className="button button-primary button-large"
+          disabled={pending}
+          onClick={() => void start()}
+        >
+          {STIMCHAT_COPY.start}
+        </button>
+      </p>
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function TimedOut({ onChangeTopics }: { onChangeTopics: () => void }) {
+  const { join, lastJoin } = useDuet();
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    headingRef.current?.focus();
+  }, []);
+
+  async function tryAgain() {
+    if (pending) return;
+    setPending(true);
+    setError(null);
+    const ack = await join("stimchat", undefined, lastJoin?.topics, lastJoin?.onlyMyTopics);
+    setPending(false);
+    if (!ack.ok) setError(ack.message);
+  }
+
+  return (
+    <div className="page page-center">
+      <h1 ref={headingRef} tabIndex={-1}>
+        {STIMCHAT_COPY.timedOutTitle}
+      </h1>
+      <p className="lead">{STIMCHAT_COPY.timedOutLead}</p>
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={pending}
+          onClick={() => void tryAgain()}
+        >
+          {STIMCHAT_COPY.tryAgain}
+        </button>
+        <button type="button" className="button button-secondary" onClick={onChangeTopics}>
+          {STIMCHAT_COPY.changeTopics}
+        </button>
+        <Link href="/" className="button button-secondary">
+          {CHAT_COPY.home}
+        </Link>
+      </div>
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** "Not now" on a server where this is the only space: nowhere else to go, so a calm pause. */
+function Declined({ onRulesAgain }: { onRulesAgain: () => void }) {
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    headingRef.current?.focus();
+  }, []);
+  return (
+    <div className="page">
+      <h1 ref={headingRef} tabIndex={-1}>
+        {STIMCHAT_COPY.entryTitle}
+      </h1>
+      <p className="lead">{STIMCHAT_COPY.declinedLead}</p>
+      <p>
+        <button type="button" className="button button-secondary" onClick={onRulesAgain}>
+          {STIMCHAT_COPY.rulesAgain}
+        </button>
+      </p>
+    </div>
+  );
+}
