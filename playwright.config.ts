@@ -58,7 +58,14 @@ export default defineConfig({
       HOST: "127.0.0.1",
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
+      // Space timers shortened so that specs can wait them out: menti's join limit; stimchat's
+      // search limit (long enough for every spec that expects a match to get one first) and
+      // topic window; dormparty's pair cooldown (long enough to watch a pair not meet for a few
+      // seconds). The specs that rely on a value repeat it next to the test.
       MENTI_JOIN_TIMEOUT_MS: "4000",
+      STIMCHAT_SEARCH_TIMEOUT_MS: "6000",
+      STIMCHAT_TOPIC_FALLBACK_MS: "3000",
+      DORMPARTY_PAIR_COOLDOWN_MS: "8000",
     },
     reuseExistingServer: false,
     timeout: 60_000,

@@ -300,3 +300,166 @@ export async function pressUntilFocused(
   }
   await expect(target, `${key} × ${max} never reached the target`).toBeFocused({ timeout: 1 });
 }
+
+// ------------------------------------------------------------------ stimchat and dormparty
+
+/** Exact visible texts of the stranger-chat spaces (apps/web/README.md, apps/web/lib/copy.ts). */
+export const CHAT = {
+  roomTitle: "Chat",
+  intro: "You're connected with a stranger. Say hi whenever you're ready.",
+  typing: "Stranger is typing…",
+  partnerGoneTitle: "Your partner has disconnected",
+  partnerLeftDetail: "They left the chat.",
+  youLeftTitle: "You left the chat.",
+  nothingKept: "Nothing from this chat was kept.",
+  newChat: "New chat",
+  stimchat: {
+    title: "Late-night chat",
+    consentTitle: "Before you chat",
+    rules: [
+      "Share no personal details: not your name, school, socials or location.",
+      "Chats vanish when they end, unless someone reports the chat. In that case that chat is kept for moderators to review.",
+      "This is for adults (18+). It is a peer chat between strangers, not medical advice.",
+    ],
+    agree: "Agree & continue",
+    notNow: "Not now",
+    topics: "Topics (optional)",
+    onlyMine: "Only people with my topics",
+    start: "Start chatting",
+    searching: "Searching…",
+    timedOut: "No one is available right now — try again?",
+    tryAgain: "Try again",
+    leave: "Leave chat",
+    getHelp: "Get help",
+  },
+  dormparty: {
+    title: "Video chat",
+    start: "Start",
+    waiting: "Finding someone…",
+    skipped: "Skipped — finding someone new",
+    partnerLeft: "Your partner left — finding someone new",
+    escHint: "Press Esc again to skip",
+    controlsHint: "Skip meets someone new. End takes you home. Press Esc twice to skip.",
+  },
+} as const;
+
+/** The landing page's link into each space, matched by the start of its name (README). */
+export const SPACE_LINK = {
+  menti: /^Peer support/,
+  stimchat: /^Late-night chat/,
+  dormparty: /^Video chat/,
+} as const;
+
+/** localStorage key of stimchat's "Agree & continue" (any non-empty value counts as agreed). */
+export const STIMCHAT_CONSENT_KEY = "duet.stimchat.consent";
+
+/**
+ * Marks this user's browser as having agreed to stimchat's rules before any page loads, so the
+ * first-visit dialog stays away (every spec but the one about the dialog itself).
+ */
+export async function presetStimchatConsent(user: User): Promise<void> {
+  await user.context.addInitScript({
+    // about:blank has no storage of its own: reading it there throws, which is fine.
+    content: `try { localStorage.setItem(${JSON.stringify(STIMCHAT_CONSENT_KEY)}, "1"); } catch {}`,
+  });
+}
+
+/** A new user whose browser already agreed to stimchat's rules. */
+export async function newStimchatUser(
+  newUser: NewUserFn,
+  options: NewUserOptions = {},
+): Promise<User> {
+  const user = await newUser(options);
+  await presetStimchatConsent(user);
+  return user;
+}
+
+/** A topic toggle button of stimchat's entry screen. */
+export function topicButton(page: Page, topic: string): Locator {
+  return page
+    .getByRole("group", { name: CHAT.stimchat.topics, exact: true })
+    .getByRole("button", { name: topic, exact: true });
+}
+
+/** Opens /stimchat (consent already given) and waits for the topics the server offers. */
+export async function openStimchat(page: Page): Promise<void> {
+  await page.goto("/stimchat");
+  await expect(heading(page, CHAT.stimchat.title)).toBeVisible();
+  await expect(topicButton(page, "music")).toBeEnabled();
+  await expect(button(page, CHAT.stimchat.start)).toBeEnabled();
+}
+
+/** Picks `topics` on the open entry screen; each toggle ends up pressed. */
+export async function pickTopics(page: Page, topics: readonly string[]): Promise<void> {
+  for (const topic of topics) {
+    await topicButton(page, topic).click();
+    await expect(topicButton(page, topic)).toHaveAttribute("aria-pressed", "true");
+  }
+}
+
+/** On the open entry screen: "Start chatting", then the "Searching…" screen. */
+export async function startSearching(page: Page): Promise<void> {
+  await button(page, CHAT.stimchat.start).click();
+  await expect(heading(page, CHAT.stimchat.searching)).toBeVisible();
+  await expect(page).toHaveURL(/\/stimchat$/);
+}
+
+/**
+ * The "Searching…" screen's line about the chosen topics: "Your topics: music, games", and on
+ * its next line "Only people with your topics." when that switch was on.
+ */
+export async function expectSearchTopics(
+  page: Page,
+  topics: readonly string[],
+  onlyMine = false,
+): Promise<void> {
+  const line = `Your topics: ${topics.join(", ")}`;
+  await expect(page.getByText(/^Your topics: /)).toHaveText(
+    onlyMine ? `${line} Only people with your topics.` : line,
+    { useInnerText: true },
+  );
+}
+
+/** The partner's typing line while it says "Stranger is typing…" (empty otherwise). */
+export function typingStatus(page: Page): Locator {
+  return page.getByRole("status").filter({ hasText: CHAT.typing });
+}
+
+/** Waits until `page` is in an ACTIVE stranger-chat room (stimchat, dormparty). */
+export async function expectChatRoom(page: Page): Promise<void> {
+  await expect(page).toHaveURL(ROOM_PATH);
+  await expect(heading(page, CHAT.roomTitle)).toBeVisible();
+  await expect(page.getByText(CHAT.intro, { exact: true })).toBeVisible();
+  await expect(conversationLog(page)).toBeVisible();
+  await expect(messageBox(page)).toBeEditable();
+}
+
+/** The path of the page's current URL, e.g. /room/AbC…. */
+export function pathOf(page: Page): string {
+  return new URL(page.url()).pathname;
+}
+
+/** Sends `text` with Enter and waits until the box is empty and the message is in the log. */
+export async function sendChat(page: Page, text: string, shownAs = text): Promise<void> {
+  const box = messageBox(page);
+  await box.fill(text);
+  await box.press("Enter");
+  await expect(box).toHaveValue("");
+  await expect(messageItems(page).last()).toHaveText(`You: ${shownAs}`);
+}
+
+/** Opens /dormparty's entry screen, ready to "Start". */
+export async function openDormparty(page: Page): Promise<void> {
+  await page.goto("/dormparty");
+  await expect(heading(page, CHAT.dormparty.title)).toBeVisible();
+  // The presence line comes from the server: the socket is up.
+  await expect(page.getByText(/people here/)).toBeVisible();
+  await expect(button(page, CHAT.dormparty.start)).toBeEnabled();
+}
+
+/** dormparty's waiting screen, with the re-queue line `notice` when given. */
+export async function expectDormpartyWaiting(page: Page, notice?: string): Promise<void> {
+  await expect(page).toHaveURL(/\/dormparty$/);
+  await expect(heading(page, CHAT.dormparty.waiting)).toBeVisible();
+  if (notice) await expect(page.getByRole("status").filter({ hasText: notice })).toBeVisible();
+}

@@ -1,25 +1,37 @@
 /**
- * Every screen of menti, at a desktop and at a 360 px phone width: 0 axe (WCAG 2.1 A/AA)
- * violations, no horizontal scroll, and a screenshot of each in e2e/screenshots/ (SPEC §9).
- * Also the README's screenshot of a conversation (e2e/screenshots/readme-room.png, copied by
- * hand to docs/screenshot.png).
+ * Every screen of menti, stimchat and dormparty, at a desktop and at a 360 px phone width: 0 axe
+ * (WCAG 2.1 A/AA) violations, no horizontal scroll, and a screenshot of each in e2e/screenshots/
+ * (SPEC §9). Also the README's screenshot of a conversation (e2e/screenshots/readme-room.png,
+ * copied by hand to docs/screenshot.png).
  */
 import type { Page } from "@playwright/test";
 import {
   button,
+  CHAT,
   endedReason,
   expect,
   expectActiveRoom,
+  expectChatRoom,
+  expectDormpartyWaiting,
   heading,
   intentButton,
   messageBox,
   messageItems,
+  newStimchatUser,
+  openDormparty,
   openMenti,
+  openStimchat,
   pairTalkAndListen,
+  pathOf,
+  pickTopics,
   ROOM_PATH,
+  SPACE_LINK,
+  sendChat,
   sendWithEnter,
+  startSearching,
   TEXT,
   test,
+  typingStatus,
 } from "./fixtures";
 import { expectNoAxeViolations } from "./support/axe";
 import { saveScreenshot } from "./support/screens";
@@ -120,6 +132,107 @@ for (const { label, suffix, viewport } of VIEWPORTS) {
     expect(response?.status()).toBe(404);
     await expect(heading(visitor.page, "This page doesn't exist")).toBeVisible();
     await checkScreen(visitor.page, shot("not-found"));
+  });
+}
+
+for (const { label, suffix, viewport } of VIEWPORTS) {
+  test(`stimchat and dormparty screens at ${label}: no axe violations, no sideways scroll, a screenshot`, async ({
+    newUser,
+  }) => {
+    test.setTimeout(120_000);
+    const shot = (name: string) => `${name}${suffix}`;
+    const person = await newUser({ viewport }); // a first visit: the rules dialog will show
+    const partner = await newStimchatUser(newUser, { viewport });
+    const page = person.page;
+
+    // ---- landing: three spaces, each with how busy it is
+    await page.goto("/");
+    await expect(heading(page, "Duet")).toBeVisible();
+    for (const name of Object.values(SPACE_LINK)) {
+      await expect(page.getByRole("link", { name })).toHaveAccessibleName(/people here/);
+    }
+    await checkScreen(page, shot("landing-spaces"));
+
+    // ---- stimchat: rules, entry with topics, searching, the search limit
+    await page.getByRole("link", { name: SPACE_LINK.stimchat }).click();
+    const rules = page.getByRole("dialog", { name: CHAT.stimchat.consentTitle, exact: true });
+    await expect(rules).toBeVisible();
+    await checkScreen(page, shot("stimchat-consent"));
+    await button(page, CHAT.stimchat.agree).click();
+    await expect(rules).toHaveCount(0);
+    await expect(heading(page, CHAT.stimchat.title)).toBeFocused();
+    await pickTopics(page, ["cant sleep", "music"]);
+    await checkScreen(page, shot("stimchat-entry"));
+
+    await startSearching(page);
+    await expect(page.getByText(/^Time searching: \d+:\d\d$/)).toBeVisible();
+    await checkScreen(page, shot("stimchat-searching"));
+    // STIMCHAT_SEARCH_TIMEOUT_MS is 6 s in playwright.config.ts.
+    const timedOut = heading(page, CHAT.stimchat.timedOut);
+    await expect(timedOut).toBeVisible({ timeout: 10_000 });
+    await checkScreen(page, shot("stimchat-timed-out"));
+
+    // ---- a stimchat room, the partner typing
+    await openStimchat(partner.page);
+    await pickTopics(partner.page, ["music"]);
+    await button(page, CHAT.stimchat.tryAgain).click();
+    await expect(heading(page, CHAT.stimchat.searching)).toBeVisible();
+    await button(partner.page, CHAT.stimchat.start).click();
+    await expectChatRoom(page);
+    await expectChatRoom(partner.page);
+    await expect(page.getByText("You both picked: music", { exact: true })).toBeVisible();
+    await sendChat(page, "hey — can't sleep either?");
+    await sendChat(partner.page, "nope. 3 am and wide awake. what are you listening to?");
+    await expect(messageItems(page)).toHaveCount(2);
+    // The partner keeps typing for a few seconds, so the indicator stays up during the checks.
+    const typing = messageBox(partner.page).pressSequentially("some lo-fi playlist on repeat", {
+      delay: 120,
+    });
+    await expect(typingStatus(page)).toBeVisible();
+    await checkScreen(page, shot("stimchat-room-typing"));
+    await expect(typingStatus(page)).toBeVisible();
+    await typing;
+
+    // ---- stimchat ended: the partner left
+    await button(partner.page, CHAT.stimchat.leave).click();
+    await expect(heading(page, CHAT.partnerGoneTitle)).toBeVisible();
+    await checkScreen(page, shot("stimchat-ended-partner-left"));
+    await expect(heading(partner.page, CHAT.youLeftTitle)).toBeVisible();
+    await checkScreen(partner.page, shot("stimchat-ended-you-left"));
+
+    // ---- dormparty: entry, room, the Esc hint, waiting after a skip
+    await openDormparty(page);
+    await checkScreen(page, shot("dormparty-entry"));
+    await button(page, CHAT.dormparty.start).click();
+    await expectDormpartyWaiting(page);
+    await openDormparty(partner.page);
+    await button(partner.page, CHAT.dormparty.start).click();
+    await expectChatRoom(page);
+    await expectChatRoom(partner.page);
+    expect(pathOf(page)).toBe(pathOf(partner.page));
+    await sendChat(partner.page, "hey! which dorm are you in? jk, no personal details");
+    await sendChat(page, "ha. good rule. how's finals week going?");
+    await checkScreen(page, shot("dormparty-room"));
+
+    // The hint stays up for 2 s: if the checks outlast it, press Esc again (a first Esc again,
+    // since the last one has expired) and check once more.
+    const escHint = page.getByRole("status").filter({ hasText: CHAT.dormparty.escHint });
+    for (let attempt = 1; ; attempt += 1) {
+      const pressedAt = Date.now();
+      await page.keyboard.press("Escape");
+      await expect(escHint).toBeVisible();
+      await checkScreen(page, shot("dormparty-esc-hint"));
+      // Still up after the checks, so they were made on it (it only comes back with another
+      // Esc), and time enough left for the second Esc to fall inside the 2 s.
+      const took = Date.now() - pressedAt;
+      if (took < 1_500 && (await escHint.isVisible())) break;
+      expect(attempt, "the screen checks of the Esc hint outlast it every time").toBeLessThan(3);
+      await expect(escHint).toHaveCount(0, { timeout: 4_000 });
+    }
+    await page.keyboard.press("Escape");
+    await expectDormpartyWaiting(page, CHAT.dormparty.skipped);
+    await expectDormpartyWaiting(partner.page, CHAT.dormparty.skipped);
+    await checkScreen(page, shot("dormparty-waiting-skipped"));
   });
 }
 

@@ -1,5 +1,6 @@
 "use client";
 
+import type { StateView } from "@duet/protocol";
 import { useEffect, useRef, useState } from "react";
 import { DORMPARTY_COPY, requeuedText, type WaitingPrevious } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
@@ -43,7 +44,7 @@ function RequeueAwareWaiting({
   view,
   onStop,
 }: {
-  view: Parameters<typeof SearchWaiting>[0]["view"];
+  view: Extract<StateView, { state: "WAITING" }>;
   onStop: Parameters<typeof SearchWaiting>[0]["onStop"];
 }) {
   // A later WAITING state (e.g. a repeated join) no longer carries `previous`: keep the line.
@@ -54,7 +55,6 @@ function RequeueAwareWaiting({
 
   return (
     <SearchWaiting
-      view={view}
       title={DORMPARTY_COPY.waitingTitle}
       lead={DORMPARTY_COPY.waitingLead}
       elapsedLabel={DORMPARTY_COPY.waitingElapsed}

@@ -54,6 +54,8 @@ export interface JoinChoice {
 
 export interface DuetContextValue {
   status: ConnectionStatus;
+  /** WAITING: the local time (ms) this search started, from the server's `waitedMs`. */
+  waitingSince: number | null;
   /** The connection's state as the server last said it; null before the first `state` or while offline. */
   state: StateView | null;
   welcome: Welcome | null;
@@ -167,6 +169,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
 
   const [status, setStatus] = useState<ConnectionStatus>("connecting");
   const [view, setView] = useState<StateView | null>(null);
+  const [waitingSince, setWaitingSince] = useState<number | null>(null);
   const [welcome, setWelcome] = useState<Welcome | null>(null);
   const [chat, setChat] = useState<{ sessionId: string | null; messages: ChatMessage[] }>({
     sessionId: null,
@@ -215,6 +218,10 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       const before = viewRef.current;
       viewRef.current = payload;
       setView(payload);
+      // The local moment this search started: the server says how long it had waited when it
+      // sent this state. Kept here, not in a screen, so a waiting screen shown again later (after
+      // a look at the landing page) still counts the whole wait.
+      setWaitingSince(payload.state === "WAITING" ? Date.now() - payload.waitedMs : null);
       if ("sessionId" in payload) {
         const sessionId = payload.sessionId;
         setChat((prev) => (prev.sessionId === sessionId ? prev : { sessionId, messages: [] }));
@@ -353,6 +360,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
     () => ({
       status,
       state: view,
+      waitingSince,
       welcome,
       spaces: welcome?.spaces ?? null,
       maxMessageLength: welcome?.limits.maxMessageLength ?? LIMITS.maxMessageLength,
@@ -378,6 +386,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
     [
       status,
       view,
+      waitingSince,
       welcome,
       chat,
       notice,
@@ -405,4 +414,16 @@ export function useDuet(): DuetContextValue {
   const value = useContext(DuetContext);
   if (!value) throw new Error("useDuet must be used inside <DuetProvider>");
   return value;
+}
+
+/** Milliseconds this search has been waiting, ticking once a second; 0 when not waiting. */
+export function useWaitingElapsed(): number {
+  const { waitingSince } = useDuet();
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    setNow(Date.now());
+    const timer = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(timer);
+  }, []);
+  return waitingSince === null ? 0 : Math.max(0, now - waitingSince);
 }

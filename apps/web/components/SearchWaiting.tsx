@@ -1,10 +1,9 @@
 "use client";
 
-import type { Ack, StateView } from "@duet/protocol";
+import type { Ack } from "@duet/protocol";
 import { type ReactNode, useEffect, useRef, useState } from "react";
 import { formatElapsed } from "../lib/copy";
-
-type WaitingView = Extract<StateView, { state: "WAITING" }>;
+import { useWaitingElapsed } from "./DuetProvider";
 
 /**
  * The waiting screen of the stranger-chat spaces ("Searching…", "Finding someone…"): a quiet clock,
@@ -12,7 +11,6 @@ type WaitingView = Extract<StateView, { state: "WAITING" }>;
  * a way out. Focus lands on the heading, which also carries the notice as its description.
  */
 export function SearchWaiting({
-  view,
   title,
   lead,
   elapsedLabel,
@@ -21,7 +19,6 @@ export function SearchWaiting({
   children,
   onStop,
 }: {
-  view: WaitingView;
   title: string;
   lead: string;
   elapsedLabel: string;
@@ -31,21 +28,9 @@ export function SearchWaiting({
   onStop: () => Promise<Ack>;
 }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
-  const [startedAt, setStartedAt] = useState(() => Date.now() - view.waitedMs);
-  const [now, setNow] = useState(() => Date.now());
+  const elapsed = useWaitingElapsed();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-
-  // Each WAITING state carries the server's count; add local time since it arrived.
-  useEffect(() => {
-    setStartedAt(Date.now() - view.waitedMs);
-    setNow(Date.now());
-  }, [view]);
-
-  useEffect(() => {
-    const timer = window.setInterval(() => setNow(Date.now()), 1000);
-    return () => window.clearInterval(timer);
-  }, []);
 
   useEffect(() => {
     headingRef.current?.focus();
@@ -71,7 +56,7 @@ export function SearchWaiting({
       </h1>
       <p className="lead">{lead}</p>
       <p className="elapsed">
-        {elapsedLabel} <span className="timer">{formatElapsed(now - startedAt)}</span>
+        {elapsedLabel} <span className="timer">{formatElapsed(elapsed)}</span>
       </p>
       {children}
       <p>

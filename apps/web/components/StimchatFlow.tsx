@@ -39,7 +39,6 @@ export function StimchatFlow({ ended = false }: { ended?: boolean }) {
   if (state?.state === "WAITING" && state.space === "stimchat") {
     return (
       <SearchWaiting
-        view={state}
         title={STIMCHAT_COPY.searchingTitle}
         lead={STIMCHAT_COPY.searchingLead}
         elapsedLabel={STIMCHAT_COPY.searchingElapsed}

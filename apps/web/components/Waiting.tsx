@@ -3,27 +3,16 @@
 import type { Ack, StateView } from "@duet/protocol";
 import { useEffect, useRef, useState } from "react";
 import { formatElapsed, INTENT_COPY } from "../lib/copy";
+import { useWaitingElapsed } from "./DuetProvider";
 
 type WaitingView = Extract<StateView, { state: "WAITING" }>;
 
 /** The calm waiting screen: no timeout, a quiet clock, and a way out. */
 export function Waiting({ view, onCancel }: { view: WaitingView; onCancel: () => Promise<Ack> }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
-  const [startedAt, setStartedAt] = useState(() => Date.now() - view.waitedMs);
-  const [now, setNow] = useState(() => Date.now());
+  const elapsed = useWaitingElapsed();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-
-  // Each WAITING state carries the server's count; add local time since it arrived.
-  useEffect(() => {
-    setStartedAt(Date.now() - view.waitedMs);
-    setNow(Date.now());
-  }, [view]);
-
-  useEffect(() => {
-    const timer = window.setInterval(() => setNow(Date.now()), 1000);
-    return () => window.clearInterval(timer);
-  }, []);
 
   useEffect(() => {
     headingRef.current?.focus();
@@ -47,7 +36,7 @@ export function Waiting({ view, onCancel }: { view: WaitingView; onCancel: () =>
       {view.previous ? <p>Your last conversation has ended.</p> : null}
       <p className="lead">This can take a little while. You can leave at any time.</p>
       <p className="elapsed">
-        Time waiting: <span className="timer">{formatElapsed(now - startedAt)}</span>
+        Time waiting: <span className="timer">{formatElapsed(elapsed)}</span>
       </p>
       {view.intent ? <p className="muted">You chose: {INTENT_COPY[view.intent].label}</p> : null}
       <p>

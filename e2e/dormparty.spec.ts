@@ -1,0 +1,164 @@
+/**
+ * dormparty (roulette with Skip and End; text side chat until video lands), end to end in real
+ * browsers (SPEC §1 dormparty; issue 3): Skip re-queues both and keeps the pair apart for the
+ * cooldown, End sends the ender home and re-queues the partner, Esc pressed twice skips.
+ *
+ * playwright.config.ts sets DORMPARTY_PAIR_COOLDOWN_MS = 8 s: long enough to check "not again
+ * inside the cooldown" for a few seconds, short enough to see the pair meet once it is over.
+ */
+
+import {
+  button,
+  CHAT,
+  expect,
+  expectChatRoom,
+  expectDormpartyWaiting,
+  heading,
+  messageBox,
+  messageItems,
+  type NewUserFn,
+  openDormparty,
+  pathOf,
+  SPACE_LINK,
+  sendChat,
+  TEXT,
+  test,
+  type User,
+} from "./fixtures";
+
+/** From playwright.config.ts's webServer env. */
+const PAIR_COOLDOWN_MS = 8_000;
+
+/** Presses Start on the open entry screen (the waiting screen may be skipped by a match). */
+async function start(user: User): Promise<void> {
+  await button(user.page, CHAT.dormparty.start).click();
+}
+
+/**
+ * Two new users in one ACTIVE dormparty room: the first comes from the landing page and waits
+ * (two clicks: the space, then Start), the second arrives.
+ */
+async function pairTwo(newUser: NewUserFn): Promise<[User, User]> {
+  const first = await newUser();
+  const second = await newUser();
+  await openDormparty(second.page);
+  await first.page.goto("/");
+  const link = first.page.getByRole("link", { name: SPACE_LINK.dormparty });
+  // Named with how busy the space is once the server's presence arrived (the page is live).
+  await expect(link).toHaveAccessibleName(/people here/);
+  await link.click(); // click 1
+  await expect(first.page).toHaveURL(/\/dormparty$/);
+  await expect(first.page.getByText(/people here/)).toBeVisible();
+  await start(first); // click 2
+  await expectDormpartyWaiting(first.page);
+  await start(second);
+  await expectChatRoom(second.page);
+  await expectChatRoom(first.page);
+  expect(pathOf(first.page)).toBe(pathOf(second.page));
+  return [first, second];
+}
+
+test("A skips B: both wait, C meets one of them, A and B only meet again after the cooldown; End sends the ender home", async ({
+  newUser,
+}) => {
+  const [a, b] = await pairTwo(newUser);
+  const c = await newUser();
+  await openDormparty(c.page);
+  await sendChat(a.page, "hi from a");
+  await expect(messageItems(b.page)).toHaveText(["Stranger: hi from a"]);
+
+  // ---- Skip: the session ends for both and both look again at once
+  const skippedAt = Date.now();
+  await button(a.page, "Skip").click();
+  for (const user of [a, b]) await expectDormpartyWaiting(user.page, CHAT.dormparty.skipped);
+
+  // With only the two of them waiting, they wait (inside the cooldown) rather than rematch.
+  await a.page.waitForTimeout(1_500);
+  for (const user of [a, b]) await expectDormpartyWaiting(user.page, CHAT.dormparty.skipped);
+
+  // ---- C arrives and meets one of them
+  await start(c);
+  await expectChatRoom(c.page);
+  const cRoom = pathOf(c.page);
+  await expect
+    .poll(() => [a, b].filter((u) => pathOf(u.page) === cRoom).length, {
+      message: "exactly one of A and B is in C's room",
+    })
+    .toBe(1);
+  const [withC, alone] = pathOf(a.page) === cRoom ? [a, b] : [b, a];
+  await expectChatRoom(withC.page);
+
+  // The other keeps waiting: A and B don't meet again inside the cooldown.
+  await alone.page.waitForTimeout(2_000);
+  await expectDormpartyWaiting(alone.page, CHAT.dormparty.skipped);
+  expect(
+    Date.now() - skippedAt,
+    "the 'never matched' checks must fall inside the cooldown: the machine is too slow",
+  ).toBeLessThan(PAIR_COOLDOWN_MS);
+
+  // ---- C ends: C goes home, the partner is re-queued and told
+  await sendChat(c.page, "gotta go, bye");
+  await expect(messageItems(withC.page)).toHaveText(["Stranger: gotta go, bye"]);
+  await button(c.page, "End").click();
+  await expect(c.page).toHaveURL(/\/$/);
+  await expect(heading(c.page, "Duet")).toBeVisible();
+  await expectDormpartyWaiting(withC.page, CHAT.dormparty.partnerLeft);
+
+  // A and B are both waiting again, still inside their cooldown: when it is over, they meet.
+  await expectDormpartyWaiting(alone.page, CHAT.dormparty.skipped);
+  await expect(alone.page).toHaveURL(/\/room\//, { timeout: PAIR_COOLDOWN_MS + 5_000 });
+  expect(Date.now() - skippedAt, "A and B met again inside the cooldown").toBeGreaterThanOrEqual(
+    PAIR_COOLDOWN_MS,
+  );
+  await expectChatRoom(alone.page);
+  await expectChatRoom(withC.page);
+  expect(pathOf(alone.page)).toBe(pathOf(withC.page));
+  // C, who ended, was sent home and not re-queued: still on the landing page.
+  await expect(c.page).toHaveURL(/\/$/);
+  await expect(heading(c.page, "Duet")).toBeVisible();
+});
+
+test("Esc once shows 'Press Esc again to skip' and passes; Esc in a dialog is the dialog's; Esc Esc skips", async ({
+  newUser,
+}) => {
+  const [a, b] = await pairTwo(newUser);
+  const page = a.page;
+  const skip = button(page, "Skip");
+  await expect(skip).toHaveAttribute("aria-keyshortcuts", "Escape");
+  await expect(skip).toHaveAccessibleDescription(CHAT.dormparty.controlsHint);
+  await expect(button(page, "End")).toHaveAccessibleDescription(CHAT.dormparty.controlsHint);
+  const escHint = page.getByRole("status").filter({ hasText: CHAT.dormparty.escHint });
+
+  // One Esc: the hint, for 2 s; then it goes away and nothing else happened.
+  await expect(messageBox(page)).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(escHint).toBeVisible();
+  await expect(escHint).toHaveCount(0, { timeout: 4_000 });
+  await expectChatRoom(page);
+  await expectChatRoom(b.page);
+
+  // Esc that closes a dialog belongs to the dialog: it neither skips nor counts as a first Esc.
+  const help = page.getByRole("dialog", { name: TEXT.helpTitle, exact: true });
+  await button(page, "I need help").click();
+  await expect(help).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(help).toBeHidden();
+  await expect(escHint).toHaveCount(0);
+  await page.keyboard.press("Escape");
+  await expect(escHint).toBeVisible();
+  await expectChatRoom(page);
+
+  // The second Esc within 2 s skips: both look again at once.
+  await page.keyboard.press("Escape");
+  for (const user of [a, b]) await expectDormpartyWaiting(user.page, CHAT.dormparty.skipped);
+  await expect(heading(page, CHAT.dormparty.waiting)).toBeFocused();
+});
+
+test("a partner lost to a closed tab is the same as End: the one who remains is re-queued", async ({
+  newUser,
+}) => {
+  const [a, b] = await pairTwo(newUser);
+  await a.close();
+  await expectDormpartyWaiting(b.page, CHAT.dormparty.partnerLeft);
+  await expect(heading(b.page, CHAT.dormparty.waiting)).toBeFocused();
+});

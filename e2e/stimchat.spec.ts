@@ -1,0 +1,277 @@
+/**
+ * stimchat (late-night text roulette), end to end in real browsers (SPEC §1 stimchat; issue 3):
+ * the first-visit rules, two clicks from the landing page to a search, the chat with its typing
+ * indicator and profanity masking, leaving and "New chat", topic preference, and the search limit.
+ *
+ * playwright.config.ts shortens the space's timers: STIMCHAT_SEARCH_TIMEOUT_MS = 6 s (long enough
+ * for every other test here to be matched first) and STIMCHAT_TOPIC_FALLBACK_MS = 3 s.
+ */
+
+import type { Page } from "@playwright/test";
+import {
+  button,
+  CHAT,
+  conversationLog,
+  expect,
+  expectChatRoom,
+  expectSearchTopics,
+  heading,
+  messageBox,
+  messageItems,
+  newStimchatUser,
+  openStimchat,
+  pathOf,
+  pickTopics,
+  ROOM_PATH,
+  SPACE_LINK,
+  STIMCHAT_CONSENT_KEY,
+  sendChat,
+  startSearching,
+  TEXT,
+  test,
+  topicButton,
+  typingStatus,
+} from "./fixtures";
+
+/** From playwright.config.ts's webServer env. */
+const SEARCH_TIMEOUT_MS = 6_000;
+const TOPIC_FALLBACK_MS = 3_000;
+
+/** The stored consent, read in the page (the specs compile without the DOM library). */
+function storedConsent(page: Page): Promise<string | null> {
+  return page.evaluate<string | null>(
+    `localStorage.getItem(${JSON.stringify(STIMCHAT_CONSENT_KEY)})`,
+  );
+}
+
+test("first visit: rules, Agree & continue (remembered), 2 clicks to a search, chat with typing, Leave, New chat", async ({
+  newUser,
+}) => {
+  const person = await newUser(); // a first visit: no consent stored
+  const stranger = await newStimchatUser(newUser);
+  const page = person.page;
+
+  // ---- the rules and consent dialog, the first time only
+  await page.goto("/");
+  const stimchatLink = page.getByRole("link", { name: SPACE_LINK.stimchat });
+  await expect(stimchatLink).toHaveAttribute("href", "/stimchat");
+  await stimchatLink.click();
+  await expect(page).toHaveURL(/\/stimchat$/);
+  const rules = page.getByRole("dialog", { name: CHAT.stimchat.consentTitle, exact: true });
+  await expect(rules).toBeVisible();
+  await expect(rules.getByRole("heading", { name: CHAT.stimchat.consentTitle })).toBeFocused();
+  await expect(rules.getByText(/^Be kind\./)).toBeVisible();
+  for (const rule of CHAT.stimchat.rules) {
+    await expect(rules.getByText(rule, { exact: true })).toBeVisible();
+  }
+  expect(await storedConsent(page)).toBeNull();
+
+  // "Not now" goes home and agrees to nothing; Esc does the same; the next visit asks again.
+  await rules.getByRole("link", { name: CHAT.stimchat.notNow, exact: true }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(heading(page, "Duet")).toBeVisible();
+  await stimchatLink.click();
+  await expect(rules).toBeVisible();
+  await expect(rules.getByRole("heading", { name: CHAT.stimchat.consentTitle })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(page).toHaveURL(/\/$/);
+  await expect(heading(page, "Duet")).toBeVisible();
+  expect(await storedConsent(page)).toBeNull();
+  await stimchatLink.click();
+  await expect(rules).toBeVisible();
+
+  await button(page, CHAT.stimchat.agree).click();
+  await expect(rules).toHaveCount(0);
+  await expect(heading(page, CHAT.stimchat.title)).toBeFocused();
+  expect(await storedConsent(page)).toBe("1");
+
+  // Remembered in this browser: after a reload the entry screen comes without the dialog.
+  await page.reload();
+  await expect(topicButton(page, "music")).toBeEnabled();
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+
+  // ---- landing → searching in two clicks
+  await openStimchat(stranger.page);
+  await page.goto("/");
+  // The link carries how busy the space is once the server's presence arrived (page is live).
+  await expect(stimchatLink).toHaveAccessibleName(/people here/);
+  await stimchatLink.click(); // click 1
+  await expect(topicButton(page, "music")).toBeEnabled();
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  await button(page, CHAT.stimchat.start).click(); // click 2
+  await expect(heading(page, CHAT.stimchat.searching)).toBeVisible();
+  await expect(heading(page, CHAT.stimchat.searching)).toBeFocused();
+  await expect(page.getByText(/^Time searching: \d+:\d\d$/)).toBeVisible();
+
+  // ---- a stranger starts too: one room for both
+  await button(stranger.page, CHAT.stimchat.start).click();
+  await expectChatRoom(stranger.page);
+  await expectChatRoom(page);
+  const firstRoom = pathOf(page);
+  expect(pathOf(stranger.page)).toBe(firstRoom);
+  // No topics picked, so none shared.
+  await expect(page.getByText(/^You both picked/)).toHaveCount(0);
+  await expect(button(page, CHAT.stimchat.leave)).toBeVisible();
+
+  // ---- the typing indicator: seen by the partner while typing, gone when the message arrives
+  await expect(typingStatus(stranger.page)).toHaveCount(0);
+  await messageBox(page).pressSequentially("hey, anyone else up at this hour?");
+  await expect(typingStatus(stranger.page)).toBeVisible();
+  // Nobody sees their own typing.
+  await expect(typingStatus(page)).toHaveCount(0);
+  await messageBox(page).press("Enter");
+  await expect(messageItems(stranger.page)).toHaveText([
+    "Stranger: hey, anyone else up at this hour?",
+  ]);
+  // Cleared by the message itself, well before the 4 s after which it would clear by itself.
+  await expect(typingStatus(stranger.page)).toHaveCount(0, { timeout: 1_000 });
+  await expect(messageItems(page)).toHaveText(["You: hey, anyone else up at this hour?"]);
+
+  // ---- profanity is masked by the server; innocent words that contain a listed term are not
+  const raw =
+    "ugh, this essay is sh1t. what the fuck. at least the cocktails in Scunthorpe were good";
+  const masked =
+    "ugh, this essay is ****. what the ****. at least the cocktails in Scunthorpe were good";
+  await sendChat(stranger.page, raw, masked);
+  await expect(messageItems(page)).toHaveText([
+    "You: hey, anyone else up at this hour?",
+    `Stranger: ${masked}`,
+  ]);
+  await expect(conversationLog(page)).not.toContainText("fuck");
+
+  // ---- the typing indicator also clears by itself when the partner stops typing
+  await messageBox(stranger.page).fill("haha same");
+  await expect(typingStatus(page)).toBeVisible();
+  await expect(typingStatus(page)).toHaveCount(0, { timeout: 8_000 });
+  await expect(messageBox(stranger.page)).toHaveValue("haha same");
+  await expect(messageItems(page)).toHaveCount(2);
+
+  // ---- "Get help" opens the crisis resources and leaves the chat as it was
+  const help = page.getByRole("dialog", { name: TEXT.helpTitle, exact: true });
+  await button(page, CHAT.stimchat.getHelp).click();
+  await expect(help).toBeVisible();
+  await expect(help.getByText(TEXT.notEmergency)).toBeVisible();
+  await button(page, "Close").click();
+  await expect(help).toBeHidden();
+  await expect(messageBox(page)).toBeEditable();
+
+  // ---- "Leave chat" (no confirm): the partner sees "Your partner has disconnected"
+  await button(page, CHAT.stimchat.leave).click();
+  await expect(heading(page, CHAT.youLeftTitle)).toBeFocused();
+  await expect(heading(stranger.page, CHAT.partnerGoneTitle)).toBeVisible();
+  await expect(heading(stranger.page, CHAT.partnerGoneTitle)).toBeFocused();
+  const main = stranger.page.getByRole("main");
+  await expect(main.getByText(CHAT.partnerLeftDetail, { exact: true })).toBeVisible();
+  await expect(main.getByText(CHAT.nothingKept, { exact: true })).toBeVisible();
+  await expect(stranger.page.getByRole("link", { name: "Home", exact: true })).toBeVisible();
+  for (const p of [page, stranger.page]) {
+    await expect(messageBox(p)).toHaveCount(0);
+    await expect(p).toHaveURL(ROOM_PATH);
+  }
+
+  // ---- "New chat": searching again in one click; both do it and meet in a new room
+  await button(stranger.page, CHAT.newChat).click();
+  await expect(stranger.page).toHaveURL(/\/stimchat$/);
+  await expect(heading(stranger.page, CHAT.stimchat.searching)).toBeVisible();
+  await button(page, CHAT.newChat).click();
+  await expectChatRoom(page);
+  await expectChatRoom(stranger.page);
+  expect(pathOf(page)).toBe(pathOf(stranger.page));
+  expect(pathOf(page)).not.toBe(firstRoom);
+  await expect(messageItems(page)).toHaveCount(0);
+});
+
+test("topics: 'music' meets 'music' while 'games' keeps searching", async ({ newUser }) => {
+  const a = await newStimchatUser(newUser);
+  const b = await newStimchatUser(newUser);
+  const c = await newStimchatUser(newUser);
+  const picks = [
+    [a, "music"],
+    [b, "games"],
+    [c, "music"],
+  ] as const;
+  for (const [user, topic] of picks) {
+    await openStimchat(user.page);
+    const onlyMine = user.page.getByRole("switch", { name: CHAT.stimchat.onlyMine, exact: true });
+    await expect(onlyMine).toBeDisabled();
+    await pickTopics(user.page, [topic]);
+    await expect(onlyMine).toBeEnabled();
+    await expect(onlyMine).toHaveAttribute("aria-checked", "false");
+  }
+
+  const aStarted = Date.now();
+  await startSearching(a.page);
+  await expectSearchTopics(a.page, ["music"]);
+  await startSearching(b.page);
+  await expectSearchTopics(b.page, ["games"]);
+  await button(c.page, CHAT.stimchat.start).click();
+  // Inside a's topic window (after it, a and b would accept anyone, each other included).
+  expect(Date.now() - aStarted, "c must start inside the topic window").toBeLessThan(
+    TOPIC_FALLBACK_MS,
+  );
+
+  await expectChatRoom(c.page);
+  await expectChatRoom(a.page);
+  expect(pathOf(a.page)).toBe(pathOf(c.page));
+  for (const user of [a, c]) {
+    await expect(user.page.getByText("You both picked: music", { exact: true })).toBeVisible();
+  }
+
+  // b was not taken along: still searching, with its own topic.
+  await expect(heading(b.page, CHAT.stimchat.searching)).toBeVisible();
+  await expect(b.page).toHaveURL(/\/stimchat$/);
+  await expectSearchTopics(b.page, ["games"]);
+});
+
+test("search timeout: 'No one is available right now — try again?', Try again searches again", async ({
+  newUser,
+}) => {
+  const person = await newStimchatUser(newUser);
+  const page = person.page;
+  await openStimchat(page);
+  await pickTopics(page, ["cant sleep"]);
+  // "Only my topics": nobody else is here anyway; Try again must keep it.
+  const onlyMine = page.getByRole("switch", { name: CHAT.stimchat.onlyMine, exact: true });
+  await onlyMine.click();
+  await expect(onlyMine).toHaveAttribute("aria-checked", "true");
+
+  const started = Date.now();
+  await startSearching(page);
+  await expectSearchTopics(page, ["cant sleep"], true);
+
+  const timedOut = heading(page, CHAT.stimchat.timedOut);
+  await expect(timedOut).toBeVisible({ timeout: SEARCH_TIMEOUT_MS + 4_000 });
+  expect(Date.now() - started).toBeGreaterThanOrEqual(SEARCH_TIMEOUT_MS);
+  await expect(timedOut).toBeFocused();
+  await expect(page).toHaveURL(/\/stimchat$/);
+  await expect(button(page, "Change topics")).toBeVisible();
+  await expect(page.getByRole("link", { name: "Home", exact: true })).toBeVisible();
+
+  // One click: searching again, with the same topics and switch.
+  await button(page, CHAT.stimchat.tryAgain).click();
+  await expect(heading(page, CHAT.stimchat.searching)).toBeVisible();
+  await expectSearchTopics(page, ["cant sleep"], true);
+  await expect(timedOut).toHaveCount(0);
+});
+
+test("a partner whose tab closes: 'Your partner has disconnected', 'Their connection closed.'", async ({
+  newUser,
+}) => {
+  const a = await newStimchatUser(newUser);
+  const b = await newStimchatUser(newUser);
+  await openStimchat(a.page);
+  await openStimchat(b.page);
+  await startSearching(a.page);
+  await button(b.page, CHAT.stimchat.start).click();
+  await expectChatRoom(b.page);
+  await expectChatRoom(a.page);
+
+  await b.close();
+  await expect(heading(a.page, CHAT.partnerGoneTitle)).toBeVisible();
+  await expect(heading(a.page, CHAT.partnerGoneTitle)).toBeFocused();
+  await expect(
+    a.page.getByRole("main").getByText("Their connection closed.", { exact: true }),
+  ).toBeVisible();
+  await expect(messageBox(a.page)).toHaveCount(0);
+  await expect(button(a.page, CHAT.newChat)).toBeVisible();
+});
