@@ -423,6 +423,21 @@ class ModelRun {
   /** Every session id ever seen open, and those since closed (never to be seen open again). */
   readonly everOpen = new Set<string>();
   readonly closed = new Set<string>();
+  /**
+   * The model's own record of space rules, kept apart from the engine's: each open session's
+   * pair (browsers, space) while open; each parting's cooldown; each search that timed out.
+   */
+  private readonly openPairs = new Map<
+    string,
+    {
+      users: [string, string];
+      browsers: [string, string];
+      space: string;
+      pendingUntil: number | null;
+    }
+  >();
+  private readonly partings: Array<{ pair: string; until: number }> = [];
+  private readonly timedOutSearches = new Set<string>();
   private connections = 0;
   private lastEv: Ev | undefined;
   /** The log of steps, for failure messages. */
@@ -667,6 +682,116 @@ class ModelRun {
     this.checkTransitions(ev, pre, post);
     this.checkInvariants(post);
     this.checkDelivered(mark, post);
+    this.checkSpaceRules(pre, post, mark);
+  }
+
+  /**
+   * Issue 3's rules, checked from the model's own records rather than the engine's:
+   * - a pair inside its cooldown is never matched again: neither the two connections, nor one of
+   *   them with a refreshed tab of the other (limit: two *other* tabs of the same two browsers
+   *   are not covered; issue 4's tokens will key cooldowns per person);
+   * - a topic-only user is never matched with someone who shares none of its topics;
+   * - the side a policy re-queues after a close is WAITING (or matched again), never IDLE or ENDED
+   *   — unless another tab of its browser is already waiting there (one waiting tab per browser);
+   * - a search limit returns a user to IDLE exactly once per search, and only after the limit.
+   */
+  checkSpaceRules(pre: Snapshot, post: Snapshot, mark: number): void {
+    const now = this.w.clock.now();
+    const fail = (msg: string): never => {
+      throw new Error(`${msg}\n  after: ${this.trace.slice(-6).join("\n         ")}`);
+    };
+    const postUsers = new Map(post.users.map((u) => [u.id, u]));
+    const preUsers = new Map(pre.users.map((u) => [u.id, u]));
+    const openNow = new Set(post.sessions.map((s) => s.id));
+
+    // Partings: sessions open before this step and closed by it start a cooldown.
+    for (const [id, pair] of this.openPairs) {
+      if (openNow.has(id)) continue;
+      this.openPairs.delete(id);
+      // When did it close? Now — except a session still PENDING whose join deadline fired
+      // during a tick: then at that deadline.
+      const closedAt = pair.pendingUntil === null ? now : Math.min(now, pair.pendingUntil);
+      const cooldown = this.policyOf(pair.space)?.pairing.pairCooldownMs ?? 0;
+      // Each side avoids the other's browser (so a refreshed tab of the other is avoided too).
+      if (cooldown > 0) {
+        const [ua, ub] = pair.users;
+        const [ba, bb] = pair.browsers;
+        this.partings.push({ pair: `${ua}|${bb}`, until: closedAt + cooldown });
+        this.partings.push({ pair: `${ub}|${ba}`, until: closedAt + cooldown });
+      }
+    }
+    for (const s of post.sessions) {
+      const known = this.openPairs.get(s.id);
+      if (known) {
+        known.pendingUntil = s.status === "PENDING" ? s.enterBy : null;
+        continue;
+      }
+      const [a, b] = s.participants.map((id) => postUsers.get(id));
+      if (!a || !b) continue;
+      this.openPairs.set(s.id, {
+        users: [a.id, b.id],
+        browsers: [a.browserId, b.browserId],
+        space: s.space,
+        pendingUntil: s.status === "PENDING" ? s.enterBy : null,
+      });
+      // A new session: never inside a cooldown of this pair...
+      const keys = [`${a.id}|${b.browserId}`, `${b.id}|${a.browserId}`];
+      if (this.partings.some((p) => keys.includes(p.pair) && s.createdAt < p.until)) {
+        fail(`session ${s.id} pairs ${a.id} and ${b.id} inside their cooldown`);
+      }
+      // ...and never outside a topic-only user's topics.
+      if (a.onlyMine || b.onlyMine) {
+        const theirs = new Set(b.topics ?? []);
+        if (!(a.topics ?? []).some((t) => theirs.has(t))) {
+          fail(`session ${s.id} pairs a topic-only user outside its topics`);
+        }
+      }
+    }
+
+    // Re-queued sides: whoever a policy re-queues after this step's closes is looking again.
+    for (const u of post.users) {
+      const before = preUsers.get(u.id);
+      if (!before || (before.state !== "MATCHED" && before.state !== "ACTIVE")) continue;
+      if (!before.sessionId || openNow.has(before.sessionId)) continue;
+      const ended = u.ended?.sessionId === before.sessionId ? u.ended : undefined;
+      const policy = this.policyOf(before.space);
+      if (!ended || !policy || u.state === "WAITING" || u.state === "MATCHED") continue;
+      const initiator =
+        ended.reason === "join_timeout"
+          ? ended.by === u.id
+          : ended.by !== null && ended.by === u.id;
+      const move =
+        policy.afterClose[ended.reason][
+          ended.by === null ? "other" : initiator ? "initiator" : "other"
+        ];
+      if (move !== "requeue") continue;
+      const otherTabWaits = post.users.some(
+        (x) =>
+          x.id !== u.id &&
+          x.browserId === u.browserId &&
+          x.state === "WAITING" &&
+          x.space === before.space,
+      );
+      if (!otherTabWaits)
+        fail(`${u.id} should have been re-queued after ${ended.reason} but is ${u.state}`);
+    }
+
+    // Search limits: a timed-out view only after the limit, only for that search, only once.
+    for (const o of this.w.mailbox.since(mark)) {
+      if (o.event !== "state" || o.payload.state !== "IDLE" || !o.payload.searchTimedOut) continue;
+      const before = preUsers.get(o.to);
+      const limit = this.policyOf(before?.space)?.searchTimeoutMs;
+      if (before?.state !== "WAITING" || !before.entry || limit == null) {
+        fail(`${o.to} was told its search timed out while ${before?.state}`);
+      }
+      const entry = before?.entry;
+      if (entry && limit != null && now - entry.since < limit)
+        fail(`${o.to}'s search timed out early`);
+      const search = `${o.to}#${entry?.seq}`;
+      if (this.timedOutSearches.has(search)) fail(`${o.to}'s search timed out twice`);
+      this.timedOutSearches.add(search);
+      if (postUsers.get(o.to)?.state !== "IDLE") fail(`${o.to} timed out but is not IDLE`);
+    }
   }
 
   /**
