@@ -65,7 +65,7 @@ export default defineConfig({
       MENTI_JOIN_TIMEOUT_MS: "4000",
       STIMCHAT_SEARCH_TIMEOUT_MS: "6000",
       STIMCHAT_TOPIC_FALLBACK_MS: "3000",
-      DORMPARTY_PAIR_COOLDOWN_MS: "8000",
+      DORMPARTY_PAIR_COOLDOWN_MS: "12000",
     },
     reuseExistingServer: false,
     timeout: 60_000,

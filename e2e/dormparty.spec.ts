@@ -3,7 +3,7 @@
  * browsers (SPEC §1 dormparty; issue 3): Skip re-queues both and keeps the pair apart for the
  * cooldown, End sends the ender home and re-queues the partner, Esc pressed twice skips.
  *
- * playwright.config.ts sets DORMPARTY_PAIR_COOLDOWN_MS = 8 s: long enough to check "not again
+ * playwright.config.ts sets DORMPARTY_PAIR_COOLDOWN_MS = 12 s: long enough to check "not again
  * inside the cooldown" for a few seconds, short enough to see the pair meet once it is over.
  */
 
@@ -27,7 +27,7 @@ import {
 } from "./fixtures";
 
 /** From playwright.config.ts's webServer env. */
-const PAIR_COOLDOWN_MS = 8_000;
+const PAIR_COOLDOWN_MS = 12_000;
 
 /** Presses Start on the open entry screen (the waiting screen may be skipped by a match). */
 async function start(user: User): Promise<void> {

@@ -27,6 +27,8 @@ export class MemoryStore implements Store {
   /** `${space}:${browserId}` → the one user of that browser waiting in that space. */
   private readonly waitingBrowsers = new Map<string, UserId>();
   private seq = 0;
+  /** Source of user record versions: strictly increasing across all users. */
+  private versions = 0;
 
   async addUser(user: UserRecord): Promise<boolean> {
     if (this.users.has(user.id)) return false;
@@ -236,7 +238,8 @@ export class MemoryStore implements Store {
     const out: Record<string, SpaceCensus> = {};
     for (const u of this.users.values()) {
       if (u.state === "IDLE" || !u.space) continue;
-      const c = (out[u.space] ??= { waiting: 0, matched: 0, active: 0, ended: 0 });
+      const c = out[u.space] ?? { waiting: 0, matched: 0, active: 0, ended: 0 };
+      out[u.space] = c;
       if (u.state === "WAITING") c.waiting++;
       else if (u.state === "MATCHED") c.matched++;
       else if (u.state === "ACTIVE") c.active++;
@@ -259,13 +262,15 @@ export class MemoryStore implements Store {
   // ---- internals -----------------------------------------------------------------------------
 
   /**
-   * Stores a new version of a user record: a fresh, frozen object whose `version` is one more
-   * than the last (state views carry it, so a view computed before a later change is never shown
+   * Stores a new version of a user record: a fresh, frozen object whose `version` is higher than
+   * any before it (state views carry it, so a view computed before a later change is never shown
    * after it). Callers' objects are never kept or changed.
    */
   private put(next: UserRecord): UserRecord {
-    const version = (this.users.get(next.id)?.version ?? 0) + 1;
-    const stored = freezeUser({ ...next, version });
+    // One counter for the whole store: a record created again under an id that was removed
+    // (never done by the gateway, but cheap to make harmless) still outranks the old one.
+    this.versions += 1;
+    const stored = freezeUser({ ...next, version: this.versions });
     this.users.set(next.id, stored);
     return stored;
   }

@@ -11,8 +11,9 @@ export type SessionId = string;
 export interface UserRecord {
   readonly id: UserId;
   /**
-   * Set by the store: one more on every change of this record. State views carry it so that a
-   * view computed before a later change is never delivered after it (see LatestViews).
+   * Set by the store on every change of this record, from one counter that only grows. State
+   * views carry it so that a view computed before a later change is never delivered after it
+   * (see LatestViews).
    */
   readonly version?: number;
   /** Random id shared by the tabs of one browser; only used so that they are never paired. */
