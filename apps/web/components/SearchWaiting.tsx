@@ -6,7 +6,7 @@ import { formatElapsed } from "../lib/copy";
 import { useWaitingElapsed } from "./DuetProvider";
 
 /**
- * The waiting screen of the stranger-chat spaces ("Searching…", "Finding someone…"): a quiet clock,
+ * The waiting screen of every space ("Looking for someone…", "Searching…", "Finding someone…"): a quiet clock,
  * an optional line about what just happened (`notice`, e.g. "Skipped — finding someone new"), and
  * a way out. Focus lands on the heading, which also carries the notice as its description.
  */
