@@ -756,16 +756,16 @@ class ModelRun {
       const ended = u.ended?.sessionId === before.sessionId ? u.ended : undefined;
       const policy = this.policyOf(before.space);
       if (!ended || !policy || u.state === "WAITING" || u.state === "MATCHED") continue;
+      // Who caused it: for a join timeout whoever never entered (both, when by is null); for the
+      // server's own reasons nobody; else the participant named by `by`.
       const initiator =
         ended.reason === "join_timeout"
-          ? ended.by === u.id
+          ? ended.by === null || ended.by === u.id
           : ended.by !== null && ended.by === u.id;
-      const move =
-        policy.afterClose[ended.reason][
-          ended.by === null ? "other" : initiator ? "initiator" : "other"
-        ];
+      const move = policy.afterClose[ended.reason][initiator ? "initiator" : "other"];
       if (move !== "requeue") continue;
-      const otherTabWaits = post.users.some(
+      // (Waiting before or after the step: within a tick it may have been matched since.)
+      const otherTabWaits = [...pre.users, ...post.users].some(
         (x) =>
           x.id !== u.id &&
           x.browserId === u.browserId &&
