@@ -16,6 +16,8 @@ import { z } from "zod";
 /** Spaces this build can serve. */
 export const IMPLEMENTED_SPACES: readonly SpaceId[] = ["menti", "stimchat", "dormparty"];
 
+const DAY_MS = 86_400_000;
+
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const csv = z.string().transform((s) =>
@@ -61,6 +63,28 @@ const EnvSchema = z
     HEARTBEAT_TIMEOUT_MS: int(100, 60_000).default(5000),
     SHUTDOWN_GRACE_MS: int(0, 30_000).default(500),
     CRISIS_RESOURCES_FILE: z.string().min(1).optional(),
+    DATA_DIR: z.string().min(1).default(".data"),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { message: "expected postgres://user:password@host:port/db" })
+      .optional(),
+    TOKEN_SECRET: z
+      .string()
+      .min(32, { message: "use at least 32 random characters (or leave unset to generate one)" })
+      .optional(),
+    TOKEN_LIFETIME_DAYS: int(1, 3650).default(365),
+    POW_MAX_NUMBER: int(1000, 10_000_000).default(50_000),
+    ADMIN_PASSWORD: z
+      .string()
+      .min(12, { message: "use at least 12 characters (or leave unset to disable /admin)" })
+      .optional(),
+    METRICS_TOKEN: z.string().min(16, { message: "use at least 16 characters" }).optional(),
+    TRUST_PROXY: z
+      .enum(["true", "false"], { message: "true or false" })
+      .default("false")
+      .transform((v) => v === "true"),
+    TRUST_LONG_CHAT_MS: int(10_000, 86_400_000).default(300_000),
+    REPORT_RETENTION_DAYS: int(1, 3650).default(30),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -87,6 +111,25 @@ export interface Config {
   shutdownGraceMs: number;
   crisisResources: readonly CrisisResource[];
   logLevel: string;
+  /** Where the embedded database (PGlite) and the generated token secret live. */
+  dataDir: string;
+  /** A real PostgreSQL instead of the embedded PGlite. */
+  databaseUrl?: string;
+  /** HMAC key for tokens; generated into dataDir on first start when unset. */
+  tokenSecret?: string;
+  tokenLifetimeMs: number;
+  /** altcha `maxnumber`: the proof of work's expected cost is half of it, in SHA-256 hashes. */
+  powMaxNumber: number;
+  /** /admin password; unset disables /admin. */
+  adminPassword?: string;
+  /** Bearer token /metrics requires; unset serves /metrics to anyone who can reach it. */
+  metricsToken?: string;
+  /** Behind a reverse proxy: take the client IP from X-Forwarded-For and HTTPS from X-Forwarded-Proto. */
+  trustProxy: boolean;
+  /** An unreported conversation at least this long raises both tokens' trust a little. */
+  trustLongChatMs: number;
+  /** Dismissed or actioned reports (and their transcripts) are deleted this long after. */
+  reportRetentionMs: number;
 }
 
 export interface SpaceOverrides {
@@ -145,6 +188,16 @@ export function loadConfig(
       ? readCrisisResources(e.CRISIS_RESOURCES_FILE)
       : DEFAULT_CRISIS_RESOURCES,
     logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
+    ...(e.TOKEN_SECRET ? { tokenSecret: e.TOKEN_SECRET } : {}),
+    tokenLifetimeMs: e.TOKEN_LIFETIME_DAYS * DAY_MS,
+    powMaxNumber: e.POW_MAX_NUMBER,
+    ...(e.ADMIN_PASSWORD ? { adminPassword: e.ADMIN_PASSWORD } : {}),
+    ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
+    trustProxy: e.TRUST_PROXY,
+    trustLongChatMs: e.TRUST_LONG_CHAT_MS,
+    reportRetentionMs: e.REPORT_RETENTION_DAYS * DAY_MS,
   };
 }
 
