@@ -29,6 +29,7 @@ export class PresenceTracker {
   observe(observations: readonly Observation[]): void {
     const at = this.now();
     for (const o of observations) {
+      if (o.kind !== "matched") continue;
       const list = this.waits.get(o.space) ?? [];
       for (const ms of o.waitedMs) list.push({ at, ms });
       while (list.length > KEEP) list.shift();

@@ -21,16 +21,19 @@ import {
 import type { Deadline, Outcome, Outgoing } from "./outcome";
 import { failure, merge, success } from "./outcome";
 import type { SpacePolicy } from "./policy";
-import type { CloseResult, Store } from "./store";
+import type { CloseOptions, CloseResult, Store } from "./store";
 import { decide, NOOP, sourcesOf, type UserEvent } from "./transitions";
-import type {
-  Clock,
-  EndedInfo,
-  IdSource,
-  QueueEntry,
-  SessionId,
-  UserId,
-  UserRecord,
+import type { Tier } from "./trust";
+import {
+  type Clock,
+  type EndedInfo,
+  type IdSource,
+  personOf,
+  type QueueEntry,
+  type SessionId,
+  sessionPersons,
+  type UserId,
+  type UserRecord,
 } from "./types";
 
 /** How many times one match attempt re-picks after its candidate went away before deferring. */
@@ -56,11 +59,23 @@ export interface SearchRequest {
   readonly onlyMyTopics?: boolean;
 }
 
+/**
+ * What the gateway knows about a joiner that the client must not choose: its trust tier and the
+ * people it must never meet (reports between them), both from the database. Ignored in spaces
+ * whose policy has no tiers / no "never with reported".
+ */
+export interface JoinContext {
+  readonly tier?: Tier;
+  readonly blocked?: readonly string[];
+}
+
 /** The validated search of one user, as the engine keeps it for re-queueing. */
 interface Search {
   readonly intent?: Intent;
   readonly topics: readonly string[];
   readonly onlyMine: boolean;
+  readonly tier?: Tier;
+  readonly blocked?: readonly string[];
 }
 
 export class Engine {
@@ -89,9 +104,17 @@ export class Engine {
     return [...this.policies.values()];
   }
 
-  /** A new connection: a new IDLE user. Idempotent: a second call for one id changes nothing. */
-  async connect(userId: UserId, browserId: string): Promise<Outcome> {
-    const created = await this.store.addUser({ id: userId, browserId, state: "IDLE" });
+  /**
+   * A new connection: a new IDLE user. `person` is its token id where it has one (cooldowns and
+   * report blocks follow the person across connections). Idempotent.
+   */
+  async connect(userId: UserId, browserId: string, person?: string): Promise<Outcome> {
+    const created = await this.store.addUser({
+      id: userId,
+      browserId,
+      ...(person !== undefined ? { person } : {}),
+      state: "IDLE",
+    });
     const user = created ? await this.store.getUser(userId) : undefined;
     return user ? success([this.stateOut(user)]) : success();
   }
@@ -100,7 +123,7 @@ export class Engine {
    * IDLE/ENDED → WAITING, then an attempt to match. A duplicate join while WAITING re-sends the
    * state and changes nothing. At most one WAITING connection per browser id and space.
    */
-  async join(userId: UserId, req: SearchRequest): Promise<Outcome> {
+  async join(userId: UserId, req: SearchRequest, context: JoinContext = {}): Promise<Outcome> {
     const user = await this.store.getUser(userId);
     if (!user) return failure("illegal_state");
     const policy = this.policies.get(req.space);
@@ -118,10 +141,13 @@ export class Engine {
     if (topics.some((t) => !offered?.has(t))) return failure("topic_unknown");
     const onlyMine =
       topics.length > 0 && req.onlyMyTopics === true && !!policy.pairing.topics?.allowOnlyMine;
+    const blocked = policy.pairing.neverWithReported ? [...new Set(context.blocked ?? [])] : [];
     return this.enqueueAndMatch(user.id, "join", policy, {
       ...(intent ? { intent } : {}),
       topics,
       onlyMine,
+      ...(policy.pairing.trustTiers && context.tier ? { tier: context.tier } : {}),
+      ...(blocked.length > 0 ? { blocked } : {}),
     });
   }
 
@@ -149,7 +175,7 @@ export class Engine {
     const rule = decide(user.state, "enter");
     if (typeof rule === "object") return failure(rule.error);
     if (user.sessionId !== sessionId) return failure("room_unavailable");
-    const res = await this.store.enterSession(sessionId, userId);
+    const res = await this.store.enterSession(sessionId, userId, this.clock.now());
     if (!res.ok) return failure("room_unavailable");
     if (res.activated) return success(res.users.map((u) => this.stateOut(u)));
     return success(res.users.filter((u) => u.id === userId).map((u) => this.stateOut(u)));
@@ -197,6 +223,28 @@ export class Engine {
   /** Spaces with End: the session ends; the ender goes home, the partner looks again (`ended`). */
   async end(userId: UserId): Promise<Outcome> {
     return this.closeBy(userId, "end", "ended");
+  }
+
+  /**
+   * The person reports the conversation (MATCHED or ACTIVE): it ends for both at once with
+   * `reported`, and the two never meet again on these connections (the gateway also stores the
+   * block for their tokens). The `closed` observation names the reporter (`by`) and both persons,
+   * for the gateway to file the report. The reported side is shown a neutral ending (see view).
+   */
+  async report(userId: UserId): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("illegal_state");
+    const rule = decide(user.state, "report");
+    if (rule === NOOP) return success();
+    if (typeof rule === "object") return failure(rule.error);
+    if (!user.sessionId || !user.space) return failure("illegal_state");
+    const res = await this.store.closeSession(user.sessionId, "reported", user.id, {
+      ...this.cooldown(user.space),
+      blockEachOther: true,
+    });
+    // The session closed under us (the partner left a moment earlier): nothing left to report.
+    if (!res.closed) return failure("room_unavailable");
+    return this.afterClose(res, "reported", user.id);
   }
 
   /** "I am typing": relayed to the partner in spaces with a typing indicator. Never stored. */
@@ -269,11 +317,11 @@ export class Engine {
       case "topic_fallback": {
         const user = await this.store.getUser(deadline.userId);
         const policy = user?.space ? this.policies.get(user.space) : undefined;
-        if (!policy) return success();
+        if (!user || !policy) return success();
         const added = await this.store.addToBucket(
           deadline.userId,
           deadline.seq,
-          openBucket(policy),
+          openBucket(policy, user),
         );
         return added ? this.match(deadline.userId, deadline.seq) : success();
       }
@@ -318,6 +366,7 @@ export class Engine {
       ...(search.intent ? { intent: search.intent } : {}),
       topics: search.topics,
       onlyMine: search.onlyMine,
+      ...(search.tier ? { tier: search.tier } : {}),
     };
     const res = await this.store.enqueue({
       userId,
@@ -328,6 +377,8 @@ export class Engine {
       buckets: bucketsFor(policy, probe, now),
       topics: search.topics,
       onlyMine: search.onlyMine,
+      ...(search.tier ? { tier: search.tier } : {}),
+      ...(search.blocked && search.blocked.length > 0 ? { blocked: search.blocked } : {}),
     });
     if (!res.ok) {
       if (res.reason === "browser_waiting") return failure("already_waiting_elsewhere");
@@ -343,7 +394,7 @@ export class Engine {
       deadlines.push({ kind: "topic_fallback", at: now + topics.preferSameForMs, userId, seq });
     }
     for (const a of res.entry.avoid ?? []) {
-      deadlines.push({ kind: "retry_match", at: a.until, userId, seq });
+      if (a.until !== null) deadlines.push({ kind: "retry_match", at: a.until, userId, seq });
     }
     const told = success([this.stateOut(res.user, previous)], deadlines);
     return merge(told, await this.match(userId, seq));
@@ -381,6 +432,7 @@ export class Engine {
           space: policy.id,
           participants: [a.userId, b.userId],
           browsers: [a.browserId, b.browserId],
+          persons: [personOf(a), personOf(b)],
           status: "PENDING",
           entered: [],
           createdAt: now,
@@ -393,7 +445,14 @@ export class Engine {
         return success(
           res.users.map((u) => this.stateOut(u)),
           [{ kind: "join_timeout", at: enterBy, sessionId }],
-          [{ kind: "matched", space: policy.id, waitedMs: [now - a.since, now - b.since] }],
+          [
+            {
+              kind: "matched",
+              space: policy.id,
+              sessionId,
+              waitedMs: [now - a.since, now - b.since],
+            },
+          ],
         );
       }
     }
@@ -405,7 +464,7 @@ export class Engine {
   }
 
   /** The pair-cooldown option for closing a session of `space`, if its policy has one. */
-  private cooldown(space: SpaceId): { cooldownUntil?: number } {
+  private cooldown(space: SpaceId): Pick<CloseOptions, "cooldownUntil"> {
     const ms = this.policies.get(space)?.pairing.pairCooldownMs ?? 0;
     return ms > 0 ? { cooldownUntil: this.clock.now() + ms } : {};
   }
@@ -451,7 +510,27 @@ export class Engine {
   ): Promise<Outcome> {
     if (!res.closed) return success();
     const policy = this.policies.get(res.session.space);
-    let outcome = success();
+    const [pa, pb] = sessionPersons(res.session);
+    const [ua, ub] = res.session.participants;
+    let outcome = success(
+      [],
+      [],
+      [
+        {
+          kind: "closed",
+          space: res.session.space,
+          sessionId: res.session.id,
+          reason,
+          by,
+          participants: [
+            { userId: ua, person: pa },
+            { userId: ub, person: pb },
+          ],
+          activeMs:
+            res.session.activeAt !== undefined ? this.clock.now() - res.session.activeAt : null,
+        },
+      ],
+    );
     for (const user of res.ended) {
       const initiator =
         reason === "join_timeout" ? !res.session.entered.includes(user.id) : by === user.id;
@@ -461,6 +540,8 @@ export class Engine {
           ...(user.intent ? { intent: user.intent } : {}),
           topics: user.topics ?? [],
           onlyMine: user.onlyMine ?? false,
+          ...(user.tier ? { tier: user.tier } : {}),
+          ...(user.blocked ? { blocked: user.blocked } : {}),
         };
         const requeued = await this.enqueueAndMatch(user.id, "requeue", policy, search, user.ended);
         // A re-queue that cannot happen (another tab of this browser is already looking) leaves
@@ -555,6 +636,11 @@ export class Engine {
     ended: EndedInfo,
   ): { sessionId: SessionId; reason: CloseReason; by: "you" | "partner" | "server" } {
     const by = ended.by === null ? "server" : ended.by === viewer ? "you" : "partner";
+    // The reported person reads a neutral ending, as if the other had simply left: telling them
+    // they were reported helps nobody and can provoke. Only the reporter sees "reported".
+    if (ended.reason === "reported" && by !== "you") {
+      return { sessionId: ended.sessionId, reason: "left", by: "partner" };
+    }
     return { sessionId: ended.sessionId, reason: ended.reason, by };
   }
 }

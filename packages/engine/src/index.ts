@@ -5,4 +5,6 @@ export * from "./outcome";
 export * from "./policy";
 export type * from "./store";
 export * from "./transitions";
+export * from "./trust";
 export type * from "./types";
+export { personOf, sessionPersons } from "./types";

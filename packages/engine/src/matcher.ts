@@ -10,24 +10,35 @@
  *   with tags waits in each tag's bucket and joins `open` when its window passes. A joiner looks in
  *   its tags' buckets first (same topic preferred) and, if it is open itself, then in `open`.
  * - dormparty: one bucket.
+ * - trust tiers (spaces with tiers): every bucket above exists once per tier. A joiner looks in its
+ *   own tier's buckets first, then in the other tier it may meet (restricted: none).
  * The "few" entries per bucket cover members that are compatible by class but not by pair: the
- * joiner's own other tabs, and pairs in cooldown — a handful at most.
+ * joiner's own other tabs, pairs in cooldown, people blocked after a report — a handful at most.
+ * Limit: if more than PEEK_PER_BUCKET heads of a bucket are all incompatible by pair with the
+ * joiner, a compatible entry behind them is not seen by this join; it is found when it joins or
+ * retries itself (its own look starts from the heads too), so nobody waits forever, but a joiner
+ * blocked by very many people may wait longer than strict fairness would give.
  *
  * Limits: a space has either intents or topics, not both (`validatePolicy` enforces it).
  */
 import type { SpacePolicy } from "./policy";
 import { intentsCompatible } from "./policy";
-import type { QueueEntry } from "./types";
+import { type Tier, tiersCompatible, tiersFor } from "./trust";
+import { personOf, type QueueEntry } from "./types";
 
 /** How many entries per bucket a match attempt inspects. */
 export const PEEK_PER_BUCKET = 8;
 
 const tagsOf = (e: QueueEntry): readonly string[] => e.topics ?? [];
 
-/** True when `a` has a cooldown against `b`'s browser at `now`. */
+/** True when `a` must not meet `b` at `now`: a cooldown, or a report between them. */
 function avoids(a: QueueEntry, b: QueueEntry, now: number): boolean {
-  return (a.avoid ?? []).some((x) => x.browserId === b.browserId && x.until > now);
+  const them = personOf(b);
+  if (a.blocked?.includes(them)) return true;
+  return (a.avoid ?? []).some((x) => x.person === them && (x.until === null || x.until > now));
 }
+
+const tierOfEntry = (e: Pick<QueueEntry, "tier">): Tier => e.tier ?? "new";
 
 /** Tags both chose, in the first one's order. */
 export function sharedTopics(
@@ -64,46 +75,62 @@ export function compatible(
     return false;
   }
   if (avoids(a, b, now) || avoids(b, a, now)) return false;
+  if (policy.pairing.trustTiers && !tiersCompatible(tierOfEntry(a), tierOfEntry(b))) return false;
   if (policy.pairing.topics) {
     return sharedTopics(a, b).length > 0 || (isOpen(policy, a, now) && isOpen(policy, b, now));
   }
   return true;
 }
 
-/** The bucket of the people in a space who accept anyone (topic spaces) or of everyone. */
-export function openBucket(policy: SpacePolicy): string {
-  return `${policy.id}:open`;
+/** Bucket names start with the space, and with the tier in spaces with trust tiers. */
+function prefix(policy: SpacePolicy, tier: Tier): string {
+  return policy.pairing.trustTiers ? `${policy.id}:tier:${tier}` : policy.id;
 }
 
-const intentBucket = (space: string, intent: string): string => `${space}:intent:${intent}`;
-const topicBucket = (space: string, topic: string): string => `${space}:topic:${topic}`;
+/**
+ * The bucket of the people (of the entry's tier) in a space who accept anyone (topic spaces) or
+ * of everyone.
+ */
+export function openBucket(policy: SpacePolicy, entry: Pick<QueueEntry, "tier">): string {
+  return `${prefix(policy, tierOfEntry(entry))}:open`;
+}
+
+const intentBucket = (p: string, intent: string): string => `${p}:intent:${intent}`;
+const topicBucket = (p: string, topic: string): string => `${p}:topic:${topic}`;
 
 /** The buckets an entry waits in when its search starts. */
 export function bucketsFor(policy: SpacePolicy, entry: QueueEntry, now: number): string[] {
+  const p = prefix(policy, tierOfEntry(entry));
   if (policy.pairing.intentRule === "complementary") {
-    return [intentBucket(policy.id, entry.intent ?? "none")];
+    return [intentBucket(p, entry.intent ?? "none")];
   }
-  const buckets = tagsOf(entry).map((t) => topicBucket(policy.id, t));
-  if (isOpen(policy, entry, now)) buckets.push(openBucket(policy));
+  const buckets = tagsOf(entry).map((t) => topicBucket(p, t));
+  if (isOpen(policy, entry, now)) buckets.push(`${p}:open`);
   return buckets;
 }
 
 /**
  * Where a join looks, as groups in order of preference: a candidate from an earlier group wins
- * over any from a later one (same topic before anyone); within a group, the oldest wins.
+ * over any from a later one (own tier before the other; same topic before anyone); within a
+ * group, the oldest wins.
  */
 export function searchGroups(policy: SpacePolicy, entry: QueueEntry, now: number): string[][] {
-  if (policy.pairing.intentRule === "complementary") {
-    return [
-      (policy.intents ?? [])
-        .filter((intent) => intentsCompatible(entry.intent, intent))
-        .map((intent) => intentBucket(policy.id, intent)),
-    ];
-  }
+  const tiers = policy.pairing.trustTiers ? tiersFor(tierOfEntry(entry)) : (["new"] as const);
   const groups: string[][] = [];
-  const tags = tagsOf(entry);
-  if (tags.length > 0) groups.push(tags.map((t) => topicBucket(policy.id, t)));
-  if (isOpen(policy, entry, now)) groups.push([openBucket(policy)]);
+  for (const tier of tiers) {
+    const p = prefix(policy, tier);
+    if (policy.pairing.intentRule === "complementary") {
+      groups.push(
+        (policy.intents ?? [])
+          .filter((intent) => intentsCompatible(entry.intent, intent))
+          .map((intent) => intentBucket(p, intent)),
+      );
+      continue;
+    }
+    const tags = tagsOf(entry);
+    if (tags.length > 0) groups.push(tags.map((t) => topicBucket(p, t)));
+    if (isOpen(policy, entry, now)) groups.push([`${p}:open`]);
+  }
   return groups;
 }
 

@@ -17,7 +17,15 @@ import type {
   SpaceCensus,
   Store,
 } from "./store";
-import type { QueueEntry, SessionId, SessionRecord, UserId, UserRecord } from "./types";
+import {
+  type Avoid,
+  type QueueEntry,
+  type SessionId,
+  type SessionRecord,
+  sessionPersons,
+  type UserId,
+  type UserRecord,
+} from "./types";
 
 export class MemoryStore implements Store {
   private readonly users = new Map<UserId, UserRecord>();
@@ -54,28 +62,32 @@ export class MemoryStore implements Store {
       return { ok: false, reason: "browser_waiting", user };
     }
     this.seq += 1;
-    const avoid = (user.avoid ?? []).filter((a) => a.until > req.since);
+    const avoid = (user.avoid ?? []).filter((a) => a.until === null || a.until > req.since);
     const topics = req.topics ?? [];
+    const blocked = req.blocked ?? [];
+    const search = {
+      ...(topics.length > 0 ? { topics } : {}),
+      ...(req.onlyMine ? { onlyMine: true } : {}),
+      ...(avoid.length > 0 ? { avoid } : {}),
+      ...(req.tier ? { tier: req.tier } : {}),
+      ...(blocked.length > 0 ? { blocked } : {}),
+    };
     const entry: QueueEntry = freezeEntry({
       userId: user.id,
       browserId: user.browserId,
+      ...(user.person !== undefined ? { person: user.person } : {}),
       space: req.space,
       ...(req.intent ? { intent: req.intent } : {}),
       since: req.since,
       seq: this.seq,
-      ...(topics.length > 0 ? { topics } : {}),
-      ...(req.onlyMine ? { onlyMine: true } : {}),
-      ...(avoid.length > 0 ? { avoid } : {}),
+      ...search,
     });
     const next: UserRecord = {
-      id: user.id,
-      browserId: user.browserId,
+      ...identity(user),
       state: "WAITING",
       space: req.space,
       ...(req.intent ? { intent: req.intent } : {}),
-      ...(topics.length > 0 ? { topics } : {}),
-      ...(req.onlyMine ? { onlyMine: true } : {}),
-      ...(avoid.length > 0 ? { avoid } : {}),
+      ...search,
       entry,
     };
     // A re-enqueue (if `from` allows WAITING) replaces the old search in every bucket.
@@ -129,14 +141,11 @@ export class MemoryStore implements Store {
       this.unqueue(user);
       const shared = sharedTopics(entry, partner);
       const next: UserRecord = {
-        id: user.id,
-        browserId: user.browserId,
+        ...identity(user),
         state: "MATCHED",
         space: session.space,
         ...(user.intent ? { intent: user.intent } : {}),
-        ...(user.topics ? { topics: user.topics } : {}),
-        ...(user.onlyMine ? { onlyMine: true } : {}),
-        ...(user.avoid ? { avoid: user.avoid } : {}),
+        ...searchOf(user),
         ...(shared.length > 0 ? { sharedTopics: shared } : {}),
         sessionId: session.id,
         partnerId: partner.userId,
@@ -150,7 +159,7 @@ export class MemoryStore implements Store {
     return { ok: true, users };
   }
 
-  async enterSession(sessionId: SessionId, userId: UserId): Promise<EnterResult> {
+  async enterSession(sessionId: SessionId, userId: UserId, at: number): Promise<EnterResult> {
     const session = this.sessions.get(sessionId);
     const user = this.users.get(userId);
     if (!session || !user || !session.participants.includes(userId)) return { ok: false };
@@ -173,7 +182,7 @@ export class MemoryStore implements Store {
       this.sessions.set(sessionId, next);
       return { ok: true, session: next, activated: false, already: false, users: [user] };
     }
-    const next = freezeSession({ ...session, entered, status: "ACTIVE" });
+    const next = freezeSession({ ...session, entered, status: "ACTIVE", activeAt: at });
     this.sessions.set(sessionId, next);
     const users = session.participants.map((id) =>
       this.put({ ...(this.users.get(id) as UserRecord), state: "ACTIVE" }),
@@ -198,20 +207,20 @@ export class MemoryStore implements Store {
       if (!u || u.sessionId !== sessionId || (u.state !== "MATCHED" && u.state !== "ACTIVE")) {
         continue;
       }
-      const partnerBrowser = session.browsers[session.participants[0] === id ? 1 : 0];
-      const avoid =
-        options.cooldownUntil !== undefined
-          ? [...(u.avoid ?? []), { browserId: partnerBrowser, until: options.cooldownUntil }]
-          : u.avoid;
+      const partner = sessionPersons(session)[session.participants[0] === id ? 1 : 0];
+      const added: Avoid[] = [];
+      if (options.blockEachOther) added.push({ person: partner, until: null });
+      else if (options.cooldownUntil !== undefined) {
+        added.push({ person: partner, until: options.cooldownUntil });
+      }
+      const avoid = [...(u.avoid ?? []), ...added];
       const next: UserRecord = {
-        id: u.id,
-        browserId: u.browserId,
+        ...identity(u),
         state: "ENDED",
         space: session.space,
         ...(u.intent ? { intent: u.intent } : {}),
-        ...(u.topics ? { topics: u.topics } : {}),
-        ...(u.onlyMine ? { onlyMine: true } : {}),
-        ...(avoid && avoid.length > 0 ? { avoid } : {}),
+        ...searchOf(u),
+        ...(avoid.length > 0 ? { avoid } : {}),
         sessionId,
         ended: { sessionId, reason, by },
       };
@@ -301,11 +310,32 @@ export class MemoryStore implements Store {
   }
 }
 
+/** Who a record is: kept through every state. */
+function identity(u: UserRecord): Pick<UserRecord, "id" | "browserId" | "person"> {
+  return {
+    id: u.id,
+    browserId: u.browserId,
+    ...(u.person !== undefined ? { person: u.person } : {}),
+  };
+}
+
+/** What a search carries forward (for a re-queue) through MATCHED, ACTIVE and ENDED. */
+function searchOf(
+  u: UserRecord,
+): Pick<UserRecord, "topics" | "onlyMine" | "avoid" | "tier" | "blocked"> {
+  return {
+    ...(u.topics ? { topics: u.topics } : {}),
+    ...(u.onlyMine ? { onlyMine: true } : {}),
+    ...(u.avoid && u.avoid.length > 0 ? { avoid: u.avoid } : {}),
+    ...(u.tier ? { tier: u.tier } : {}),
+    ...(u.blocked ? { blocked: u.blocked } : {}),
+  };
+}
+
 /** IDLE keeps only what outlives a search: identity and cooldowns still in force. */
 function idleRecord(user: UserRecord): UserRecord {
   return {
-    id: user.id,
-    browserId: user.browserId,
+    ...identity(user),
     state: "IDLE",
     ...(user.avoid && user.avoid.length > 0 ? { avoid: user.avoid } : {}),
   };
@@ -319,18 +349,26 @@ function freezeUser(u: UserRecord): UserRecord {
   const topics = frozenCopy(u.topics);
   const sharedTopics = frozenCopy(u.sharedTopics);
   const avoid = frozenCopy(u.avoid);
+  const blocked = frozenCopy(u.blocked);
   return Object.freeze({
     ...u,
     ...(topics ? { topics } : {}),
     ...(sharedTopics ? { sharedTopics } : {}),
     ...(avoid ? { avoid } : {}),
+    ...(blocked ? { blocked } : {}),
   });
 }
 
 function freezeEntry(e: QueueEntry): QueueEntry {
   const topics = frozenCopy(e.topics);
   const avoid = frozenCopy(e.avoid);
-  return Object.freeze({ ...e, ...(topics ? { topics } : {}), ...(avoid ? { avoid } : {}) });
+  const blocked = frozenCopy(e.blocked);
+  return Object.freeze({
+    ...e,
+    ...(topics ? { topics } : {}),
+    ...(avoid ? { avoid } : {}),
+    ...(blocked ? { blocked } : {}),
+  });
 }
 
 /** A frozen copy of a session record. */
@@ -339,6 +377,9 @@ function freezeSession(s: SessionRecord): SessionRecord {
     ...s,
     participants: Object.freeze([...s.participants]) as unknown as readonly [string, string],
     browsers: Object.freeze([...s.browsers]) as unknown as readonly [string, string],
+    ...(s.persons
+      ? { persons: Object.freeze([...s.persons]) as unknown as readonly [string, string] }
+      : {}),
     entered: Object.freeze([...s.entered]),
   });
 }

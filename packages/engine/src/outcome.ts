@@ -2,7 +2,14 @@
  * What an engine command returns: whether it was accepted, and what must happen next, as data.
  * The gateway delivers `out` to the named users and schedules `deadlines`; the engine does neither.
  */
-import type { ChatMessage, ErrorCode, SpaceId, StateView, Typing } from "@duet/protocol";
+import type {
+  ChatMessage,
+  CloseReason,
+  ErrorCode,
+  SpaceId,
+  StateView,
+  Typing,
+} from "@duet/protocol";
 import type { SessionId, UserId } from "./types";
 
 export type Outgoing =
@@ -16,12 +23,33 @@ export type Outgoing =
   | { readonly to: UserId; readonly event: "message"; readonly payload: ChatMessage }
   | { readonly to: UserId; readonly event: "typing"; readonly payload: Typing };
 
-/** Facts for health figures (aggregates only): a match and how long each side had waited. */
-export type Observation = {
-  readonly kind: "matched";
-  readonly space: SpaceId;
-  readonly waitedMs: readonly [number, number];
-};
+/**
+ * Facts the gateway acts on besides delivering views: health figures (aggregates only), and the
+ * close of a session — which drops its transcript buffer, files a report (`reported`: `by` is
+ * the reporter), or raises trust after a long conversation.
+ */
+export type Observation =
+  | {
+      readonly kind: "matched";
+      readonly space: SpaceId;
+      readonly sessionId: SessionId;
+      readonly waitedMs: readonly [number, number];
+    }
+  | {
+      readonly kind: "closed";
+      readonly space: SpaceId;
+      readonly sessionId: SessionId;
+      readonly reason: CloseReason;
+      /** The participant whose action closed it (the reporter, for `reported`), or null. */
+      readonly by: UserId | null;
+      /** Both participants with their persons (token ids where the space has tokens). */
+      readonly participants: readonly [
+        { readonly userId: UserId; readonly person: string },
+        { readonly userId: UserId; readonly person: string },
+      ];
+      /** How long it was ACTIVE, or null if it never started. */
+      readonly activeMs: number | null;
+    };
 
 /** A moment at which the gateway must call `engine.onDeadline`. Stale deadlines are harmless. */
 export type Deadline =

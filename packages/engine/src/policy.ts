@@ -77,7 +77,8 @@ const roulette: AfterClose = {
   left: { initiator: "idle", other: "requeue" },
   skipped: { initiator: "requeue", other: "requeue" },
   ended: { initiator: "idle", other: "requeue" },
-  reported: { initiator: "idle", other: "ended" },
+  // The reporter reads "thank you" on the ended screen; the reported person a neutral ending.
+  reported: { initiator: "ended", other: "ended" },
   disconnected: { initiator: "idle", other: "requeue" },
   join_timeout: { initiator: "idle", other: "requeue" },
   media_failed: { initiator: "requeue", other: "requeue" },

@@ -11,6 +11,7 @@
  * - Returned records are snapshots; mutating them changes nothing in the store.
  */
 import type { CloseReason, Intent, SpaceId, UserState } from "@duet/protocol";
+import type { Tier } from "./trust";
 import type {
   QueueEntry,
   SessionId,
@@ -31,13 +32,19 @@ export type EnqueueRequest = {
   readonly buckets: readonly string[];
   readonly topics?: readonly string[];
   readonly onlyMine?: boolean;
+  /** Trust tier for this search (spaces with tiers). */
+  readonly tier?: Tier;
+  /** People never to pair this user with (from the database). */
+  readonly blocked?: readonly string[];
 };
 
 export type CloseOptions = {
   /** Close only if the session is in this status (a join deadline closes only a PENDING one). */
   readonly ifStatus?: SessionStatus;
-  /** Pair cooldown: each remaining participant must not meet the other's browser before this. */
+  /** Pair cooldown: each remaining participant must not meet the other's person before this. */
   readonly cooldownUntil?: number;
+  /** A report: each remaining participant never meets the other's person again (`until` null). */
+  readonly blockEachOther?: boolean;
 };
 
 /** Users per state in one space. */
@@ -92,7 +99,8 @@ export interface Store {
    * Puts the user in `buckets` as a new search (fresh `seq`) and makes it WAITING, if it is in one
    * of `from` and no other user with its browser id is WAITING in the same space. Clears any
    * previous session fields; keeps the user's cooldowns still in force at `since` and copies them
-   * into the entry. Fails without change otherwise.
+   * into the entry, with the request's tier and blocked list (also kept on the user record for a
+   * re-queue). Fails without change otherwise.
    */
   enqueue(req: EnqueueRequest): Promise<EnqueueResult>;
 
@@ -123,17 +131,18 @@ export interface Store {
   /**
    * Marks `userId` as having entered the open session `sessionId`, if it is a participant still
    * attached to it (MATCHED or ACTIVE with that session). When both have entered and the session is
-   * PENDING, the session and both users become ACTIVE. `{ ok: false }` for anything else: a
+   * PENDING, the session and both users become ACTIVE, and the session records `activeAt: at`. `{ ok: false }` for anything else: a
    * closed, unknown or foreign session.
    */
-  enterSession(sessionId: SessionId, userId: UserId): Promise<EnterResult>;
+  enterSession(sessionId: SessionId, userId: UserId, at: number): Promise<EnterResult>;
 
   /**
    * Closes an open session: deletes it and moves each participant still attached to it (MATCHED or
    * ACTIVE with this session id) to ENDED with the reason. `by` is the participant who caused it,
    * or null for the server. `{ closed: false }` if it was already closed or never existed, or if
    * `options.ifStatus` is given and the session is not in that status. With
-   * `options.cooldownUntil`, each remaining participant gets a cooldown against the other's browser.
+   * `options.cooldownUntil`, each remaining participant gets a cooldown against the other's person;
+   * with `options.blockEachOther`, an avoid without end (`until: null`).
    */
   closeSession(
     sessionId: SessionId,

@@ -24,6 +24,7 @@ export const USER_EVENTS = [
   "skip", // client (spaces with Skip): end this one, both look again
   "end", // client (spaces with End): end this one and go home; the partner looks again
   "typing", // client: "I am typing" (spaces with a typing indicator)
+  "report", // client: report the conversation; it ends for both
   "closed", // the session closed for any other reason (partner left, timeout, shutdown)
   "requeue", // space policy: back to the queue straight after a close
   "home", // client: left the ended screen
@@ -54,6 +55,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       skip: NOOP,
       end: NOOP,
       typing: illegal,
+      report: illegal,
       disconnect: GONE,
     },
     WAITING: {
@@ -68,6 +70,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       skip: NOOP,
       end: NOOP,
       typing: illegal,
+      report: illegal,
       disconnect: GONE,
     },
     MATCHED: {
@@ -81,6 +84,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       skip: "ENDED",
       end: "ENDED",
       typing: NOOP,
+      report: "ENDED",
       closed: "ENDED",
       home: illegal,
       disconnect: GONE,
@@ -94,6 +98,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       skip: "ENDED",
       end: "ENDED",
       typing: "ACTIVE",
+      report: "ENDED",
       closed: "ENDED",
       home: illegal,
       disconnect: GONE,
@@ -108,6 +113,8 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       skip: NOOP,
       end: NOOP,
       typing: NOOP,
+      // Reports are made from inside a session; after it closed the transcript is gone.
+      report: noRoom,
       home: "IDLE",
       disconnect: GONE,
     },

@@ -3,6 +3,7 @@
  * store can serialise it (the Redis store keeps the same shapes as hashes and JSON).
  */
 import type { CloseReason, Intent, SpaceId, UserState } from "@duet/protocol";
+import type { Tier } from "./trust";
 
 export type UserId = string;
 export type SessionId = string;
@@ -18,6 +19,11 @@ export interface UserRecord {
   readonly version?: number;
   /** Random id shared by the tabs of one browser; only used so that they are never paired. */
   readonly browserId: string;
+  /**
+   * Who this is across connections, for pair cooldowns and "never with someone I reported": the
+   * token id in spaces with tokens. Absent means the browser id (identity-free connections).
+   */
+  readonly person?: string;
   readonly state: UserState;
   /** Space of the current search or session; absent while IDLE. */
   readonly space?: SpaceId;
@@ -38,14 +44,21 @@ export interface UserRecord {
   readonly onlyMine?: boolean;
   /** MATCHED / ACTIVE: tags both chose. */
   readonly sharedTopics?: readonly string[];
-  /** Browsers this user must not be paired with until the given times (pair cooldown). */
+  /** People this user must not be paired with until the given times (cooldowns, reports). */
   readonly avoid?: readonly Avoid[];
+  /** The trust tier of the current or last search (spaces with tiers; kept for re-queueing). */
+  readonly tier?: Tier;
+  /** People never to be paired with, as known at the last join (from the database). */
+  readonly blocked?: readonly string[];
 }
 
-/** A pair cooldown seen from one side: not with that browser before `until`. */
+/**
+ * Not with that person before `until`, seen from one side: a pair cooldown, or (until null) for
+ * as long as this connection lives, after a report between the two.
+ */
 export interface Avoid {
-  readonly browserId: string;
-  readonly until: number;
+  readonly person: string;
+  readonly until: number | null;
 }
 
 export interface EndedInfo {
@@ -59,8 +72,14 @@ export interface EndedInfo {
 export interface QueueEntry {
   readonly userId: UserId;
   readonly browserId: string;
+  /** See UserRecord.person; absent means the browser id. */
+  readonly person?: string;
   readonly space: SpaceId;
   readonly intent?: Intent;
+  /** Trust tier (spaces with tiers); absent means "new". */
+  readonly tier?: Tier;
+  /** People never to be paired with (reports between them), from the database. */
+  readonly blocked?: readonly string[];
   /** When this search started (clock ms); for wait times and deadlines. */
   readonly since: number;
   /** Topic tags (spaces with topics); empty or absent means none. */
@@ -82,8 +101,15 @@ export interface SessionRecord {
   readonly id: SessionId;
   readonly space: SpaceId;
   readonly participants: readonly [UserId, UserId];
-  /** The participants' browser ids, in the same order (for pair cooldowns after a departure). */
+  /** The participants' browser ids, in the same order. */
   readonly browsers: readonly [string, string];
+  /**
+   * The participants' persons (UserRecord.person), in the same order, for cooldowns and report
+   * blocks after a departure. Absent means the browser ids.
+   */
+  readonly persons?: readonly [string, string];
+  /** When the session became ACTIVE (both entered); absent while PENDING. */
+  readonly activeAt?: number;
   readonly status: SessionStatus;
   /** Participants who have entered the room. ACTIVE once both have. */
   readonly entered: readonly UserId[];
@@ -101,4 +127,14 @@ export interface Clock {
 export interface IdSource {
   sessionId(): SessionId;
   messageId(): string;
+}
+
+/** A record's person: its token id where it has one, else its browser id. */
+export function personOf(x: { readonly person?: string; readonly browserId: string }): string {
+  return x.person ?? x.browserId;
+}
+
+/** A session's persons, in participant order. */
+export function sessionPersons(s: SessionRecord): readonly [string, string] {
+  return s.persons ?? s.browsers;
 }

@@ -119,8 +119,8 @@ export function storeContract(
 
     async function active(): Promise<SessionRecord> {
       const { s } = await matched();
-      await store.enterSession(s.id, "alice");
-      const res = await store.enterSession(s.id, "bob");
+      await store.enterSession(s.id, "alice", T0 + 5);
+      const res = await store.enterSession(s.id, "bob", T0 + 5);
       if (!res.ok || !res.activated) throw new Error("not activated");
       return s;
     }
@@ -291,8 +291,8 @@ export function storeContract(
           ok: false,
           reason: "state",
         });
-        await store.enterSession(s.id, "alice");
-        await store.enterSession(s.id, "bob");
+        await store.enterSession(s.id, "alice", T0 + 5);
+        await store.enterSession(s.id, "bob", T0 + 5);
         expect(await store.enqueue({ ...req, userId: "bob" })).toMatchObject({
           ok: false,
           reason: "state",
@@ -610,7 +610,7 @@ export function storeContract(
     describe("enterSession", () => {
       it("the first participant: entered, not activated, still MATCHED", async () => {
         const { s } = await matched();
-        const res = await store.enterSession(s.id, "alice");
+        const res = await store.enterSession(s.id, "alice", T0 + 5);
         expect(res.ok).toBe(true);
         if (!res.ok) return;
         expect(res.activated).toBe(false);
@@ -623,8 +623,8 @@ export function storeContract(
 
       it("twice by the same participant: already, nothing changed", async () => {
         const { s } = await matched();
-        await store.enterSession(s.id, "alice");
-        const res = await store.enterSession(s.id, "alice");
+        await store.enterSession(s.id, "alice", T0 + 5);
+        const res = await store.enterSession(s.id, "alice", T0 + 5);
         expect(res).toMatchObject({ ok: true, activated: false, already: true });
         expect(await store.getSession(s.id)).toMatchObject({
           status: "PENDING",
@@ -635,8 +635,8 @@ export function storeContract(
 
       it("both: the session and both users ACTIVE, both records returned", async () => {
         const { s } = await matched();
-        await store.enterSession(s.id, "bob");
-        const res = await store.enterSession(s.id, "alice");
+        await store.enterSession(s.id, "bob", T0 + 5);
+        const res = await store.enterSession(s.id, "alice", T0 + 5);
         expect(res.ok).toBe(true);
         if (!res.ok) return;
         expect(res.activated).toBe(true);
@@ -654,7 +654,7 @@ export function storeContract(
 
       it("again after ACTIVE: already, nothing changed", async () => {
         const s = await active();
-        const res = await store.enterSession(s.id, "alice");
+        const res = await store.enterSession(s.id, "alice", T0 + 5);
         expect(res).toMatchObject({ ok: true, activated: false, already: true });
         expect(await states("alice", "bob")).toEqual(["ACTIVE", "ACTIVE"]);
       });
@@ -662,9 +662,11 @@ export function storeContract(
       it("by a non-participant, an unknown user, or for an unknown session: ok false", async () => {
         const { s } = await matched();
         await user("mallory");
-        expect(await store.enterSession(s.id, "mallory")).toEqual({ ok: false });
-        expect(await store.enterSession(s.id, "nobody")).toEqual({ ok: false });
-        expect(await store.enterSession("no_such_session_000000", "alice")).toEqual({ ok: false });
+        expect(await store.enterSession(s.id, "mallory", T0 + 5)).toEqual({ ok: false });
+        expect(await store.enterSession(s.id, "nobody", T0 + 5)).toEqual({ ok: false });
+        expect(await store.enterSession("no_such_session_000000", "alice", T0 + 5)).toEqual({
+          ok: false,
+        });
         expect(await store.getSession(s.id)).toMatchObject({ status: "PENDING", entered: [] });
         expect((await store.getUser("mallory"))?.state).toBe("IDLE");
       });
@@ -674,25 +676,25 @@ export function storeContract(
         const c = await waiting("carol", "talk");
         const d = await waiting("dave", "listen");
         await store.createSession(session(c, d), c, d);
-        expect(await store.enterSession(s.id, "carol")).toEqual({ ok: false });
+        expect(await store.enterSession(s.id, "carol", T0 + 5)).toEqual({ ok: false });
         expect((await store.getSession(s.id))?.entered).toEqual([]);
       });
 
       it("after close: ok false, nothing changes (the users stay ENDED)", async () => {
         const { s } = await matched();
-        await store.enterSession(s.id, "alice");
+        await store.enterSession(s.id, "alice", T0 + 5);
         await store.closeSession(s.id, "left", "bob");
-        expect(await store.enterSession(s.id, "bob")).toEqual({ ok: false });
-        expect(await store.enterSession(s.id, "alice")).toEqual({ ok: false });
+        expect(await store.enterSession(s.id, "bob", T0 + 5)).toEqual({ ok: false });
+        expect(await store.enterSession(s.id, "alice", T0 + 5)).toEqual({ ok: false });
         expect(await store.getSession(s.id)).toBeUndefined();
         expect(await states("alice", "bob")).toEqual(["ENDED", "ENDED"]);
       });
 
       it("with the partner departed: never resurrects the departed user", async () => {
         const { s } = await matched();
-        await store.enterSession(s.id, "alice");
+        await store.enterSession(s.id, "alice", T0 + 5);
         await store.removeUser("alice"); // the caller closes the session next; bob enters first
-        const res = await store.enterSession(s.id, "bob");
+        const res = await store.enterSession(s.id, "bob", T0 + 5);
         expect(await store.getUser("alice")).toBeUndefined();
         if (res.ok) for (const u of res.users) expect(u.id).toBe("bob");
         expect((await store.getUser("bob"))?.partnerId).toBe("alice");
@@ -773,7 +775,7 @@ export function storeContract(
 
       it("ifStatus match: closes", async () => {
         const { s } = await matched();
-        await store.enterSession(s.id, "alice");
+        await store.enterSession(s.id, "alice", T0 + 5);
         const res = await store.closeSession(s.id, "join_timeout", null, { ifStatus: "PENDING" });
         expect(res.closed).toBe(true);
         expect(await states("alice", "bob")).toEqual(["ENDED", "ENDED"]);
@@ -810,7 +812,7 @@ export function storeContract(
       it("a closed session stays closed: it reads as undefined and cannot be entered", async () => {
         const s = await ended();
         expect(await store.getSession(s.id)).toBeUndefined();
-        expect(await store.enterSession(s.id, "alice")).toEqual({ ok: false });
+        expect(await store.enterSession(s.id, "alice", T0 + 5)).toEqual({ ok: false });
       });
     });
 
@@ -840,8 +842,8 @@ export function storeContract(
         expect(await store.returnHome("alice")).toBeUndefined();
         expect(await store.returnHome("nobody")).toBeUndefined();
         expect(await states("idle", "wait", "alice")).toEqual(["IDLE", "WAITING", "MATCHED"]);
-        await store.enterSession(s.id, "alice");
-        await store.enterSession(s.id, "bob");
+        await store.enterSession(s.id, "alice", T0 + 5);
+        await store.enterSession(s.id, "bob", T0 + 5);
         expect(await store.returnHome("bob")).toBeUndefined();
         expect(await states("alice", "bob")).toEqual(["ACTIVE", "ACTIVE"]);
       });
@@ -966,6 +968,93 @@ export function storeContract(
       });
     });
 
+    // ---- identity, tiers, blocks, activation time ------------------------------------------------
+
+    describe("persons, trust tiers and blocked lists", () => {
+      it("a user's person is kept through every state and copied into its entries", async () => {
+        expect(
+          await store.addUser({ id: "alice", browserId: "b-a", person: "tok-a", state: "IDLE" }),
+        ).toBe(true);
+        const res = await store.enqueue({
+          userId: "alice",
+          from: JOIN_SOURCES,
+          space: "dormparty",
+          since: T0,
+          buckets: [bucket("dormparty")],
+        });
+        expect(res.ok && res.entry.person).toBe("tok-a");
+        const b = await waiting("bob", null, "dormparty");
+        if (!res.ok) throw new Error("enqueue");
+        const s = session(res.entry, b);
+        await store.createSession(s, res.entry, b);
+        expect((await store.getUser("alice"))?.person).toBe("tok-a");
+        await store.closeSession(s.id, "left", "bob");
+        expect((await store.getUser("alice"))?.person).toBe("tok-a");
+        expect((await store.returnHome("alice"))?.person).toBe("tok-a");
+      });
+
+      it("enqueue keeps the request's tier and blocked list on the entry and the record", async () => {
+        await user("alice");
+        const res = await store.enqueue({
+          userId: "alice",
+          from: JOIN_SOURCES,
+          space: "stimchat",
+          since: T0,
+          buckets: [bucket("stimchat")],
+          tier: "restricted",
+          blocked: ["tok-x", "tok-y"],
+        });
+        expect(res.ok && res.entry.tier).toBe("restricted");
+        expect(res.ok && res.entry.blocked).toEqual(["tok-x", "tok-y"]);
+        const [heads] = await store.peek([bucket("stimchat")], 1);
+        expect(heads?.[0]?.blocked).toEqual(["tok-x", "tok-y"]);
+        const record = await store.getUser("alice");
+        expect(record?.tier).toBe("restricted");
+        expect(record?.blocked).toEqual(["tok-x", "tok-y"]);
+      });
+
+      it("tier and blocked list survive the session for a re-queue, and a new join replaces them", async () => {
+        await user("alice");
+        const first = await store.enqueue({
+          userId: "alice",
+          from: JOIN_SOURCES,
+          space: "dormparty",
+          since: T0,
+          buckets: [bucket("dormparty")],
+          tier: "trusted",
+          blocked: ["tok-x"],
+        });
+        const b = await waiting("bob", null, "dormparty");
+        if (!first.ok) throw new Error("enqueue");
+        const s = session(first.entry, b);
+        await store.createSession(s, first.entry, b);
+        await store.closeSession(s.id, "skipped", "bob");
+        const ended = await store.getUser("alice");
+        expect(ended?.tier).toBe("trusted");
+        expect(ended?.blocked).toEqual(["tok-x"]);
+        const again = await store.enqueue({
+          userId: "alice",
+          from: JOIN_SOURCES,
+          space: "dormparty",
+          since: T0 + 1,
+          buckets: [bucket("dormparty")],
+        });
+        expect(again.ok && again.entry.tier).toBeUndefined();
+        expect(again.ok && again.entry.blocked).toBeUndefined();
+      });
+
+      it("activation records when the session became ACTIVE; a PENDING session has no activeAt", async () => {
+        const { s } = await matched();
+        const first = await store.enterSession(s.id, "alice", T0 + 100);
+        expect(first.ok && first.session.activeAt).toBeUndefined();
+        const second = await store.enterSession(s.id, "bob", T0 + 250);
+        expect(second.ok && second.session.activeAt).toBe(T0 + 250);
+        expect((await store.getSession(s.id))?.activeAt).toBe(T0 + 250);
+        const closed = await store.closeSession(s.id, "left", "alice");
+        expect(closed.closed && closed.session.activeAt).toBe(T0 + 250);
+      });
+    });
+
     // ---- pair cooldowns ------------------------------------------------------------------------
 
     describe("pair cooldowns (closeSession cooldownUntil)", () => {
@@ -973,10 +1062,10 @@ export function storeContract(
         const s = await active();
         await store.closeSession(s.id, "skipped", "alice", { cooldownUntil: T0 + 30_000 });
         expect((await store.getUser("alice"))?.avoid).toEqual([
-          { browserId: "browser-bob", until: T0 + 30_000 },
+          { person: "browser-bob", until: T0 + 30_000 },
         ]);
         expect((await store.getUser("bob"))?.avoid).toEqual([
-          { browserId: "browser-alice", until: T0 + 30_000 },
+          { person: "browser-alice", until: T0 + 30_000 },
         ]);
       });
 
@@ -985,7 +1074,7 @@ export function storeContract(
         await store.removeUser("alice");
         await store.closeSession(s.id, "disconnected", "alice", { cooldownUntil: T0 + 30_000 });
         expect((await store.getUser("bob"))?.avoid).toEqual([
-          { browserId: "browser-alice", until: T0 + 30_000 },
+          { person: "browser-alice", until: T0 + 30_000 },
         ]);
       });
 
@@ -1007,7 +1096,7 @@ export function storeContract(
           buckets: [bucket("menti", "listen")],
         });
         expect(res.ok && res.entry.avoid).toEqual([
-          { browserId: "browser-alice", until: T0 + 30_000 },
+          { person: "browser-alice", until: T0 + 30_000 },
         ]);
         const later = await store.enqueue({
           userId: "alice",
@@ -1020,11 +1109,45 @@ export function storeContract(
         expect(later.ok && later.entry.avoid).toBeUndefined();
       });
 
+      it("cooldowns follow the session's persons (token ids) when it has them", async () => {
+        const a = await waiting("alice", "talk");
+        const b = await waiting("bob", "listen");
+        const s: SessionRecord = { ...session(a, b), persons: ["token-alice", "token-bob"] };
+        expect((await store.createSession(s, a, b)).ok).toBe(true);
+        await store.closeSession(s.id, "skipped", "bob", { cooldownUntil: T0 + 30_000 });
+        expect((await store.getUser("alice"))?.avoid).toEqual([
+          { person: "token-bob", until: T0 + 30_000 },
+        ]);
+        expect((await store.getUser("bob"))?.avoid).toEqual([
+          { person: "token-alice", until: T0 + 30_000 },
+        ]);
+      });
+
+      it("blockEachOther (a report) makes each side avoid the other without end", async () => {
+        const s = await active();
+        await store.closeSession(s.id, "reported", "alice", {
+          cooldownUntil: T0 + 30_000,
+          blockEachOther: true,
+        });
+        expect((await store.getUser("alice"))?.avoid).toEqual([
+          { person: "browser-bob", until: null },
+        ]);
+        const res = await store.enqueue({
+          userId: "bob",
+          from: JOIN_SOURCES,
+          space: "menti",
+          intent: "listen",
+          since: T0 + 10_000_000,
+          buckets: [bucket("menti", "listen")],
+        });
+        expect(res.ok && res.entry.avoid).toEqual([{ person: "browser-alice", until: null }]);
+      });
+
       it("cooldowns outlive the ended screen and home", async () => {
         const s = await active();
         await store.closeSession(s.id, "skipped", "alice", { cooldownUntil: T0 + 30_000 });
         const idle = await store.returnHome("alice");
-        expect(idle?.avoid).toEqual([{ browserId: "browser-bob", until: T0 + 30_000 }]);
+        expect(idle?.avoid).toEqual([{ person: "browser-bob", until: T0 + 30_000 }]);
       });
     });
 
@@ -1145,7 +1268,7 @@ export function storeContract(
 
       it("enterSession's session and users", async () => {
         const { s } = await matched();
-        const entered = await store.enterSession(s.id, "alice");
+        const entered = await store.enterSession(s.id, "alice", T0 + 5);
         if (!entered.ok) throw new Error("enter failed");
         attempt(() => (entered.session.entered as string[]).push("bob"));
         scribble(entered.session, "status", "ACTIVE");

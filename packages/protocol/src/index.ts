@@ -63,6 +63,10 @@ export const ERRORS = {
   message_empty: "Messages cannot be empty.",
   message_too_long: `Messages can be at most ${LIMITS.maxMessageLength} characters.`,
   server_shutting_down: "The server is restarting. Please try again in a moment.",
+  rate_limited: "You're going a little fast. Please wait a moment and try again.",
+  token_required: "This space needs a moment to set up your browser. Please reload the page.",
+  banned: "This browser can't use this space right now.",
+  open_elsewhere: "Duet is already open in another tab. Close it, or keep using that one.",
   internal: "Something went wrong on our side. Please try again.",
 } as const;
 export type ErrorCode = keyof typeof ERRORS;
@@ -99,6 +103,17 @@ export const SendPayload = z.strictObject({
   text: z.string().max(LIMITS.maxMessageLength * 2),
 });
 
+/** Why a person reports a conversation: the short list the report dialog offers. */
+export const REPORT_REASONS = ["harassment", "sexual", "hate", "spam", "minor", "other"] as const;
+export type ReportReason = (typeof REPORT_REASONS)[number];
+/** Longest optional note with a report, in UTF-16 code units. */
+export const MAX_REPORT_NOTE = 500;
+
+export const ReportPayload = z.strictObject({
+  reason: z.enum(REPORT_REASONS),
+  note: z.string().max(MAX_REPORT_NOTE).optional(),
+});
+
 /** Schemas of every client event, keyed by event name. Anything else is `unknown_event`. */
 export const clientEventSchemas = {
   /** IDLE/ENDED → WAITING. */
@@ -119,13 +134,20 @@ export const clientEventSchemas = {
   end: EmptyPayload,
   /** Spaces with a typing indicator: "I am typing" (clients send it at most every 2 s). */
   typing: EmptyPayload,
+  /**
+   * Report the current conversation (MATCHED/ACTIVE): it ends for both at once. The server knows
+   * who the other person is; the client sends no ids.
+   */
+  report: ReportPayload,
 } as const;
 export type ClientEventName = keyof typeof clientEventSchemas;
 export const CLIENT_EVENTS = Object.keys(clientEventSchemas) as ClientEventName[];
 export type ClientPayload<E extends ClientEventName> = z.infer<(typeof clientEventSchemas)[E]>;
 
 /** Every client event may carry a Socket.IO acknowledgement; it receives one of these. */
-export type Ack = { ok: true } | { ok: false; code: ErrorCode; message: string };
+export type Ack =
+  | { ok: true }
+  | { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };
 
 // ---------------------------------------------------------------------------------------------
 // Server → client
@@ -250,8 +272,23 @@ export const Rejected = z.object({
   event: z.string(),
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
   message: z.string(),
+  /** With `rate_limited`: when trying again can succeed, in ms. */
+  retryAfterMs: z.number().int().nonnegative().optional(),
 });
 export type Rejected = z.infer<typeof Rejected>;
+
+/**
+ * What this connection may do in the spaces that use a token (stimchat, dormparty); menti never
+ * looks at it. `none`: the browser has no valid token yet (it must earn one: proof of work, then
+ * reconnect). `ok`: ready. `banned`: the token is banned until `bannedUntil` (null: for good).
+ * `elsewhere`: another connection holds this token (another tab); it becomes `ok` by itself when
+ * that one closes.
+ */
+export const IdentityView = z.object({
+  status: z.enum(["none", "ok", "banned", "elsewhere"]),
+  bannedUntil: z.number().int().nullable().optional(),
+});
+export type IdentityView = z.infer<typeof IdentityView>;
 
 export const serverEventSchemas = {
   /** Sent once right after the connection opens. */
@@ -268,6 +305,8 @@ export const serverEventSchemas = {
   presence: Presence,
   /** A client event was refused; nothing changed. Also delivered through the ack if given. */
   rejected: Rejected,
+  /** The token status of this connection; sent after `welcome` and whenever it changes. */
+  identity: IdentityView,
 } as const;
 export type ServerEventName = keyof typeof serverEventSchemas;
 
@@ -284,6 +323,7 @@ export interface ClientToServerEvents {
   skip: (payload: ClientPayload<"skip">, ack?: AckFn) => void;
   end: (payload: ClientPayload<"end">, ack?: AckFn) => void;
   typing: (payload: ClientPayload<"typing">, ack?: AckFn) => void;
+  report: (payload: ClientPayload<"report">, ack?: AckFn) => void;
 }
 
 /** Socket.IO typing for the server → client direction. */
@@ -295,8 +335,14 @@ export interface ServerToClientEvents {
   rejected: (payload: Rejected) => void;
   typing: (payload: Typing) => void;
   presence: (payload: Presence) => void;
+  identity: (payload: IdentityView) => void;
 }
 
-export function errorAck(code: ErrorCode): Ack {
-  return { ok: false, code, message: ERRORS[code] };
+export function errorAck(code: ErrorCode, retryAfterMs?: number): Ack {
+  return {
+    ok: false,
+    code,
+    message: ERRORS[code],
+    ...(retryAfterMs !== undefined ? { retryAfterMs: Math.ceil(retryAfterMs) } : {}),
+  };
 }
