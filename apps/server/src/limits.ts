@@ -1,0 +1,281 @@
+/**
+ * Rate limits (SPEC §6, issue 4) with rate-limiter-flexible, and the salted IP hash they key on.
+ *
+ * Each named limit is a list of rules; a rule counts one scope's key in a fixed window:
+ * - `person`: the token id, or for identity-free connections (menti) the connection id;
+ * - `ip`: the IP hash (IpHasher), shared by everyone behind one address;
+ * - `global`: one counter for everybody (admin login against distributed guessing).
+ * `Limits.consume(name, keys)` spends one point on every rule whose key it was given and refuses
+ * when any rule is over, with the longest wait among the refusing rules.
+ *
+ * Counters live in memory (RateLimiterMemory). The store is one factory away: pass
+ * `counter: (id, rule) => ...` wrapping e.g. RateLimiterRedis with the same points/duration to
+ * share limits between server processes.
+ */
+import { createHmac, randomBytes } from "node:crypto";
+import { isIP } from "node:net";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import type { LimitResult } from "./http";
+
+export type LimitScope = "person" | "ip" | "global";
+
+export interface LimitRule {
+  readonly scope: LimitScope;
+  /** Allowed events per window. */
+  readonly points: number;
+  readonly durationMs: number;
+}
+
+export type LimitName =
+  | "join"
+  | "message"
+  | "typing"
+  | "report"
+  | "tokenIssue"
+  | "challenge"
+  | "adminLogin";
+
+export type LimitTable = Readonly<Record<LimitName, readonly LimitRule[]>>;
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+const person = (points: number, durationMs: number): LimitRule => ({
+  scope: "person",
+  points,
+  durationMs,
+});
+const ip = (points: number, durationMs: number): LimitRule => ({ scope: "ip", points, durationMs });
+const everyone = (points: number, durationMs: number): LimitRule => ({
+  scope: "global",
+  points,
+  durationMs,
+});
+
+export const DEFAULT_LIMITS: LimitTable = {
+  // Per-IP limits are generous where dorms, offices and load tests share one address.
+  join: [person(20, MINUTE), ip(2000, MINUTE)],
+  // Burst, then sustained.
+  message: [person(8, 5 * SECOND), person(60, MINUTE), ip(3000, MINUTE)],
+  typing: [person(6, 5 * SECOND)],
+  report: [person(5, HOUR), ip(30, HOUR)],
+  // Issuance (a solved proof of work) and the challenges that precede it.
+  tokenIssue: [ip(10, HOUR)],
+  challenge: [ip(60, MINUTE)],
+  adminLogin: [ip(5, 15 * MINUTE), everyone(50, 15 * MINUTE)],
+};
+
+/** One rule's counters, keyed. Implementations may be remote (Redis); they never see raw IPs. */
+export interface LimitCounter {
+  consume(key: string): Promise<LimitResult>;
+}
+
+export type LimitCounterFactory = (id: string, rule: LimitRule) => LimitCounter;
+
+/** The in-memory counter: rate-limiter-flexible's RateLimiterMemory, one per rule. */
+export const memoryCounter: LimitCounterFactory = (id, rule) =>
+  rateLimiterCounter(
+    new RateLimiterMemory({
+      keyPrefix: id,
+      points: rule.points,
+      duration: rule.durationMs / 1000,
+    }),
+  );
+
+/**
+ * Adapts any rate-limiter-flexible limiter (memory, Redis, …). A refusal rejects with a
+ * RateLimiterRes; any other rejection is a store failure and propagates (configure the limiter's
+ * `insuranceLimiter` to keep serving when a remote store is down).
+ */
+export function rateLimiterCounter(limiter: {
+  consume(key: string | number, points?: number): Promise<RateLimiterRes>;
+}): LimitCounter {
+  return {
+    async consume(key) {
+      try {
+        await limiter.consume(key, 1);
+        return { ok: true };
+      } catch (err) {
+        if (err instanceof RateLimiterRes) {
+          return { ok: false, retryAfterMs: Math.max(1, Math.ceil(err.msBeforeNext)) };
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+export interface LimitKeys {
+  /** Token id, or connection id where there is no token. */
+  readonly person?: string | undefined;
+  readonly ipHash?: string | undefined;
+}
+
+export interface LimitsOptions {
+  /** Replaces the default rules of the limits named (tests, configuration). */
+  readonly rules?: Partial<Record<LimitName, readonly LimitRule[]>>;
+  readonly counter?: LimitCounterFactory;
+}
+
+export class Limits {
+  readonly table: LimitTable;
+  private readonly counters: Readonly<Record<LimitName, readonly LimitCounter[]>>;
+
+  constructor(options: LimitsOptions = {}) {
+    const table = { ...DEFAULT_LIMITS, ...options.rules };
+    for (const [name, rules] of Object.entries(table)) {
+      for (const rule of rules) {
+        if (!(Number.isInteger(rule.points) && rule.points >= 1 && rule.durationMs > 0)) {
+          throw new Error(`limit ${name}: points must be a positive integer and durationMs > 0`);
+        }
+      }
+    }
+    const factory = options.counter ?? memoryCounter;
+    const counters = {} as Record<LimitName, readonly LimitCounter[]>;
+    for (const name of Object.keys(table) as LimitName[]) {
+      counters[name] = table[name].map((rule, i) => factory(`${name}:${i}:${rule.scope}`, rule));
+    }
+    this.table = table;
+    this.counters = counters;
+  }
+
+  /**
+   * Spends one point of every rule of `name` whose key is given (a rule whose scope has no key is
+   * skipped; `global` rules always apply). Refused when any rule is over, with the longest wait.
+   */
+  async consume(name: LimitName, keys: LimitKeys): Promise<LimitResult> {
+    const rules = this.table[name];
+    const counters = this.counters[name];
+    const pending: Promise<LimitResult>[] = [];
+    rules.forEach((rule, i) => {
+      const key = rule.scope === "global" ? "*" : rule.scope === "ip" ? keys.ipHash : keys.person;
+      const counter = counters[i];
+      if (key !== undefined && key !== "" && counter) pending.push(counter.consume(key));
+    });
+    let retryAfterMs = 0;
+    for (const result of await Promise.all(pending)) {
+      if (!result.ok) retryAfterMs = Math.max(retryAfterMs, result.retryAfterMs);
+    }
+    return retryAfterMs > 0 ? { ok: false, retryAfterMs } : { ok: true };
+  }
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const DAY_MS = 24 * HOUR;
+
+/**
+ * Hashes client IPs for rate-limit keys: HMAC-SHA256 under a random salt held in memory only,
+ * truncated to 16 bytes (base64url, 22 characters). The salt rotates every `rotationMs`, after
+ * which the same address hashes differently and nothing links the two.
+ *
+ * IPv4-mapped IPv6 addresses hash as their IPv4 address, and IPv6 addresses by their /64 (one
+ * subscriber usually holds a whole /64, so per-address keys would be free to multiply).
+ */
+export class IpHasher {
+  private salt = randomBytes(32);
+  private saltSince: number;
+  private readonly clock: Clock;
+  private readonly rotationMs: number;
+
+  constructor(options: { clock?: Clock; rotationMs?: number } = {}) {
+    this.clock = options.clock ?? { now: () => Date.now() };
+    this.rotationMs = options.rotationMs ?? DAY_MS;
+    this.saltSince = this.clock.now();
+  }
+
+  hash(address: string): string {
+    const now = this.clock.now();
+    if (now - this.saltSince >= this.rotationMs || now < this.saltSince) {
+      this.salt = randomBytes(32);
+      this.saltSince = now;
+    }
+    return createHmac("sha256", this.salt)
+      .update(normalizeIp(address), "utf8")
+      .digest()
+      .subarray(0, 16)
+      .toString("base64url");
+  }
+}
+
+/** The form an address is hashed in: IPv4 as is, IPv6 as its /64 prefix, anything else as is. */
+export function normalizeIp(address: string): string {
+  const a = address.trim().toLowerCase();
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(a);
+  if (mapped?.[1]) return mapped[1];
+  if (isIP(a) !== 6) return a;
+  const groups = expandIpv6(a);
+  return groups ? `${groups.slice(0, 4).join(":")}::/64` : a;
+}
+
+function expandIpv6(address: string): string[] | undefined {
+  let text = address.split("%")[0] ?? address;
+  // An embedded IPv4 tail (::ffff:1.2.3.4 handled above; e.g. 64:ff9b::1.2.3.4) becomes two groups.
+  const v4 = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const [b1, b2, b3, b4] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((b1 << 8) | b2).toString(16)}:${((b3 << 8) | b4).toString(16)}`;
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(":") : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...head, ...Array<string>(missing).fill("0"), ...tail];
+  return groups.map((g) => Number.parseInt(g, 16).toString(16));
+}
+
+/** What clientIp reads: an http.IncomingMessage or a Socket.IO handshake. */
+export interface ClientAddressSource {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** http.IncomingMessage */
+  readonly socket?: { readonly remoteAddress?: string | undefined } | undefined;
+  /** Socket.IO handshake */
+  readonly address?: string | undefined;
+}
+
+/**
+ * The client's address: the socket's peer, or behind a trusted reverse proxy (`trustProxy`) the
+ * address that proxy put in X-Forwarded-For. That is the header's last entry: proxies append the
+ * peer they saw, so every entry before it came from the client and could be forged (a forged
+ * first entry would let anyone pick a fresh IP hash per request). "unknown" when there is none
+ * (the socket already closed).
+ */
+export function clientIp(source: ClientAddressSource, trustProxy: boolean): string {
+  const peer = source.socket?.remoteAddress ?? source.address;
+  if (trustProxy) {
+    const forwarded = lastForwardedFor(source.headers["x-forwarded-for"]);
+    if (forwarded) return forwarded;
+  }
+  return peer ? stripBrackets(peer) : "unknown";
+}
+
+function lastForwardedFor(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const joined = Array.isArray(header) ? header.join(",") : header;
+  const hops = joined
+    .split(",")
+    .map((h) => h.trim())
+    .filter((h) => h.length > 0);
+  const last = hops[hops.length - 1];
+  if (last === undefined) return undefined;
+  const address = stripPort(last);
+  return isIP(address) ? address : undefined;
+}
+
+/** `[v6]:port`, `[v6]` and `v4:port` as they sometimes appear in X-Forwarded-For. */
+function stripPort(hop: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(hop);
+  if (bracketed?.[1]) return bracketed[1];
+  const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(hop);
+  if (v4WithPort?.[1]) return v4WithPort[1];
+  return hop;
+}
+
+function stripBrackets(address: string): string {
+  return address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address;
+}
