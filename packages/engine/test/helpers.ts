@@ -12,18 +12,24 @@ import {
   type Deadline,
   Engine,
   type IdSource,
+  type JoinContext,
   LatestViews,
   MENTI,
   MemoryStore,
+  type Observation,
   type Outcome,
   type Outgoing,
   type QueueEntry,
+  type SearchRequest,
   type SessionRecord,
   type SpacePolicy,
   type Store,
   type UserRecord,
 } from "@duet/engine";
 import type { ChatMessage, Intent, SpaceId, StateView } from "@duet/protocol";
+
+/** The observation every close of a session produces. */
+export type ClosedObservation = Extract<Observation, { kind: "closed" }>;
 
 /** The same pattern as protocol's `opaqueId`. */
 export const OPAQUE_ID = /^[A-Za-z0-9_-]{22,64}$/;
@@ -240,8 +246,17 @@ export class World {
     return outcome;
   }
 
-  async connect(userId: string, browserId = `browser-${userId}`): Promise<Outcome> {
-    return this.apply(await this.engine.connect(userId, browserId));
+  /** `person`: the connection's token id, where the test gives it one. */
+  async connect(
+    userId: string,
+    browserId = `browser-${userId}`,
+    person?: string,
+  ): Promise<Outcome> {
+    return this.apply(await this.engine.connect(userId, browserId, person));
+  }
+  /** A join with the whole request and the gateway's context (tier, blocked persons). */
+  async joinWith(userId: string, req: SearchRequest, context?: JoinContext): Promise<Outcome> {
+    return this.apply(await this.engine.join(userId, req, context));
   }
   async join(userId: string, intent?: Intent, space: SpaceId = "menti"): Promise<Outcome> {
     return this.apply(await this.engine.join(userId, { space, ...(intent ? { intent } : {}) }));
@@ -263,6 +278,23 @@ export class World {
   }
   async disconnect(userId: string): Promise<Outcome> {
     return this.apply(await this.engine.disconnect(userId));
+  }
+  async report(userId: string): Promise<Outcome> {
+    return this.apply(await this.engine.report(userId));
+  }
+  async skip(userId: string): Promise<Outcome> {
+    return this.apply(await this.engine.skip(userId));
+  }
+  async end(userId: string): Promise<Outcome> {
+    return this.apply(await this.engine.end(userId));
+  }
+
+  /** Every `closed` observation of every outcome applied so far, in order. */
+  closes(): ClosedObservation[] {
+    const out: ClosedObservation[] = [];
+    for (const o of this.outcomes)
+      for (const ob of o.observed) if (ob.kind === "closed") out.push(ob);
+    return out;
   }
   async deadline(deadline: Deadline): Promise<Outcome> {
     return this.apply(await this.engine.onDeadline(deadline));
