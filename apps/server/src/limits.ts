@@ -61,7 +61,8 @@ export const DEFAULT_LIMITS: LimitTable = {
   typing: [person(6, 5 * SECOND)],
   report: [person(5, HOUR), ip(30, HOUR)],
   // Issuance (a solved proof of work) and the challenges that precede it.
-  tokenIssue: [ip(10, HOUR)],
+  // The proof of work is the real cost; this only caps what one address can mint.
+  tokenIssue: [ip(60, HOUR)],
   challenge: [ip(60, MINUTE)],
   adminLogin: [ip(5, 15 * MINUTE), everyone(50, 15 * MINUTE)],
 };

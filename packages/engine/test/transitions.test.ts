@@ -53,6 +53,7 @@ const CLIENT_EVENTS = [
   "skip",
   "end",
   "typing",
+  "report",
 ] as const;
 type ClientEvent = (typeof CLIENT_EVENTS)[number];
 type Expect = UserState | typeof GONE | typeof NOOP | { error: ErrorCode };
@@ -69,6 +70,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     skip: NOOP,
     end: NOOP,
     typing: { error: "illegal_state" },
+    report: { error: "illegal_state" },
     disconnect: GONE,
   },
   WAITING: {
@@ -81,6 +83,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     skip: NOOP,
     end: NOOP,
     typing: { error: "illegal_state" },
+    report: { error: "illegal_state" },
     disconnect: GONE,
   },
   MATCHED: {
@@ -93,6 +96,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     skip: "ENDED",
     end: "ENDED",
     typing: NOOP,
+    report: "ENDED",
     disconnect: GONE,
   },
   ACTIVE: {
@@ -105,6 +109,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     skip: "ENDED",
     end: "ENDED",
     typing: "ACTIVE",
+    report: "ENDED",
     disconnect: GONE,
   },
   ENDED: {
@@ -117,6 +122,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     skip: NOOP,
     end: NOOP,
     typing: NOOP,
+    report: { error: "room_unavailable" },
     disconnect: GONE,
   },
 };
@@ -140,6 +146,7 @@ function expectedFor(policy: SpacePolicy, state: UserState, event: ClientEvent):
 }
 
 const CLOSE_REASON: Partial<Record<ClientEvent, string>> = {
+  report: "reported",
   cancel: "left",
   exit: "left",
   skip: "skipped",
@@ -203,6 +210,8 @@ async function fire(ctx: Ctx, event: ClientEvent): Promise<Outcome> {
       return w.apply(await w.engine.end(me));
     case "typing":
       return w.apply(await w.engine.typing(me));
+    case "report":
+      return w.apply(await w.engine.report(me));
   }
 }
 
@@ -288,7 +297,10 @@ describe.each([
               const reason = CLOSE_REASON[event];
               expect(w.user(partner ?? "")?.state).toBe("ENDED");
               expect(w.mailbox.lastState(me)).toMatchObject({ reason, by: "you" });
-              expect(w.mailbox.lastState(partner ?? "")).toMatchObject({ reason, by: "partner" });
+              // The reported side reads a neutral ending: the other person left.
+              expect(w.mailbox.lastState(partner ?? "")).toMatchObject(
+                event === "report" ? { reason: "left", by: "partner" } : { reason, by: "partner" },
+              );
               expect(after.sessions).toEqual([]);
             }
             if (event === "typing") {

@@ -32,7 +32,7 @@ describe("rate limits", () => {
     expect(rules("message")).toEqual(["person 8/5s", "person 60/60s", "ip 3000/60s"]);
     expect(rules("typing")).toEqual(["person 6/5s"]);
     expect(rules("report")).toEqual(["person 5/3600s", "ip 30/3600s"]);
-    expect(rules("tokenIssue")).toEqual(["ip 10/3600s"]);
+    expect(rules("tokenIssue")).toEqual(["ip 60/3600s"]);
     expect(rules("challenge")).toEqual(["ip 60/60s"]);
     expect(rules("adminLogin")).toEqual(["ip 5/900s", "global 50/900s"]);
   });
