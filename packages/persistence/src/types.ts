@@ -8,18 +8,9 @@
  *
  * Times are milliseconds since the epoch (numbers), as everywhere else in Duet.
  */
-import type { SpaceId } from "@duet/protocol";
+import type { ReportReason, SpaceId } from "@duet/protocol";
 
-/** Why someone reported a conversation (the short list the reporter picks from). */
-export const REPORT_REASONS = [
-  "harassment",
-  "sexual",
-  "hate",
-  "spam",
-  "minor",
-  "other",
-] as const;
-export type ReportReason = (typeof REPORT_REASONS)[number];
+export { REPORT_REASONS, type ReportReason } from "@duet/protocol";
 
 /** One line of a kept transcript, as the moderator reads it. Never media. */
 export interface TranscriptLine {
@@ -47,9 +38,11 @@ export interface NewReport {
    * Applied in the same transaction as the report and the blocked pair.
    */
   readonly trustPenalty: number;
+  /** Bounds the reported token's score is clamped to (the engine's TRUST.min/max). */
+  readonly trustBounds?: { readonly min: number; readonly max: number };
 }
 
-export interface Report extends NewReport {
+export interface Report extends Omit<NewReport, "trustBounds"> {
   readonly id: string;
   readonly status: ReportStatus;
   /** When a moderator dismissed or acted on it; null while open. */
