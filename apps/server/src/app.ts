@@ -1,12 +1,20 @@
 /**
- * Wires the engine, store, scheduler and gateway onto an HTTP server. Used by main.ts (with the
- * Next.js handler) and by the integration tests (with a bare server), so both run the same code.
+ * Wires the engine, store, scheduler, safety services and gateway onto an HTTP server, and
+ * collects Duet's own HTTP routes (token issuance, admin API, metrics) into one handler. Used by
+ * main.ts (with the Next.js handler after it) and by the integration tests (with a 404 after it),
+ * so both run the same code.
  */
 import type { Server as HttpServer } from "node:http";
 import { Engine, MemoryStore, PRESETS, type SpacePolicy, type Store } from "@duet/engine";
+import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
 import type { Config } from "./config";
 import { createGateway, type Gateway } from "./gateway";
+import type { HttpHandler } from "./http";
+import { tokenRoutes } from "./identity/http";
+import { loadTokenSecret } from "./identity/secret";
+import { tokenFromHeaders } from "./identity/token";
 import { cryptoIds, randomId } from "./ids";
+import { clientIp, IpHasher, Limits } from "./limits";
 import type { Logger } from "./logger";
 import { maskProfanity } from "./profanity";
 import { type Scheduler, TimerScheduler } from "./scheduler";
@@ -47,20 +55,47 @@ export function policiesFor(config: Pick<Config, "spaces" | "overrides">): Space
 export interface Duet {
   engine: Engine;
   store: Store;
+  repo: SafetyRepo;
   gateway: Gateway;
   scheduler: Scheduler;
+  limits: Limits;
+  /** HMAC key of tokens (tests mint tokens with it). */
+  secret: Buffer;
+  /** Duet's own HTTP routes; false when the request is not one of them. */
+  handleHttp: HttpHandler;
+  /** Shuts the gateway down (see Gateway.shutdown), then closes the database if Duet opened it. */
+  close(): Promise<void>;
 }
 
-export function attachDuet(
+export interface DuetDeps {
+  store?: Store;
+  /** A repository the caller owns (and closes); otherwise one is opened from the configuration. */
+  repo?: SafetyRepo;
+}
+
+const PURGE_EVERY_MS = 60 * 60_000;
+
+export async function createDuet(
   httpServer: HttpServer,
   config: Config,
   logger: Logger,
-  store: Store = new MemoryStore(),
-): Duet {
+  deps: DuetDeps = {},
+): Promise<Duet> {
+  const store = deps.store ?? new MemoryStore();
+  const repo =
+    deps.repo ??
+    (await openSafetyRepo({
+      dataDir: config.dataDir,
+      ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+    }));
+  const secret = loadTokenSecret(config, logger);
+  const clock = { now: () => Date.now() };
+  const limits = new Limits({ rules: config.rateLimits });
+  const ipHasher = new IpHasher({ clock });
   const scheduler = new TimerScheduler();
   const engine = new Engine({
     store,
-    clock: { now: Date.now },
+    clock,
     ids: cryptoIds,
     policies: policiesFor(config),
     maskProfanity,
@@ -75,6 +110,60 @@ export function attachDuet(
     heartbeat: config.heartbeat,
     crisisResources: config.crisisResources,
     shutdownGraceMs: config.shutdownGraceMs,
+    safety: {
+      repo,
+      tokenFromCookie: (cookie) =>
+        tokenFromHeaders({ cookie }, secret, clock.now(), config.tokenLifetimeMs)?.id,
+      ipHash: (address, headers) =>
+        ipHasher.hash(clientIp({ address, headers }, config.trustProxy)),
+      limit: (name, keys) => limits.consume(name, keys),
+      trustLongChatMs: config.trustLongChatMs,
+    },
   });
-  return { engine, store, gateway, scheduler };
+  const routes: HttpHandler[] = [
+    tokenRoutes({
+      secret,
+      lifetimeMs: config.tokenLifetimeMs,
+      maxNumber: config.powMaxNumber,
+      limits,
+      ipHasher,
+      trustProxy: config.trustProxy,
+      clock,
+      logger,
+    }),
+  ];
+  const handleHttp: HttpHandler = async (req, res, url) => {
+    for (const route of routes) if (await route(req, res, url)) return true;
+    return false;
+  };
+
+  const retention = {
+    resolvedReportsMs: config.reportRetentionMs,
+    tokenLifetimeMs: config.tokenLifetimeMs,
+  };
+  const purge = (): void => {
+    repo
+      .purge(clock.now(), retention)
+      .then((gone) => logger.info({ ...gone }, "expired safety records purged"))
+      .catch((err: unknown) => logger.error({ err }, "purging expired safety records failed"));
+  };
+  purge();
+  const purgeTimer = setInterval(purge, PURGE_EVERY_MS);
+  purgeTimer.unref();
+
+  return {
+    engine,
+    store,
+    repo,
+    gateway,
+    scheduler,
+    limits,
+    secret,
+    handleHttp,
+    async close() {
+      clearInterval(purgeTimer);
+      await gateway.shutdown();
+      if (!deps.repo) await repo.close();
+    },
+  };
 }

@@ -12,6 +12,7 @@ import {
   type SpaceId,
 } from "@duet/protocol";
 import { z } from "zod";
+import type { LimitName, LimitRule } from "./limits";
 
 /** Spaces this build can serve. */
 export const IMPLEMENTED_SPACES: readonly SpaceId[] = ["menti", "stimchat", "dormparty"];
@@ -83,8 +84,33 @@ const EnvSchema = z
       .enum(["true", "false"], { message: "true or false" })
       .default("false")
       .transform((v) => v === "true"),
-    TRUST_LONG_CHAT_MS: int(10_000, 86_400_000).default(300_000),
+    TRUST_LONG_CHAT_MS: int(100, 86_400_000).default(300_000),
     REPORT_RETENTION_DAYS: int(1, 3650).default(30),
+    RATE_LIMITS: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: "custom", message: "expected JSON" });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z.partialRecord(
+          z.enum(["join", "message", "typing", "report", "tokenIssue", "challenge", "adminLogin"]),
+          z
+            .array(
+              z.strictObject({
+                scope: z.enum(["person", "ip", "global"]),
+                points: z.number().int().min(1),
+                durationMs: z.number().int().min(1),
+              }),
+            )
+            .min(1),
+        ),
+      )
+      .optional(),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -130,6 +156,8 @@ export interface Config {
   trustLongChatMs: number;
   /** Dismissed or actioned reports (and their transcripts) are deleted this long after. */
   reportRetentionMs: number;
+  /** Replacements for named rate limits (see limits.ts DEFAULT_LIMITS). */
+  rateLimits: Partial<Record<LimitName, readonly LimitRule[]>>;
 }
 
 export interface SpaceOverrides {
@@ -198,6 +226,7 @@ export function loadConfig(
     trustProxy: e.TRUST_PROXY,
     trustLongChatMs: e.TRUST_LONG_CHAT_MS,
     reportRetentionMs: e.REPORT_RETENTION_DAYS * DAY_MS,
+    rateLimits: e.RATE_LIMITS ?? {},
   };
 }
 

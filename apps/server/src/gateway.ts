@@ -4,12 +4,30 @@
  * hands them to the engine, and carries out what the engine returns: deliveries and deadlines.
  * It holds no conversation state of its own beyond socket ↔ user bookkeeping.
  *
+ * Safety (SPEC §6) sits here, around the engine: the token from the httpOnly cookie (never sent
+ * in any event), one connection per token (claims.ts), bans, rate limits, trust tiers and
+ * "never with someone I reported" read from the database at each join, report buffers
+ * (transcripts.ts) and filing reports. Spaces whose policy has `identity: "none"` (menti) never
+ * look at any of it except rate limits, which key on the connection and the IP hash.
+ *
  * Limits named here: packets over LIMITS.maxPacketBytes close the connection (Socket.IO's
  * maxHttpBufferSize); more than ABUSE_LIMIT malformed or unknown events within ABUSE_WINDOW_MS
  * disconnect the socket as abusive; anything less is answered with `rejected` and changes nothing.
  */
-import type { Server as HttpServer, IncomingMessage } from "node:http";
-import { type Deadline, type Engine, LatestViews, type Outcome, type Store } from "@duet/engine";
+import type { Server as HttpServer, IncomingHttpHeaders, IncomingMessage } from "node:http";
+import {
+  type Deadline,
+  type Engine,
+  type JoinContext,
+  LatestViews,
+  type Observation,
+  type Outcome,
+  type SpacePolicy,
+  type Store,
+  TRUST,
+  tierOf,
+} from "@duet/engine";
+import type { NewReport, SafetyRepo } from "@duet/persistence";
 import {
   type Ack,
   type ClientEventName,
@@ -20,14 +38,37 @@ import {
   ERRORS,
   type ErrorCode,
   HandshakeAuth,
+  type IdentityView,
   LIMITS,
   type Presence,
   type ServerToClientEvents,
+  type SpaceId,
 } from "@duet/protocol";
 import { Server, type Socket } from "socket.io";
+import { Claims } from "./claims";
+import type { LimitResult } from "./http";
 import type { Logger } from "./logger";
 import { PresenceTracker } from "./presence";
 import type { Scheduler } from "./scheduler";
+import { TranscriptBuffers } from "./transcripts";
+
+/** The rate limits the gateway applies to socket events (see limits.ts for their sizes). */
+export type SocketLimit = "join" | "message" | "typing" | "report";
+
+/** What the gateway needs for SPEC §6, provided by app.ts (identity/, limits.ts, persistence). */
+export interface SafetyServices {
+  repo: SafetyRepo;
+  /** The token id in a Cookie header if it holds a valid, unexpired, untampered token. */
+  tokenFromCookie(cookieHeader: string | undefined): string | undefined;
+  /** A salted, rotating hash of the client's IP, held in memory only. */
+  ipHash(address: string, headers: IncomingHttpHeaders): string;
+  limit(name: SocketLimit, keys: { person: string; ipHash: string }): Promise<LimitResult>;
+  /** An unreported conversation at least this long raises both tokens' trust. */
+  trustLongChatMs: number;
+  /** Health figures (aggregates only). */
+  onMatched?(space: SpaceId, waitedMs: readonly number[]): void;
+  onReported?(space: SpaceId): void;
+}
 
 const ABUSE_LIMIT = 20;
 const ABUSE_WINDOW_MS = 10_000;
@@ -47,6 +88,7 @@ export interface GatewayOptions {
   crisisResources: readonly CrisisResource[];
   /** How long to let "the server is restarting" reach clients before sockets close. */
   shutdownGraceMs: number;
+  safety: SafetyServices;
 }
 
 export interface Gateway {
@@ -55,6 +97,10 @@ export interface Gateway {
   connections(): number;
   /** Counters for health and tests; aggregates only. */
   stats(): { rejected: Record<string, number>; abusiveDisconnects: number };
+  /** A moderator banned this token: its connections see the banned screen and leave any chat. */
+  banned(token: string, until: number | null): void;
+  /** A moderator lifted this token's ban. */
+  unbanned(token: string): void;
   /**
    * Graceful shutdown: refuse new connections and events, tell everyone "the server is
    * restarting", close every open session with `server_shutdown` (partners are told), wait the
@@ -65,10 +111,28 @@ export interface Gateway {
 
 type DuetSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
+/** One connection on this node, as the safety layer sees it. */
+interface Conn {
+  readonly socket: DuetSocket;
+  readonly userId: string;
+  /** The valid token the handshake carried, if any. */
+  readonly token?: string;
+  readonly ipHash: string;
+  identity: IdentityView;
+  /** Runs a task after this socket's earlier events (see `serially`). */
+  serially(task: () => Promise<void>): void;
+}
+
 const roomOf = (userId: string): string => `u:${userId}`;
 
 export function createGateway(httpServer: HttpServer, options: GatewayOptions): Gateway {
-  const { engine, scheduler, logger, store } = options;
+  const { engine, scheduler, logger, store, safety } = options;
+  const policies = new Map<SpaceId, SpacePolicy>(engine.spaces().map((p) => [p.id, p]));
+  const conns = new Map<string, Conn>(); // by user id
+  const claims = new Claims<Conn>();
+  const transcripts = new TranscriptBuffers();
+  /** Open sessions of spaces that keep a report buffer: session id → space. */
+  const buffered = new Map<string, SpaceId>();
   let shuttingDown: Promise<void> | undefined;
   const rejectedCounts: Record<string, number> = {};
   let abusiveDisconnects = 0;
@@ -114,11 +178,138 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     for (const o of outcome.out) {
       if (!latest.accept(o)) continue;
       if (o.event === "state") io.to(roomOf(o.to)).emit("state", o.payload);
-      else if (o.event === "message") io.to(roomOf(o.to)).emit("message", o.payload);
-      else io.to(roomOf(o.to)).emit("typing", o.payload);
+      else if (o.event === "message") {
+        io.to(roomOf(o.to)).emit("message", o.payload);
+        // The sender's copy is the one line the buffer keeps (the partner's is the same text).
+        const space = buffered.get(o.payload.sessionId);
+        const keep = space ? policies.get(space)?.reportBuffer : null;
+        if (keep && o.payload.from === "you") {
+          transcripts.append(o.payload.sessionId, keep, {
+            from: o.to,
+            text: o.payload.text,
+            at: o.payload.at,
+          });
+        }
+      } else io.to(roomOf(o.to)).emit("typing", o.payload);
     }
-    if (outcome.observed.length > 0) presence.observe(outcome.observed);
+    if (outcome.observed.length > 0) {
+      presence.observe(outcome.observed);
+      for (const ob of outcome.observed) observe(ob);
+    }
     for (const d of outcome.deadlines) scheduler.schedule(d.at, () => fire(d));
+  };
+
+  /** Bookkeeping for matches and closes: report buffers, trust after long talks, health. */
+  const observe = (ob: Observation): void => {
+    if (ob.kind === "matched") {
+      if (policies.get(ob.space)?.reportBuffer) buffered.set(ob.sessionId, ob.space);
+      safety.onMatched?.(ob.space, ob.waitedMs);
+      return;
+    }
+    buffered.delete(ob.sessionId);
+    // A report takes the buffer before its outcome is applied (see fileReport); any other close
+    // drops it here, so nothing said in an unreported conversation outlives it.
+    transcripts.drop(ob.sessionId);
+    const policy = policies.get(ob.space);
+    if (
+      ob.reason !== "reported" &&
+      policy?.identity === "token" &&
+      policy.pairing.trustTiers &&
+      ob.activeMs !== null &&
+      ob.activeMs >= safety.trustLongChatMs
+    ) {
+      for (const p of ob.participants) {
+        safety.repo
+          .adjustTrust(p.person, TRUST.longChatGain, Date.now(), TRUST)
+          .catch((err: unknown) => logger.error({ err }, "raising trust failed"));
+      }
+    }
+  };
+
+  /**
+   * The report in a `reported` close: who reported whom (the server knows; the client sent no
+   * ids), the kept transcript where the space keeps one, the reporter's reason and note.
+   * Identity-free spaces (menti) keep nothing identifying and no text.
+   */
+  const reportOf = (
+    ob: Extract<Observation, { kind: "closed" }>,
+    request: ClientPayload<"report">,
+  ): NewReport => {
+    const policy = policies.get(ob.space);
+    const identified = policy?.identity === "token";
+    const reporter = ob.participants.find((p) => p.userId === ob.by);
+    const reported = ob.participants.find((p) => p.userId !== ob.by);
+    const lines = transcripts.take(ob.sessionId);
+    return {
+      space: ob.space,
+      at: Date.now(),
+      reason: request.reason,
+      note: identified && request.note?.trim() ? request.note.trim() : null,
+      reporter: identified && reporter ? reporter.person : null,
+      reported: identified && reported ? reported.person : null,
+      transcript: policy?.reportBuffer
+        ? lines.map((l) => ({
+            from: l.from === ob.by ? ("reporter" as const) : ("reported" as const),
+            text: l.text,
+            at: l.at,
+          }))
+        : null,
+      trustPenalty: identified && policy?.pairing.trustTiers ? TRUST.reportPenalty : 0,
+      trustBounds: { min: TRUST.min, max: TRUST.max },
+    };
+  };
+
+  /** Checks that run before an event reaches the engine; an error code refuses it. */
+  const admit = async (
+    conn: Conn,
+    name: ClientEventName,
+    payload: unknown,
+  ): Promise<{ error: ErrorCode; retryAfterMs?: number } | { context?: JoinContext }> => {
+    const person = conn.token ?? conn.userId;
+    let context: JoinContext | undefined;
+    if (name === "join") {
+      const policy = policies.get((payload as ClientPayload<"join">).space);
+      if (policy?.identity === "token") {
+        const status = conn.identity.status;
+        if (status === "none" || !conn.token) return { error: "token_required" };
+        if (status === "banned") return { error: "banned" };
+        if (status === "elsewhere") return { error: "open_elsewhere" };
+        const [score, blocked] = await Promise.all([
+          safety.repo.trust(conn.token),
+          safety.repo.blockedWith(conn.token),
+        ]);
+        context = { tier: tierOf(score), blocked };
+      }
+    }
+    const limit: SocketLimit | undefined =
+      name === "join"
+        ? "join"
+        : name === "send"
+          ? "message"
+          : name === "typing"
+            ? "typing"
+            : name === "report"
+              ? "report"
+              : undefined;
+    if (limit) {
+      const res = await safety.limit(limit, { person, ipHash: conn.ipHash });
+      if (!res.ok) return { error: "rate_limited", retryAfterMs: res.retryAfterMs };
+    }
+    return context ? { context } : {};
+  };
+
+  const setIdentity = (conn: Conn, view: IdentityView): void => {
+    conn.identity = view;
+    conn.socket.emit("identity", view);
+  };
+
+  /** Takes a banned connection out of any search or conversation (the partner sees "left"). */
+  const leaveEverything = (conn: Conn): void => {
+    conn.serially(async () => {
+      const cancelled = await engine.cancel(conn.userId);
+      apply(cancelled);
+      apply(await engine.exit(conn.userId));
+    });
   };
 
   const fire = (deadline: Deadline): void => {
@@ -134,6 +325,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     users.set(socket.id, userId);
     void socket.join(roomOf(userId));
     let strikes: number[] = [];
+    const token = safety.tokenFromCookie(socket.handshake.headers.cookie);
+    const ipHash = safety.ipHash(socket.handshake.address, socket.handshake.headers);
 
     // Every event of this socket runs after the previous one finished: a join and a disconnect in
     // the same tick are applied in the order they arrived, never interleaved.
@@ -144,11 +337,27 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       });
     };
 
-    const reject = (event: string, code: ErrorCode, ack: ((a: Ack) => void) | undefined): void => {
+    const conn: Conn = {
+      socket,
+      userId,
+      ...(token ? { token } : {}),
+      ipHash,
+      identity: { status: token ? "ok" : "none" },
+      serially,
+    };
+    conns.set(userId, conn);
+
+    const reject = (
+      event: string,
+      code: ErrorCode,
+      ack: ((a: Ack) => void) | undefined,
+      retryAfterMs?: number,
+    ): void => {
       rejectedCounts[code] = (rejectedCounts[code] ?? 0) + 1;
       const message = ERRORS[code];
-      ack?.({ ok: false, code, message });
-      socket.emit("rejected", { event, code, message });
+      const after = retryAfterMs !== undefined ? { retryAfterMs: Math.ceil(retryAfterMs) } : {};
+      ack?.({ ok: false, code, message, ...after });
+      socket.emit("rejected", { event, code, message, ...after });
       if (code === "invalid_payload" || code === "unknown_event") {
         const now = Date.now();
         strikes = strikes.filter((t) => now - t < ABUSE_WINDOW_MS);
@@ -173,7 +382,17 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       limits: { maxMessageLength: LIMITS.maxMessageLength },
       crisisResources: [...options.crisisResources],
     });
-    serially(async () => apply(await engine.connect(userId, browserId)));
+    serially(async () => {
+      if (token) {
+        const ban = await safety.repo.activeBan(token, Date.now());
+        const holds = claims.claim(token, conn);
+        conn.identity = ban
+          ? { status: "banned", bannedUntil: ban.until }
+          : { status: holds ? "ok" : "elsewhere" };
+      }
+      socket.emit("identity", conn.identity);
+      apply(await engine.connect(userId, browserId, token));
+    });
     if (lastPresence) socket.emit("presence", lastPresence);
 
     socket.onAny((event: string, ...args: unknown[]) => {
@@ -195,21 +414,52 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       serially(async () => {
         if (shuttingDown) return reject(name, "server_shutting_down", ack);
         let outcome: Outcome;
+        let report: NewReport | undefined;
         try {
-          outcome = await handlers[name](engine, userId, parsed.data);
+          const admitted = await admit(conn, name, parsed.data);
+          if ("error" in admitted) return reject(name, admitted.error, ack, admitted.retryAfterMs);
+          outcome =
+            name === "join"
+              ? await engine.join(userId, parsed.data as ClientPayload<"join">, admitted.context)
+              : await handlers[name](engine, userId, parsed.data);
+          if (name === "report" && outcome.ok) {
+            const closed = outcome.observed.find(
+              (o) => o.kind === "closed" && o.reason === "reported" && o.by === userId,
+            );
+            if (closed?.kind === "closed") {
+              report = reportOf(closed, parsed.data as ClientPayload<"report">);
+            }
+          }
         } catch (err) {
           logger.error({ err, event: name }, "engine command failed");
           return reject(name, "internal", ack);
         }
         apply(outcome);
-        if (outcome.ok) ack?.({ ok: true });
-        else reject(name, outcome.error, ack);
+        if (!outcome.ok) return reject(name, outcome.error, ack);
+        if (report) {
+          try {
+            await safety.repo.addReport(report);
+            safety.onReported?.(report.space);
+            logger.info({ space: report.space, reason: report.reason }, "report filed");
+          } catch (err) {
+            // The conversation has ended for both either way; the reporter is told it was not saved.
+            logger.error({ err }, "storing a report failed");
+            return reject(name, "internal", ack);
+          }
+        }
+        ack?.({ ok: true });
       });
     });
 
     socket.on("disconnect", (reason) => {
       logger.debug({ reason }, "socket disconnected");
       users.delete(socket.id);
+      conns.delete(userId);
+      if (token) {
+        const next = claims.release(token, conn);
+        // The oldest other tab takes over (unless it is banned, which it then already shows).
+        if (next && next.identity.status === "elsewhere") setIdentity(next, { status: "ok" });
+      }
       serially(async () => {
         apply(await engine.disconnect(userId));
         latest.forget(userId);
@@ -221,6 +471,18 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     io,
     connections: () => users.size,
     stats: () => ({ rejected: { ...rejectedCounts }, abusiveDisconnects }),
+    banned(token, until) {
+      for (const conn of claims.all(token)) {
+        setIdentity(conn, { status: "banned", bannedUntil: until });
+        leaveEverything(conn);
+      }
+    },
+    unbanned(token) {
+      for (const conn of claims.all(token)) {
+        if (conn.identity.status !== "banned") continue;
+        setIdentity(conn, { status: claims.holds(token, conn) ? "ok" : "elsewhere" });
+      }
+    },
     shutdown() {
       shuttingDown ??= (async () => {
         io.emit("notice", {
@@ -248,6 +510,7 @@ type Handler = (engine: Engine, userId: string, payload: unknown) => Promise<Out
  * same name accepted it, which is what makes each cast below sound.
  */
 const handlers: Record<ClientEventName, Handler> = {
+  // The gateway calls engine.join itself, with the JoinContext from the database (see admit).
   join: (e, u, p) => e.join(u, p as ClientPayload<"join">),
   cancel: (e, u) => e.cancel(u),
   enter: (e, u, p) => e.enter(u, (p as ClientPayload<"enter">).sessionId),
@@ -257,6 +520,7 @@ const handlers: Record<ClientEventName, Handler> = {
   skip: (e, u) => e.skip(u),
   end: (e, u) => e.end(u),
   typing: (e, u) => e.typing(u),
+  report: (e, u) => e.report(u),
 };
 
 /**

@@ -15,3 +15,27 @@ export const silentLogger: Logger = {
   warn: () => {},
   error: () => {},
 };
+
+/**
+ * Fields pino removes from every log line, whatever logs them: a second line of defence behind
+ * "never log message text, IP addresses, tokens, notes or passwords".
+ */
+export const REDACTED_PATHS = [
+  "text",
+  "*.text",
+  "note",
+  "*.note",
+  "ip",
+  "*.ip",
+  "token",
+  "*.token",
+  "cookie",
+  "*.cookie",
+  "password",
+  "*.password",
+  "transcript",
+  "*.transcript",
+  "req.headers",
+  "headers",
+  "*.headers",
+];

@@ -8,9 +8,10 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import pino from "pino";
-import { attachDuet } from "./app";
+import { createDuet, type Duet } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { onShutdownSignals } from "./lifecycle";
+import { REDACTED_PATHS } from "./logger";
 
 const webDir = resolve(dirname(fileURLToPath(import.meta.url)), "../../web");
 
@@ -28,16 +29,15 @@ async function main(): Promise<void> {
   const logger = pino({
     level: config.logLevel,
     // Defence in depth: nothing Duet logs carries these, and if it ever did they are removed.
-    redact: {
-      paths: ["text", "*.text", "ip", "*.ip", "token", "*.token", "req.headers", "headers"],
-      remove: true,
-    },
+    redact: { paths: REDACTED_PATHS, remove: true },
   });
 
   let ready = false;
   const web = next({ dev: false, dir: webDir, hostname: config.host, port: config.port });
   const handle = web.getRequestHandler();
 
+  // Set once the database is open; until then only health endpoints and the web app answer.
+  let duet: Duet | undefined;
   const server = createServer((req, res) => {
     const path = req.url?.split("?")[0];
     if (path === "/healthz") {
@@ -50,13 +50,17 @@ async function main(): Promise<void> {
         .end(ready ? "ready\n" : "not ready\n");
       return;
     }
-    handle(req, res).catch((err: unknown) => {
-      logger.error({ err }, "web request failed");
-      if (!res.headersSent) res.writeHead(500).end();
-    });
+    const url = new URL(req.url ?? "/", "http://duet.invalid");
+    (duet ? duet.handleHttp(req, res, url) : Promise.resolve(false))
+      .then((handled) => (handled ? undefined : handle(req, res)))
+      .catch((err: unknown) => {
+        logger.error({ err }, "web request failed");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
   });
 
-  const duet = attachDuet(server, config, logger);
+  duet = await createDuet(server, config, logger);
+  const running = duet;
   await web.prepare();
 
   await new Promise<void>((resolveListen) => {
@@ -69,7 +73,7 @@ async function main(): Promise<void> {
   onShutdownSignals(async (signal) => {
     ready = false;
     logger.info({ signal }, "shutting down: telling everyone, closing sessions");
-    await duet.gateway.shutdown();
+    await running.close();
     await web.close();
   });
 }

@@ -3,6 +3,9 @@
  * graceful shutdown (in-process and by a real SIGTERM), and a burst of 500 clients.
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compatible, MENTI } from "@duet/engine";
 import { INTENTS, type Intent } from "@duet/protocol";
@@ -151,7 +154,11 @@ describe("server restart", () => {
   it("a real SIGTERM does the same and the process exits 0", async () => {
     const fixture = fileURLToPath(new URL("./fixtures/bare-server.ts", import.meta.url));
     const child = spawn(process.execPath, ["--import", "tsx", fixture], {
-      env: { ...process.env, SHUTDOWN_GRACE_MS: "100" },
+      env: {
+        ...process.env,
+        SHUTDOWN_GRACE_MS: "100",
+        DATA_DIR: mkdtempSync(join(tmpdir(), "duet-bare-")),
+      },
       stdio: ["ignore", "pipe", "inherit"],
     });
     try {

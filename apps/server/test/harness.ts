@@ -6,10 +6,12 @@ import { once } from "node:events";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MemoryStore } from "@duet/engine";
+import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
 import type {
   Ack,
   ChatMessage,
   ClientToServerEvents,
+  IdentityView,
   Intent,
   Notice,
   Rejected,
@@ -18,9 +20,10 @@ import type {
   Welcome,
 } from "@duet/protocol";
 import { io, type Socket } from "socket.io-client";
-import { attachDuet, type Duet } from "../src/app";
+import { createDuet, type Duet } from "../src/app";
 import { loadConfig } from "../src/config";
-import { silentLogger } from "../src/logger";
+import { issueToken, TOKEN_COOKIE } from "../src/identity/token";
+import { type Logger, silentLogger } from "../src/logger";
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -33,11 +36,42 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ HOST: "127.0.0.1", PORT: "0", SHUTDOWN_GRACE_MS: "0", ...env });
-  const http = createServer((_req, res) => res.writeHead(404).end());
+/** A fixed token secret, so tests can mint cookies (see `tokenCookieFor`). */
+export const TEST_TOKEN_SECRET = "test-secret-that-is-at-least-32-characters-long";
+
+let sharedRepo: Promise<SafetyRepo> | undefined;
+/**
+ * One in-memory PGlite per test process for servers that don't bring their own repository: the
+ * tests that exercise the database pass one explicitly (PGlite and PostgreSQL, see safety/).
+ */
+function defaultRepo(): Promise<SafetyRepo> {
+  sharedRepo ??= openSafetyRepo({ dataDir: ":memory:" });
+  return sharedRepo;
+}
+
+export async function startServer(
+  env: Record<string, string> = {},
+  options: { repo?: SafetyRepo; logger?: Logger } = {},
+): Promise<TestServer> {
+  const config = loadConfig({
+    HOST: "127.0.0.1",
+    PORT: "0",
+    SHUTDOWN_GRACE_MS: "0",
+    TOKEN_SECRET: TEST_TOKEN_SECRET,
+    ...env,
+  });
+  const http = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://duet.invalid");
+    duet.handleHttp(req, res, url).then(
+      (handled) => {
+        if (!handled) res.writeHead(404).end();
+      },
+      () => res.writeHead(500).end(),
+    );
+  });
   const store = new MemoryStore();
-  const duet = attachDuet(http, config, silentLogger, store);
+  const repo = options.repo ?? (await defaultRepo());
+  const duet = await createDuet(http, config, options.logger ?? silentLogger, { store, repo });
   http.listen({ port: 0, host: "127.0.0.1", backlog: 4096 });
   await once(http, "listening");
   const port = (http.address() as AddressInfo).port;
@@ -48,9 +82,15 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     store,
     http,
     async close() {
-      await duet.gateway.shutdown();
+      await duet.close();
     },
   };
+}
+
+/** A Cookie header with a freshly minted, valid token for this server; and the token's id. */
+export function mintToken(server: Pick<TestServer, "duet">): { cookie: string; id: string } {
+  const { id, cookieValue } = issueToken(server.duet.secret, Date.now());
+  return { cookie: `${TOKEN_COOKIE}=${cookieValue}`, id };
 }
 
 /** Polls `check` until it returns true, at most `timeoutMs`. */
@@ -75,6 +115,7 @@ export class TestClient {
   readonly messages: ChatMessage[] = [];
   readonly rejected: Rejected[] = [];
   readonly notices: Notice[] = [];
+  readonly identities: IdentityView[] = [];
   welcome: Welcome | undefined;
   disconnected = false;
 
@@ -86,6 +127,7 @@ export class TestClient {
     socket.on("message", (m) => this.messages.push(m));
     socket.on("rejected", (r) => this.rejected.push(r));
     socket.on("notice", (n) => this.notices.push(n));
+    socket.on("identity", (i) => this.identities.push(i));
     socket.on("disconnect", () => {
       this.disconnected = true;
     });

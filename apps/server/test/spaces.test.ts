@@ -5,7 +5,7 @@
  */
 import type { ClientPayload, StateView } from "@duet/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { sleep, startServer, TestClient, type TestServer, until } from "./harness";
+import { mintToken, sleep, startServer, TestClient, type TestServer, until } from "./harness";
 
 let server: TestServer | undefined;
 const clients: TestClient[] = [];
@@ -14,9 +14,14 @@ async function boot(env: Record<string, string>): Promise<TestServer> {
   server = await startServer({ SPACES: "menti,stimchat,dormparty", ...env });
   return server;
 }
-async function connect(): Promise<TestClient> {
+/** A client with its own valid token (stimchat and dormparty need one), or the given cookie. */
+async function connect(opts: { cookie?: string; browserId?: string } = {}): Promise<TestClient> {
   if (!server) throw new Error("no server");
-  const c = await TestClient.connect(server);
+  const cookie = opts.cookie ?? mintToken(server).cookie;
+  const c = await TestClient.connect(server, {
+    extraHeaders: { cookie },
+    ...(opts.browserId ? { browserId: opts.browserId } : {}),
+  });
   clients.push(c);
   return c;
 }
