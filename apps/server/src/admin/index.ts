@@ -1,0 +1,15 @@
+/** The admin API (routes.ts) and what app.ts needs to wire it. */
+
+export { ADMIN_COOKIE, ADMIN_HEADER } from "./guards";
+export { tokenRef } from "./refs";
+export {
+  ADMIN_DISABLED_MESSAGE,
+  ADMIN_PREFIX,
+  type AdminDeps,
+  type AdminRepo,
+  adminRoutes,
+  BAN_DURATIONS,
+  type BanView,
+  type ReportView,
+} from "./routes";
+export { type AdminSessionOptions, AdminSessions } from "./sessions";

@@ -1,0 +1,13 @@
+import type { Metadata } from "next";
+import { AdminApp } from "../../components/admin/AdminApp";
+import "./admin.css";
+
+export const metadata: Metadata = {
+  title: "Moderation",
+  robots: { index: false, follow: false, nocache: true },
+};
+
+/** /admin: the moderators' page. Linked from nowhere; everything behind the admin password. */
+export default function AdminPage() {
+  return <AdminApp />;
+}
