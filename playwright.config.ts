@@ -8,6 +8,31 @@ import { defineConfig } from "@playwright/test";
  */
 const PORT = 3107;
 const BASE_URL = `http://127.0.0.1:${PORT}`;
+/** The same app on a real PostgreSQL (scripts/serve-with-postgres.ts) for the database specs. */
+const PG_PORT = 3108;
+const PG_BASE_URL = `http://127.0.0.1:${PG_PORT}`;
+/** Specs that touch the database run on both the embedded PGlite and a real PostgreSQL. */
+const DATABASE_SPECS = ["**/safety.spec.ts"];
+export const E2E_ADMIN_PASSWORD = "e2e-admin-password-0123";
+
+const serverEnv = (port: number): Record<string, string> => ({
+  PORT: String(port),
+  HOST: "127.0.0.1",
+  NODE_ENV: "production",
+  NEXT_TELEMETRY_DISABLED: "1",
+  // Space timers shortened so that specs can wait them out: menti's join limit; stimchat's
+  // search limit (long enough for every spec that expects a match to get one first) and
+  // topic window; dormparty's pair cooldown (long enough to watch a pair not meet for a few
+  // seconds). The specs that rely on a value repeat it next to the test.
+  MENTI_JOIN_TIMEOUT_MS: "4000",
+  STIMCHAT_SEARCH_TIMEOUT_MS: "6000",
+  STIMCHAT_TOPIC_FALLBACK_MS: "3000",
+  DORMPARTY_PAIR_COOLDOWN_MS: "12000",
+  ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
+  // Every browser of every spec earns a token from 127.0.0.1: far more than one address would
+  // in an hour. The admin login limit stays as shipped (a spec checks it).
+  RATE_LIMITS: JSON.stringify({ tokenIssue: [{ scope: "ip", points: 10000, durationMs: 3600000 }] }),
+});
 
 export default defineConfig({
   testDir: "e2e",
@@ -49,28 +74,31 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: "chromium" }],
-  webServer: {
-    command: "node --import tsx apps/server/src/main.ts",
-    url: `${BASE_URL}/healthz`,
-    env: {
-      PORT: String(PORT),
-      HOST: "127.0.0.1",
-      NODE_ENV: "production",
-      NEXT_TELEMETRY_DISABLED: "1",
-      // Space timers shortened so that specs can wait them out: menti's join limit; stimchat's
-      // search limit (long enough for every spec that expects a match to get one first) and
-      // topic window; dormparty's pair cooldown (long enough to watch a pair not meet for a few
-      // seconds). The specs that rely on a value repeat it next to the test.
-      MENTI_JOIN_TIMEOUT_MS: "4000",
-      STIMCHAT_SEARCH_TIMEOUT_MS: "6000",
-      STIMCHAT_TOPIC_FALLBACK_MS: "3000",
-      DORMPARTY_PAIR_COOLDOWN_MS: "12000",
+  projects: [
+    { name: "chromium", use: { baseURL: BASE_URL } },
+    { name: "chromium-postgres", testMatch: DATABASE_SPECS, use: { baseURL: PG_BASE_URL } },
+  ],
+  webServer: [
+    {
+      // A fresh data folder (embedded PGlite, token secret) for every run.
+      command: 'DATA_DIR="$(mktemp -d)" exec node --import tsx apps/server/src/main.ts',
+      url: `${BASE_URL}/healthz`,
+      env: serverEnv(PORT),
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      gracefulShutdown: { signal: "SIGTERM", timeout: 5_000 },
     },
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "ignore",
-    stderr: "pipe",
-    gracefulShutdown: { signal: "SIGTERM", timeout: 5_000 },
-  },
+    {
+      command: 'DATA_DIR="$(mktemp -d)" exec node --import tsx scripts/serve-with-postgres.ts',
+      url: `${PG_BASE_URL}/healthz`,
+      env: serverEnv(PG_PORT),
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+    },
+  ],
 });

@@ -7,6 +7,7 @@
 import type { Server as HttpServer } from "node:http";
 import { Engine, MemoryStore, PRESETS, type SpacePolicy, type Store } from "@duet/engine";
 import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
+import { adminRoutes } from "./admin";
 import type { Config } from "./config";
 import { createGateway, type Gateway } from "./gateway";
 import type { HttpHandler } from "./http";
@@ -16,8 +17,10 @@ import { tokenFromHeaders } from "./identity/token";
 import { cryptoIds, randomId } from "./ids";
 import { clientIp, IpHasher, Limits } from "./limits";
 import type { Logger } from "./logger";
+import { createMetricsRegistry, metricsRoute } from "./metrics";
 import { maskProfanity } from "./profanity";
 import { type Scheduler, TimerScheduler } from "./scheduler";
+import { type HealthSnapshot, HealthStats, healthProvider } from "./stats";
 
 /** The enabled spaces' policies with the configuration's overrides applied. */
 export function policiesFor(config: Pick<Config, "spaces" | "overrides">): SpacePolicy[] {
@@ -61,6 +64,8 @@ export interface Duet {
   limits: Limits;
   /** HMAC key of tokens (tests mint tokens with it). */
   secret: Buffer;
+  /** Live health per space (aggregates only), as /admin and /metrics show it. */
+  health(): Promise<HealthSnapshot>;
   /** Duet's own HTTP routes; false when the request is not one of them. */
   handleHttp: HttpHandler;
   /** Shuts the gateway down (see Gateway.shutdown), then closes the database if Duet opened it. */
@@ -93,6 +98,7 @@ export async function createDuet(
   const limits = new Limits({ rules: config.rateLimits });
   const ipHasher = new IpHasher({ clock });
   const scheduler = new TimerScheduler();
+  const stats = new HealthStats(config.spaces);
   const engine = new Engine({
     store,
     clock,
@@ -118,7 +124,14 @@ export async function createDuet(
         ipHasher.hash(clientIp({ address, headers }, config.trustProxy)),
       limit: (name, keys) => limits.consume(name, keys),
       trustLongChatMs: config.trustLongChatMs,
+      onMatched: (space, waitedMs) => stats.recordMatch(space, waitedMs, clock.now()),
+      onReported: (space) => stats.recordReport(space, clock.now()),
     },
+  });
+  const health = healthProvider({ stats, store, repo, clock });
+  const registry = createMetricsRegistry({
+    health,
+    gateway: () => ({ connections: gateway.connections(), ...gateway.stats() }),
   });
   const routes: HttpHandler[] = [
     tokenRoutes({
@@ -131,6 +144,19 @@ export async function createDuet(
       clock,
       logger,
     }),
+    adminRoutes({
+      repo,
+      ...(config.adminPassword ? { adminPassword: config.adminPassword } : {}),
+      trustProxy: config.trustProxy,
+      health,
+      clock,
+      logger,
+      limitLogin: (ipHash) => limits.consume("adminLogin", { ipHash }),
+      ipHash: (req) => ipHasher.hash(clientIp(req, config.trustProxy)),
+      onBanned: (token, ban) => gateway.banned(token, ban.until),
+      onUnbanned: (token) => gateway.unbanned(token),
+    }),
+    metricsRoute({ registry, ...(config.metricsToken ? { token: config.metricsToken } : {}) }),
   ];
   const handleHttp: HttpHandler = async (req, res, url) => {
     for (const route of routes) if (await route(req, res, url)) return true;
@@ -159,6 +185,7 @@ export async function createDuet(
     scheduler,
     limits,
     secret,
+    health,
     handleHttp,
     async close() {
       clearInterval(purgeTimer);
