@@ -163,7 +163,8 @@ describe("server restart", () => {
     });
     try {
       const port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("fixture did not start")), 20_000);
+        // The embedded database (PGlite, WebAssembly) takes seconds to create on a busy machine.
+        const timer = setTimeout(() => reject(new Error("fixture did not start")), 60_000);
         child.stdout.on("data", (d: Buffer) => {
           const m = /listening (\d+)/.exec(d.toString());
           if (m) {
@@ -191,7 +192,7 @@ describe("server restart", () => {
     } finally {
       child.kill("SIGKILL");
     }
-  });
+  }, 90_000);
 });
 
 describe("a burst of 500 clients joining at once", () => {
