@@ -4,21 +4,49 @@ import type { SpaceId } from "@duet/protocol";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
-import { CHAT_COPY, chatEndedText, type EndedInfo, spaceHref } from "../lib/copy";
+import {
+  CHAT_COPY,
+  chatEndedText,
+  type EndedInfo,
+  REPORT_COPY,
+  refusalText,
+  spaceHref,
+} from "../lib/copy";
 import { useDuet } from "./DuetProvider";
 
 /**
  * The end of a chat in the stranger-chat spaces: "Your partner has disconnected" / "You left the
- * chat." and a one-click "New chat" that looks again with the same topics.
+ * chat." / the reporter's "Thank you — …", and a one-click "New chat" that looks again with the
+ * same topics.
  */
-export function ChatEndedScreen({ info, space }: { info: EndedInfo; space: SpaceId }) {
+export function ChatEndedScreen({
+  info,
+  space,
+  reportError = null,
+}: {
+  info: EndedInfo;
+  space: SpaceId;
+  /** This person reported the chat and the server said the report failed: its words. */
+  reportError?: string | null;
+}) {
   const router = useRouter();
   const { state, lastJoin, join, home } = useDuet();
   const headingRef = useRef<HTMLHeadingElement>(null);
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const { title, detail } = chatEndedText(info);
-  const kept = info.kind === "server" && info.reason === "reported";
+  const reported = info.kind === "server" && info.reason === "reported" && info.by === "you";
+  const failed = reported && reportError !== null;
+  const { title, detail } = failed
+    ? { title: REPORT_COPY.failedTitle, detail: REPORT_COPY.failedLead }
+    : chatEndedText(info);
+  // What this screen may say about what was kept. A reported chat was (the reporter knows). The
+  // person reported is told "left" by their partner, like anyone whose partner left: after such
+  // an end nobody can be told that nothing was kept.
+  const keptLine = reported
+    ? null
+    : info.kind === "server" && info.by === "partner" && info.reason === "left"
+      ? CHAT_COPY.keptOnlyIfReported
+      : CHAT_COPY.nothingKept;
 
   useEffect(() => {
     headingRef.current?.focus();
@@ -32,7 +60,7 @@ export function ChatEndedScreen({ info, space }: { info: EndedInfo; space: Space
     const ack = await join(space, same?.intent, same?.topics, same?.onlyMyTopics);
     if (!ack.ok) {
       setPending(false);
-      setError(ack.message);
+      setError(refusalText(ack));
       return;
     }
     router.push(spaceHref(space));
@@ -44,7 +72,12 @@ export function ChatEndedScreen({ info, space }: { info: EndedInfo; space: Space
         {title}
       </h1>
       {detail ? <p className="lead ended-reason">{detail}</p> : null}
-      {kept ? null : <p className="muted">{CHAT_COPY.nothingKept}</p>}
+      {failed ? (
+        <p role="alert" className="error">
+          {reportError}
+        </p>
+      ) : null}
+      {keptLine ? <p className="muted">{keptLine}</p> : null}
       <div className="actions">
         <button
           type="button"

@@ -8,7 +8,7 @@ import {
   useRef,
   useState,
 } from "react";
-import { CHAT_COPY } from "../lib/copy";
+import { CHAT_COPY, slowDownText } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
 
 /** Show the count once this few characters are left. */
@@ -37,6 +37,8 @@ export function Conversation({
   const shown = messagesSessionId === sessionId ? messages : [];
   const [draft, setDraft] = useState("");
   const [error, setError] = useState<string | null>(null);
+  // A message refused as too fast: a calm line under the composer until trying again can work.
+  const [slow, setSlow] = useState<{ text: string; until: number } | null>(null);
   const logRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const stickToBottom = useRef(true);
@@ -54,6 +56,15 @@ export function Conversation({
     if (stickToBottom.current || lastFromYou) log.scrollTop = log.scrollHeight;
   }, [count, lastFromYou]);
 
+  useEffect(() => {
+    if (!slow) return;
+    const timer = setTimeout(
+      () => setSlow((current) => (current === slow ? null : current)),
+      Math.max(0, slow.until - Date.now()),
+    );
+    return () => clearTimeout(timer);
+  }, [slow]);
+
   function onScroll() {
     const log = logRef.current;
     if (!log) return;
@@ -67,9 +78,16 @@ export function Conversation({
     setError(null);
     const ack = await send(text);
     if (!ack.ok) {
-      setError(ack.message);
-      // Give the words back unless something new was typed meanwhile.
-      setDraft((current) => (current === "" ? text : current));
+      if (ack.code === "rate_limited") {
+        const wait = ack.retryAfterMs ?? 1_000;
+        setSlow({ text: slowDownText("send", wait), until: Date.now() + wait });
+      } else {
+        setError(ack.message);
+      }
+      // Give the words back, ahead of anything typed meanwhile: a refused message is never lost.
+      setDraft((current) => (current === "" ? text : `${text}\n${current}`));
+    } else {
+      setSlow(null);
     }
   }
 
@@ -165,6 +183,10 @@ export function Conversation({
             </p>
           ) : null}
         </div>
+        {/* Always in the page, so that the line is announced when it appears. */}
+        <p role="status" className="slow-line">
+          {slow ? slow.text : ""}
+        </p>
         {error ? (
           <p role="alert" className="error">
             {error}

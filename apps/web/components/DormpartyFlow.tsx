@@ -2,9 +2,16 @@
 
 import type { StateView } from "@duet/protocol";
 import { useEffect, useRef, useState } from "react";
-import { DORMPARTY_COPY, requeuedText, type WaitingPrevious } from "../lib/copy";
+import { DORMPARTY_COPY, refusalText, requeuedText, type WaitingPrevious } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
+import {
+  BannedScreen,
+  ElsewhereScreen,
+  PassStatus,
+  useGateReopened,
+  useTokenGate,
+} from "./PassScreens";
 import { PresenceLine } from "./PresenceLine";
 import { SearchWaiting } from "./SearchWaiting";
 import { MatchedInterlude, SpaceNotOpen } from "./SpaceNotOpen";
@@ -18,6 +25,9 @@ import { StillWaiting } from "./StillWaiting";
 export function DormpartyFlow({ ended = false }: { ended?: boolean }) {
   const { state, spaces, cancel } = useDuet();
   const [returned, setReturned] = useState(false);
+  // What this browser's token allows (SPEC §6): banned and other-tab screens take the page.
+  const gate = useTokenGate();
+  const reopened = useGateReopened(gate);
 
   if (state?.state === "WAITING" && state.space === "dormparty") {
     return (
@@ -37,7 +47,10 @@ export function DormpartyFlow({ ended = false }: { ended?: boolean }) {
   const summary = spaces?.find((space) => space.id === "dormparty");
   if (spaces !== null && !summary) return <SpaceNotOpen title={DORMPARTY_COPY.notOpenTitle} />;
 
-  return <Entry focusHeading={returned} banner={ended} />;
+  if (gate === "banned") return <BannedScreen space="dormparty" />;
+  if (gate === "elsewhere") return <ElsewhereScreen />;
+
+  return <Entry focusHeading={returned || reopened} banner={ended} ready={gate === "ready"} />;
 }
 
 function RequeueAwareWaiting({
@@ -65,7 +78,16 @@ function RequeueAwareWaiting({
   );
 }
 
-function Entry({ focusHeading, banner }: { focusHeading: boolean; banner: boolean }) {
+function Entry({
+  focusHeading,
+  banner,
+  ready,
+}: {
+  focusHeading: boolean;
+  banner: boolean;
+  /** This browser's pass is ready (identity "ok"); until then Start waits. */
+  ready: boolean;
+}) {
   const { join } = useDuet();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -76,12 +98,12 @@ function Entry({ focusHeading, banner }: { focusHeading: boolean; banner: boolea
   }, [focusHeading]);
 
   async function start() {
-    if (pending) return;
+    if (pending || !ready) return;
     setPending(true);
     setError(null);
     const ack = await join("dormparty");
     setPending(false);
-    if (!ack.ok) setError(ack.message);
+    if (!ack.ok) setError(refusalText(ack));
   }
 
   return (
@@ -92,18 +114,20 @@ function Entry({ focusHeading, banner }: { focusHeading: boolean; banner: boolea
       </h1>
       <p className="lead">{DORMPARTY_COPY.entryLead}</p>
       <p className="muted">{DORMPARTY_COPY.entryNote}</p>
+      <p className="muted">{DORMPARTY_COPY.keptNote}</p>
       <PresenceLine space="dormparty" />
       <StillWaiting here="dormparty" />
       <p>
         <button
           type="button"
           className="button button-primary button-large"
-          disabled={pending}
+          disabled={pending || !ready}
           onClick={() => void start()}
         >
           {DORMPARTY_COPY.start}
         </button>
       </p>
+      <PassStatus />
       {error ? (
         <p role="alert" className="error">
           {error}

@@ -8,11 +8,13 @@ import {
   type ClientToServerEvents,
   type CrisisResource,
   DEFAULT_CRISIS_RESOURCES,
+  type IdentityView,
   type Intent,
   LIMITS,
   type Notice,
   type Presence,
   type Rejected,
+  type ReportReason,
   type ServerToClientEvents,
   type SpaceId,
   type SpaceSummary,
@@ -32,7 +34,8 @@ import {
 } from "react";
 import { io, type Socket } from "socket.io-client";
 import { getBrowserId } from "../lib/browser-id";
-import { spaceHref } from "../lib/copy";
+import { spaceHref, tokenSpaceOfPath } from "../lib/copy";
+import { ensureToken } from "../lib/token";
 
 type DuetSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -77,6 +80,19 @@ export interface DuetContextValue {
   presence: Presence | null;
   /** The partner of the current ACTIVE session is typing (clears itself after a few seconds). */
   partnerTyping: boolean;
+  /**
+   * This connection's token status as the server last said (`identity`); null before it came or
+   * while offline. Only stimchat and dormparty look at it.
+   */
+  identity: IdentityView | null;
+  /** Getting a pass for this browser (on stimchat and dormparty pages only). */
+  pass: PassState;
+  /** "Try again" after a limited or failed pass. */
+  retryPass(): void;
+  /** The last `rate_limited` refusal, until it has passed (typing refusals are left out). */
+  slowDown: SlowDown | null;
+  /** The last `report` this tab sent and how it went. */
+  reportOutcome: ReportOutcome | null;
   join(space: SpaceId, intent?: Intent, topics?: string[], onlyMyTopics?: boolean): Promise<Ack>;
   cancel(): Promise<Ack>;
   enter(sessionId: string): Promise<Ack>;
@@ -87,11 +103,46 @@ export interface DuetContextValue {
   skip(): Promise<Ack>;
   /** Spaces with End: end this session and go home; the partner looks again. */
   end(): Promise<Ack>;
+  /** Report the current conversation (MATCHED/ACTIVE); the server ends it for both. */
+  report(reason: ReportReason, note?: string): Promise<Ack>;
+  /**
+   * Closes this tab's connection and opens a new one (the server sees a new visitor, with
+   * whatever cookie the browser holds now). Never while searching or in a conversation: then it
+   * does nothing and returns false.
+   */
+  reconnect(): boolean;
   /**
    * "I am typing": call on every change of the message box. Sent at most every 2 s, only while
    * ACTIVE and only in spaces with a typing indicator; everything else is a silent no-op.
    */
   typing(): void;
+}
+
+/**
+ * This browser's pass (token) for the spaces that use one, as far as this tab is getting it:
+ * `idle` (nothing to do, or not started), `working` (proof of work, then a fresh connection that
+ * carries the new cookie), `limited` (the server is handing out too many passes on this network:
+ * try again after `retryAfterMs`), `failed` (`error`: the requests failed; `not_kept`: a pass was
+ * issued but the next connection still had none, e.g. cookies are blocked).
+ */
+export type PassState =
+  | { phase: "idle" }
+  | { phase: "working" }
+  | { phase: "limited"; retryAfterMs: number }
+  | { phase: "failed"; reason: "error" | "not_kept" };
+
+/** A `rate_limited` refusal: which event, and when trying again can succeed (local ms). */
+export interface SlowDown {
+  event: string;
+  retryAfterMs: number;
+  until: number;
+}
+
+/** The outcome of this tab's `report` for a session, for the reporter's ended screen. */
+export interface ReportOutcome {
+  sessionId: string;
+  /** null while the acknowledgement is awaited or once it said ok. */
+  error: string | null;
 }
 
 const DuetContext = createContext<DuetContextValue | null>(null);
@@ -181,6 +232,15 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   const [lastJoin, setLastJoin] = useState<JoinChoice | null>(null);
   const [presence, setPresence] = useState<Presence | null>(null);
   const [partnerTyping, setPartnerTyping] = useState(false);
+  const [identity, setIdentity] = useState<IdentityView | null>(null);
+  const [pass, setPass] = useState<PassState>({ phase: "idle" });
+  const [slowDown, setSlowDown] = useState<SlowDown | null>(null);
+  const [reportOutcome, setReportOutcome] = useState<ReportOutcome | null>(null);
+  /** This tab closed its own connection to open a new one: not a lost connection. */
+  const reconnectingRef = useRef(false);
+  /** A pass was just issued and the connection reopened: the next `identity` must be "ok". */
+  const justIssuedRef = useRef(false);
+  const passAbortRef = useRef<AbortController | null>(null);
 
   useEffect(() => {
     let typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -196,10 +256,18 @@ export function DuetProvider({ children }: { children: ReactNode }) {
     });
     socketRef.current = socket;
 
-    socket.on("connect", () => setStatus("connected"));
-    socket.on("connect_error", () => setStatus("offline"));
-    socket.on("disconnect", () => {
+    socket.on("connect", () => {
+      reconnectingRef.current = false;
+      setStatus("connected");
+    });
+    socket.on("connect_error", () => {
+      reconnectingRef.current = false;
       setStatus("offline");
+    });
+    socket.on("disconnect", () => {
+      // A connection this tab closed on purpose (to carry a new cookie) is not "lost".
+      setStatus(reconnectingRef.current ? "connecting" : "offline");
+      setIdentity(null);
       // Whatever the server held for this connection is gone. A conversation in progress is
       // over for good: the next socket is a new visitor and is never carried back into it.
       const current = viewRef.current;
@@ -253,11 +321,29 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       });
     });
     socket.on("notice", (payload) => setNotice(payload));
-    socket.on("rejected", (payload) => setLastRejected(payload));
+    socket.on("rejected", (payload) => {
+      setLastRejected(payload);
+      // Typing is best-effort and throttled already: a refused one is not worth a word.
+      if (payload.code === "rate_limited" && payload.event !== "typing") {
+        const retryAfterMs = payload.retryAfterMs ?? 1_000;
+        setSlowDown({ event: payload.event, retryAfterMs, until: Date.now() + retryAfterMs });
+      }
+    });
+    socket.on("identity", (payload) => {
+      setIdentity(payload);
+      if (payload.status === "none") {
+        // A pass was issued, yet the new connection came without it: don't go round in circles.
+        if (justIssuedRef.current) setPass({ phase: "failed", reason: "not_kept" });
+      } else {
+        setPass((prev) => (prev.phase === "idle" ? prev : { phase: "idle" }));
+      }
+      justIssuedRef.current = false;
+    });
 
     return () => {
       clearTimeout(typingTimer);
       cancelTypingTrail();
+      passAbortRef.current?.abort();
       socket.removeAllListeners();
       socket.disconnect();
       socketRef.current = null;
@@ -286,6 +372,82 @@ export function DuetProvider({ children }: { children: ReactNode }) {
     if (pathname !== `/room/${view.previous.sessionId}`) return;
     router.replace(spaceHref(view.space));
   }, [view, pathname, router]);
+
+  // A `rate_limited` line goes away by itself once trying again can succeed.
+  useEffect(() => {
+    if (!slowDown) return;
+    const timer = setTimeout(
+      () => setSlowDown((current) => (current === slowDown ? null : current)),
+      Math.max(0, slowDown.until - Date.now()),
+    );
+    return () => clearTimeout(timer);
+  }, [slowDown]);
+
+  const reconnect = useCallback(() => {
+    const socket = socketRef.current;
+    if (!socket) return false;
+    const current = viewRef.current;
+    if (current?.state === "WAITING" || inConversation(current)) return false;
+    reconnectingRef.current = true;
+    socket.disconnect();
+    socket.connect();
+    return true;
+  }, []);
+
+  const runPass = useCallback(() => {
+    passAbortRef.current?.abort();
+    const controller = new AbortController();
+    passAbortRef.current = controller;
+    setPass({ phase: "working" });
+    ensureToken(controller.signal).then(
+      (result) => {
+        if (controller.signal.aborted) return;
+        passAbortRef.current = null;
+        if (result === "ok") {
+          // The cookie is in the browser; a new connection carries it to the server, which then
+          // says "ok". Until then this stays "working".
+          justIssuedRef.current = true;
+          if (!reconnect()) {
+            // Busy (searching or talking elsewhere): the pass is kept for the next connection.
+            justIssuedRef.current = false;
+            setPass({ phase: "idle" });
+          }
+        } else {
+          setPass({ phase: "limited", retryAfterMs: result.retryAfterMs });
+        }
+      },
+      () => {
+        if (controller.signal.aborted) return;
+        passAbortRef.current = null;
+        setPass({ phase: "failed", reason: "error" });
+      },
+    );
+  }, [reconnect]);
+
+  // On a stimchat or dormparty page, a connection without a token earns one once, by itself.
+  // (Not while this tab searches or talks in another space: the new connection would end that.)
+  const tokenPage = tokenSpaceOfPath(pathname) !== null;
+  const busy = view?.state === "WAITING" || inConversation(view);
+  useEffect(() => {
+    if (!tokenPage || busy || status !== "connected" || identity?.status !== "none") return;
+    if (pass.phase !== "idle") return;
+    runPass();
+  }, [tokenPage, busy, status, identity, pass, runPass]);
+
+  // Leaving those pages stops the work (a later visit starts again, and finds a finished pass).
+  useEffect(() => {
+    if (tokenPage) return;
+    if (passAbortRef.current) {
+      passAbortRef.current.abort();
+      passAbortRef.current = null;
+    }
+    justIssuedRef.current = false;
+    setPass((prev) => (prev.phase === "idle" ? prev : { phase: "idle" }));
+  }, [tokenPage]);
+
+  const retryPass = useCallback(() => {
+    if (identity?.status === "none" || identity === null) runPass();
+  }, [identity, runPass]);
 
   const emit = useCallback(
     async <E extends ClientEventName>(event: E, payload: ClientPayload<E>): Promise<Ack> => {
@@ -330,6 +492,21 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   const home = useCallback(() => emit("home", {}), [emit]);
   const skip = useCallback(() => emit("skip", {}), [emit]);
   const end = useCallback(() => emit("end", {}), [emit]);
+  const report = useCallback(
+    async (reason: ReportReason, note?: string) => {
+      const current = viewRef.current;
+      const sessionId = inConversation(current) ? current.sessionId : null;
+      if (sessionId) setReportOutcome({ sessionId, error: null });
+      const ack = await emit("report", note ? { reason, note } : { reason });
+      if (sessionId && !ack.ok) {
+        setReportOutcome((prev) =>
+          prev?.sessionId === sessionId ? { sessionId, error: ack.message } : prev,
+        );
+      }
+      return ack;
+    },
+    [emit],
+  );
   const typing = useCallback(() => {
     const current = viewRef.current;
     if (current?.state !== "ACTIVE") return;
@@ -373,6 +550,11 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       lastJoin,
       presence,
       partnerTyping,
+      identity,
+      pass,
+      retryPass,
+      slowDown,
+      reportOutcome,
       join,
       cancel,
       enter,
@@ -381,6 +563,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       home,
       skip,
       end,
+      report,
+      reconnect,
       typing,
     }),
     [
@@ -395,6 +579,11 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       lastJoin,
       presence,
       partnerTyping,
+      identity,
+      pass,
+      retryPass,
+      slowDown,
+      reportOutcome,
       join,
       cancel,
       enter,
@@ -403,6 +592,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       home,
       skip,
       end,
+      report,
+      reconnect,
       typing,
     ],
   );

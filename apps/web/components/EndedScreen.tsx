@@ -3,16 +3,29 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
-import { type EndedInfo, endedReasonText, SPACE_COPY } from "../lib/copy";
+import { type EndedInfo, endedReasonText, REPORT_COPY, refusalText, SPACE_COPY } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
 
-/** The end of a conversation, with the reason in plain words and two ways on. */
-export function EndedScreen({ info }: { info: EndedInfo }) {
+/**
+ * The end of a conversation, with the reason in plain words and two ways on. The person who
+ * reported it reads "Thank you — …" instead.
+ */
+export function EndedScreen({
+  info,
+  reportError = null,
+}: {
+  info: EndedInfo;
+  /** This person reported the conversation and the server said the report failed: its words. */
+  reportError?: string | null;
+}) {
   const router = useRouter();
   const { state, lastJoin, join, home } = useDuet();
   const headingRef = useRef<HTMLHeadingElement>(null);
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const reported = info.kind === "server" && info.reason === "reported" && info.by === "you";
+  const failed = reported && reportError !== null;
+  const title = reported && !failed ? REPORT_COPY.thanksTitle : "This conversation is over";
 
   useEffect(() => {
     headingRef.current?.focus();
@@ -29,7 +42,7 @@ export function EndedScreen({ info }: { info: EndedInfo }) {
       const ack = await join(lastJoin.space, lastJoin.intent);
       if (!ack.ok) {
         setPending(false);
-        setError(ack.message);
+        setError(refusalText(ack));
         return;
       }
     }
@@ -39,10 +52,19 @@ export function EndedScreen({ info }: { info: EndedInfo }) {
   return (
     <div className="page page-center ended">
       <h1 ref={headingRef} tabIndex={-1}>
-        This conversation is over
+        {title}
       </h1>
-      <p className="lead ended-reason">{endedReasonText(info)}</p>
-      <p className="muted">Nothing from it was kept. Thank you for being here.</p>
+      <p className="lead ended-reason">{failed ? REPORT_COPY.failedLead : endedReasonText(info)}</p>
+      {failed ? (
+        <p role="alert" className="error">
+          {reportError}
+        </p>
+      ) : null}
+      <p className="muted">
+        {reported && !failed
+          ? REPORT_COPY.mentiThanksKept
+          : "Nothing from it was kept. Thank you for being here."}
+      </p>
       <div className="actions">
         <button
           type="button"

@@ -3,7 +3,7 @@
 import { INTENTS, type Intent } from "@duet/protocol";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
-import { INTENT_COPY, INTENT_ORDER } from "../lib/copy";
+import { INTENT_COPY, INTENT_ORDER, MENTI_KEPT_NOTE, refusalText } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
 import { Waiting } from "./Waiting";
@@ -84,7 +84,7 @@ function IntentChoice({
     setError(null);
     const ack = await join("menti", intent);
     setPending(false);
-    if (!ack.ok) setError(ack.message);
+    if (!ack.ok) setError(refusalText(ack));
   }
 
   return (
@@ -97,6 +97,7 @@ function IntentChoice({
         You will be paired with one person. Either of you can leave at any time, and nothing you
         write is kept.
       </p>
+      <p className="muted">{MENTI_KEPT_NOTE}</p>
       <div className="intent-list">
         {intents.map((intent) => {
           const copy = INTENT_COPY[intent];

@@ -3,12 +3,21 @@
 import type { SpaceId, StateView } from "@duet/protocol";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
-import { CHAT_COPY, type EndedInfo, partnerIntentText, spaceHref } from "../lib/copy";
+import {
+  CHAT_COPY,
+  type EndedInfo,
+  partnerIntentText,
+  REPORT_COPY,
+  spaceHref,
+  TOKEN_SPACES,
+} from "../lib/copy";
 import { ChatEndedScreen } from "./ChatEndedScreen";
 import { Conversation } from "./Conversation";
 import { useDuet } from "./DuetProvider";
 import { EndedScreen } from "./EndedScreen";
 import { ExitDialog } from "./ExitDialog";
+import { BannedScreen } from "./PassScreens";
+import { ReportDialog } from "./ReportDialog";
 import { StrangerRoom } from "./StrangerRoom";
 
 type RoomView = Extract<StateView, { state: "MATCHED" | "ACTIVE" }>;
@@ -48,7 +57,7 @@ function roomView(sessionId: string, state: StateView | null): RoomView | null {
  */
 export function Room({ sessionId }: { sessionId: string }) {
   const router = useRouter();
-  const { status, state, spaces, lostSessionId, enter } = useDuet();
+  const { status, state, spaces, lostSessionId, enter, identity, reportOutcome } = useDuet();
   // With one space enabled, home is that space's page: go there directly.
   const refusedHref =
     spaces?.length === 1 && spaces[0] ? `${spaceHref(spaces[0].id)}?ended=1` : "/?ended=1";
@@ -100,12 +109,21 @@ export function Room({ sessionId }: { sessionId: string }) {
   }, [status, isOver, sessionId, enter, router, refusedHref]);
 
   const [exitOpen, setExitOpen] = useState(false);
+  const [reportOpen, setReportOpen] = useState(false);
+
+  // A browser banned while in a stimchat or dormparty room: the server took it out of the chat;
+  // the ban screen says why, rather than an ended screen that doesn't.
+  if (identity?.status === "banned" && seenSpace && TOKEN_SPACES.has(seenSpace)) {
+    return <BannedScreen space={seenSpace} />;
+  }
 
   if (endedNow) {
     const space = endedNow.kind === "lost" ? (endedNow.space ?? null) : endedNow.space;
+    // Only the reporter's own report of this room counts (it may have failed after the end).
+    const reportError = reportOutcome?.sessionId === sessionId ? reportOutcome.error : null;
     if (space && STRANGER_SPACES.has(space))
-      return <ChatEndedScreen info={endedNow} space={space} />;
-    return <EndedScreen info={endedNow} />;
+      return <ChatEndedScreen info={endedNow} space={space} reportError={reportError} />;
+    return <EndedScreen info={endedNow} reportError={reportError} />;
   }
 
   if (movedOn || (leaving && !view)) {
@@ -131,13 +149,22 @@ export function Room({ sessionId }: { sessionId: string }) {
       <div className="room-bar">
         <h1 className="room-title">Conversation</h1>
         {view ? (
-          <button
-            type="button"
-            className="button button-secondary"
-            onClick={() => setExitOpen(true)}
-          >
-            Exit
-          </button>
+          <div className="room-actions">
+            <button
+              type="button"
+              className="button button-quiet"
+              onClick={() => setReportOpen(true)}
+            >
+              {REPORT_COPY.open}
+            </button>
+            <button
+              type="button"
+              className="button button-secondary"
+              onClick={() => setExitOpen(true)}
+            >
+              Exit
+            </button>
+          </div>
         ) : null}
       </div>
       {view?.state === "ACTIVE" ? (
@@ -158,6 +185,9 @@ export function Room({ sessionId }: { sessionId: string }) {
         </div>
       )}
       {exitOpen && view ? <ExitDialog onClose={() => setExitOpen(false)} /> : null}
+      {reportOpen && view ? (
+        <ReportDialog space={view.space} onClose={() => setReportOpen(false)} />
+      ) : null}
     </div>
   );
 }

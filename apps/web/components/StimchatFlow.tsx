@@ -6,10 +6,17 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { hasStimchatConsent, rememberStimchatConsent } from "../lib/consent";
-import { CHAT_COPY, STIMCHAT_COPY } from "../lib/copy";
+import { CHAT_COPY, refusalText, STIMCHAT_COPY } from "../lib/copy";
 import { ConsentDialog } from "./ConsentDialog";
 import { useDuet } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
+import {
+  BannedScreen,
+  ElsewhereScreen,
+  PassStatus,
+  useGateReopened,
+  useTokenGate,
+} from "./PassScreens";
 import { PresenceLine } from "./PresenceLine";
 import { SearchWaiting } from "./SearchWaiting";
 import { MatchedInterlude, SpaceNotOpen } from "./SpaceNotOpen";
@@ -30,6 +37,9 @@ export function StimchatFlow({ ended = false }: { ended?: boolean }) {
   const [returned, setReturned] = useState(false);
   // The timed-out IDLE state the person has moved on from ("Change topics").
   const [dismissed, setDismissed] = useState<StateView | null>(null);
+  // What this browser's token allows (SPEC §6): banned and other-tab screens take the page.
+  const gate = useTokenGate();
+  const reopened = useGateReopened(gate);
 
   // localStorage exists only in the browser: read it after the first render.
   useEffect(() => {
@@ -69,6 +79,9 @@ export function StimchatFlow({ ended = false }: { ended?: boolean }) {
   const summary = spaces?.find((space) => space.id === "stimchat");
   if (spaces !== null && !summary) return <SpaceNotOpen title={STIMCHAT_COPY.notOpenTitle} />;
 
+  if (gate === "banned") return <BannedScreen space="stimchat" />;
+  if (gate === "elsewhere") return <ElsewhereScreen />;
+
   if (
     state?.state === "IDLE" &&
     state.searchTimedOut &&
@@ -93,9 +106,10 @@ export function StimchatFlow({ ended = false }: { ended?: boolean }) {
     <>
       <Entry
         topicsOffered={summary?.topics ?? []}
-        focusHeading={returned}
+        focusHeading={returned || reopened}
         banner={ended}
         disabled={consent !== "given"}
+        ready={gate === "ready"}
       />
       {consent === "needed" ? (
         <ConsentDialog
@@ -121,11 +135,14 @@ function Entry({
   focusHeading,
   banner,
   disabled,
+  ready,
 }: {
   topicsOffered: readonly string[];
   focusHeading: boolean;
   banner: boolean;
   disabled: boolean;
+  /** This browser's pass is ready (identity "ok"); until then Start waits. */
+  ready: boolean;
 }) {
   const { join, lastJoin } = useDuet();
   const [topics, setTopics] = useState<string[]>(() =>
@@ -156,12 +173,12 @@ function Entry({
   }
 
   async function start() {
-    if (pending || disabled) return;
+    if (pending || disabled || !ready) return;
     setPending(true);
     setError(null);
     const ack = await join("stimchat", undefined, chosen, onlyMineOn);
     setPending(false);
-    if (!ack.ok) setError(ack.message);
+    if (!ack.ok) setError(refusalText(ack));
   }
 
   return (
@@ -224,12 +241,13 @@ function Entry({
         <button
           type="button"
           className="button button-primary button-large"
-          disabled={pending}
+          disabled={pending || !ready}
           onClick={() => void start()}
         >
           {STIMCHAT_COPY.start}
         </button>
       </p>
+      <PassStatus />
       {error ? (
         <p role="alert" className="error">
           {error}
@@ -255,7 +273,7 @@ function TimedOut({ onChangeTopics }: { onChangeTopics: () => void }) {
     setError(null);
     const ack = await join("stimchat", undefined, lastJoin?.topics, lastJoin?.onlyMyTopics);
     setPending(false);
-    if (!ack.ok) setError(ack.message);
+    if (!ack.ok) setError(refusalText(ack));
   }
 
   return (

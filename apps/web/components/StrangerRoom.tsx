@@ -3,10 +3,17 @@
 import type { StateView } from "@duet/protocol";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
-import { CHAT_COPY, DORMPARTY_COPY, STIMCHAT_COPY, sharedTopicsText } from "../lib/copy";
+import {
+  CHAT_COPY,
+  DORMPARTY_COPY,
+  REPORT_COPY,
+  STIMCHAT_COPY,
+  sharedTopicsText,
+} from "../lib/copy";
 import { Conversation } from "./Conversation";
 import { hasTypingIndicator, useDuet } from "./DuetProvider";
 import { HelpDialog } from "./HelpDialog";
+import { ReportDialog } from "./ReportDialog";
 
 type RoomView = Extract<StateView, { state: "MATCHED" | "ACTIVE" }>;
 
@@ -39,6 +46,7 @@ export function StrangerRoom({
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [helpOpen, setHelpOpen] = useState(false);
+  const [reportOpen, setReportOpen] = useState(false);
   const [escArmed, setEscArmed] = useState(false);
 
   async function run(action: () => Promise<{ ok: boolean; message?: string }>) {
@@ -108,6 +116,14 @@ export function StrangerRoom({
               {STIMCHAT_COPY.getHelp}
             </button>
           ) : null}
+          <button
+            type="button"
+            className="button button-quiet"
+            disabled={pending}
+            onClick={() => setReportOpen(true)}
+          >
+            {REPORT_COPY.open}
+          </button>
           {hasLeave ? (
             <button
               type="button"
@@ -184,6 +200,7 @@ export function StrangerRoom({
         </div>
       )}
       {helpOpen ? <HelpDialog onClose={() => setHelpOpen(false)} /> : null}
+      {reportOpen ? <ReportDialog space={view.space} onClose={() => setReportOpen(false)} /> : null}
     </div>
   );
 }

@@ -1,4 +1,12 @@
-import type { CloseActor, CloseReason, Intent, SpaceId, StateView } from "@duet/protocol";
+import type {
+  Ack,
+  CloseActor,
+  CloseReason,
+  Intent,
+  ReportReason,
+  SpaceId,
+  StateView,
+} from "@duet/protocol";
 
 /**
  * Visible texts that tests and screen readers rely on. Keep them exactly as they are unless the
@@ -12,6 +20,10 @@ export const INTENT_COPY: Record<Intent, { label: string; description: string }>
   talk: { label: "Talk", description: "Share what's on your mind with someone who will listen." },
   both: { label: "Both", description: "Happy to talk or to listen, whichever is needed." },
 };
+
+/** menti's entry screen: what a report sends there (SPEC §5, §6: nothing identifying, no text). */
+export const MENTI_KEPT_NOTE =
+  "Even if a conversation is reported, nothing from it is kept: only the reason is sent.";
 
 /** The order the intents are offered in. */
 export const INTENT_ORDER: readonly Intent[] = ["listen", "talk", "both"];
@@ -72,6 +84,11 @@ export const CHAT_COPY = {
   matchedLead: "Taking you to your chat…",
   notOpenLead: "This server does not offer this space right now.",
   nothingKept: "Nothing from this chat was kept.",
+  /**
+   * After the partner left: a reported chat reaches its reported side as a neutral "left", so
+   * that person can't be told that nothing was kept. Every "left" reads the same.
+   */
+  keptOnlyIfReported: "Chats aren't kept unless someone reports them.",
   movingOn: "Finding someone new…",
   leaving: "Leaving…",
 } as const;
@@ -130,6 +147,9 @@ export const DORMPARTY_COPY = {
   entryLead:
     "Quick random chats with other students. Skip to meet someone new, End when you're done.",
   entryNote: "Video is on its way. For now you chat by text.",
+  /** SPEC §5: said before the first chat, since dormparty keeps a reported chat's text. */
+  keptNote:
+    "Chats vanish when they end, unless someone reports the chat. In that case the chat's text (never video) is kept for moderators to review.",
   start: "Start",
   waitingTitle: "Finding someone…",
   waitingLead: "You'll be connected with the next person who is free.",
@@ -186,8 +206,11 @@ export function endedReasonText(info: EndedInfo): string {
   if (info.kind === "lost") return "Your connection was lost, so this conversation has ended.";
   if (info.kind === "gone") return "This conversation has ended.";
   const { reason, by } = info;
-  if (reason === "left" && by === "partner")
+  // A reported person is told "left" by the server; a "reported" from the partner's side reads
+  // the same, never "reported".
+  if ((reason === "left" || reason === "reported") && by === "partner")
     return "The other person left. This conversation is over.";
+  if (reason === "reported" && by === "you") return REPORT_COPY.mentiThanksDetail;
   if (reason === "left" && by === "you") return "You left the conversation.";
   if (reason === "disconnected" && by === "partner") {
     return "The other person's connection closed. This conversation is over.";
@@ -234,6 +257,10 @@ export function chatEndedText(info: EndedInfo): { title: string; detail: string 
         return { title: "Your partner has disconnected", detail: "They skipped this chat." };
       case "ended":
         return { title: "Your partner has disconnected", detail: "They ended the chat." };
+      // The server tells a reported person "left"; should a "reported" ever reach this side,
+      // it reads the same, never "reported".
+      case "reported":
+        return { title: "Your partner has disconnected", detail: "They left the chat." };
       default:
         break;
     }
@@ -248,6 +275,8 @@ export function chatEndedText(info: EndedInfo): { title: string; detail: string 
         return { title: "You ended the chat.", detail: null };
       case "join_timeout":
         return { title: "This chat has ended", detail: "You didn't join the chat in time." };
+      case "reported":
+        return { title: REPORT_COPY.thanksTitle, detail: REPORT_COPY.chatThanksDetail };
       default:
         break;
     }
@@ -258,13 +287,117 @@ export function chatEndedText(info: EndedInfo): { title: string; detail: string 
       detail: "The server is restarting, so this chat has ended.",
     };
   }
-  if (reason === "reported") {
-    return { title: "This chat has ended", detail: "This chat was reported and has ended." };
-  }
   if (reason === "media_failed") {
     return { title: "This chat has ended", detail: "The connection between you failed." };
   }
   return { title: "This chat has ended", detail: null };
+}
+
+/** Reporting a conversation (every space), and the reporter's ended screen. */
+export const REPORT_COPY = {
+  open: "Report",
+  title: "Report this conversation",
+  reasonsLegend: "What happened?",
+  reasons: {
+    harassment: "Harassment or bullying",
+    sexual: "Sexual content",
+    hate: "Hate or threats",
+    spam: "Spam or scams",
+    minor: "They seem to be under 18",
+    other: "Something else",
+  } satisfies Record<ReportReason, string>,
+  /** What a report sends, per space: menti keeps no text at all. */
+  whatIsSent: {
+    menti: "Nothing from this conversation is kept; only the reason is sent.",
+    stimchat: "The messages of this chat will be sent to the moderators with your report.",
+    dormparty: "The messages of this chat will be sent to the moderators with your report.",
+  } satisfies Record<SpaceId, string>,
+  endsNote: "Sending it ends the conversation for both of you. The other person isn't told why.",
+  noteLabel: "Anything you want to add (optional)",
+  noteLeft: (left: number) => (left === 1 ? "1 character left" : `${left} characters left`),
+  chooseReason: "Choose what happened first.",
+  send: "Send report",
+  cancel: "Cancel",
+  thanksTitle: "Thank you — this chat has been sent to the moderators",
+  chatThanksDetail: "The chat has ended for both of you. You won't be matched with them again.",
+  mentiThanksDetail: "The conversation has ended for both of you.",
+  mentiThanksKept: "Only the reason was sent. Nothing either of you wrote was kept.",
+  /** The conversation ended, but the server said the report itself failed (then its message). */
+  failedTitle: "This chat has ended",
+  failedLead: "It has ended for both of you, but your report may not have reached the moderators.",
+} as const;
+
+/** The spaces that use a browser token (SPEC §6); menti never does. */
+export const TOKEN_SPACES: ReadonlySet<SpaceId> = new Set<SpaceId>(["stimchat", "dormparty"]);
+
+/** The token space whose page `pathname` is (its entry, waiting and timed-out screens), if any. */
+export function tokenSpaceOfPath(pathname: string): SpaceId | null {
+  for (const space of TOKEN_SPACES) {
+    const href = SPACE_COPY[space]?.href;
+    if (href && (pathname === href || pathname.startsWith(`${href}/`))) return space;
+  }
+  return null;
+}
+
+/** Plain words for a wait, e.g. "5 seconds", "about 3 minutes". */
+export function waitText(ms: number): string {
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  if (seconds < 60) return seconds === 1 ? "1 second" : `${seconds} seconds`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return minutes === 1 ? "about a minute" : `about ${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  return hours === 1 ? "about an hour" : `about ${hours} hours`;
+}
+
+/**
+ * The words for a refused acknowledgement on a screen's own error line, or null for
+ * `rate_limited`, which the calm line at the top of the page already says (with the wait).
+ */
+export function refusalText(ack: Extract<Ack, { ok: false }>): string | null {
+  return ack.code === "rate_limited" ? null : ack.message;
+}
+
+/** The calm line after a `rate_limited` refusal, by the event that was refused. */
+export function slowDownText(event: string, retryAfterMs: number): string {
+  const wait = waitText(retryAfterMs);
+  if (event === "send") return `You're sending messages a little fast — wait ${wait}`;
+  if (event === "join") return `You're starting chats a little fast — wait ${wait}`;
+  if (event === "report") return `You're sending reports a little fast — wait ${wait}`;
+  return `You're going a little fast — wait ${wait}`;
+}
+
+/** The browser's pass (token) for stimchat and dormparty, and the two screens it can lead to. */
+export const PASS_COPY = {
+  settingUp: "Setting up a private, anonymous pass for this browser…",
+  limited: (retryAfterMs: number) =>
+    `Lots of new passes are being set up from this network right now. Please try again in ${waitText(retryAfterMs)}.`,
+  failed:
+    "The pass for this browser couldn't be set up just now. Check your connection and try again.",
+  notKept:
+    "This browser didn't keep its pass. This space needs cookies from this site — allow them, then try again.",
+  tryAgain: "Try again",
+  bannedTitle: (spaceTitle: string) => `This browser can't use ${spaceTitle} right now`,
+  bannedUntil: (when: string) => `This lasts until ${when}.`,
+  bannedForGood: "This ban does not end.",
+  bannedLead: "A moderator has stopped this browser from joining chats here.",
+  bannedOver: "The ban has ended. Getting this browser ready again…",
+  elsewhereTitle: "Duet is already open in another tab",
+  elsewhereLead: "Use that tab, or close it — this one will be ready by itself when it's closed.",
+} as const;
+
+/** A ban's end in plain local words: "24 November, 14:05" (with the year when it is not this year). */
+export function banEndText(at: number, now: number = Date.now()): string {
+  const date = new Date(at);
+  const sameYear = date.getFullYear() === new Date(now).getFullYear();
+  const day = new Intl.DateTimeFormat(undefined, {
+    day: "numeric",
+    month: "long",
+    ...(sameYear ? {} : { year: "numeric" }),
+  }).format(date);
+  const time = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" }).format(
+    date,
+  );
+  return `${day}, ${time}`;
 }
 
 /** m:ss, or h:mm:ss after an hour. */

@@ -1,0 +1,141 @@
+"use client";
+
+import { MAX_REPORT_NOTE, REPORT_REASONS, type ReportReason, type SpaceId } from "@duet/protocol";
+import { type FormEvent, useEffect, useRef, useState } from "react";
+import { REPORT_COPY, slowDownText } from "../lib/copy";
+import { useDuet } from "./DuetProvider";
+import { Modal } from "./Modal";
+
+/** The count is read out this long after typing pauses (not on every keystroke). */
+const COUNT_ANNOUNCE_MS = 1_000;
+
+/**
+ * "Report this conversation": a reason, in stimchat and dormparty an optional note, and what the
+ * report sends. "Send report" emits `report`; the server ends the conversation for both, and the
+ * room becomes the reporter's ended screen. A refusal is shown here.
+ */
+export function ReportDialog({ space, onClose }: { space: SpaceId; onClose: () => void }) {
+  const { report } = useDuet();
+  // menti keeps no text at all: no note there (SPEC §6, issue 4).
+  const offersNote = space !== "menti";
+  const titleRef = useRef<HTMLHeadingElement>(null);
+  const firstReasonRef = useRef<HTMLInputElement>(null);
+  const [reason, setReason] = useState<ReportReason | null>(null);
+  const [note, setNote] = useState("");
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const left = MAX_REPORT_NOTE - note.length;
+  const [announced, setAnnounced] = useState("");
+  useEffect(() => {
+    if (note === "") {
+      setAnnounced("");
+      return;
+    }
+    const timer = setTimeout(() => setAnnounced(REPORT_COPY.noteLeft(left)), COUNT_ANNOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [note, left]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (pending) return;
+    if (!reason) {
+      setError(REPORT_COPY.chooseReason);
+      firstReasonRef.current?.focus();
+      return;
+    }
+    setPending(true);
+    setError(null);
+    const text = offersNote ? note.trim() : "";
+    const ack = await report(reason, text === "" ? undefined : text);
+    if (ack.ok) {
+      // The server has ended the conversation: the room is becoming the ended screen.
+      onClose();
+      return;
+    }
+    setPending(false);
+    setError(
+      ack.code === "rate_limited" ? slowDownText("report", ack.retryAfterMs ?? 1_000) : ack.message,
+    );
+  }
+
+  return (
+    <Modal
+      labelledBy="report-title"
+      describedBy="report-what"
+      initialFocus={titleRef}
+      onClose={onClose}
+      className="report-dialog"
+    >
+      <form className="modal-body" onSubmit={(event) => void submit(event)} noValidate>
+        <h2 id="report-title" ref={titleRef} tabIndex={-1}>
+          {REPORT_COPY.title}
+        </h2>
+        <p id="report-what">
+          {REPORT_COPY.whatIsSent[space]} {REPORT_COPY.endsNote}
+        </p>
+        <p id="report-reasons-label" className="report-legend">
+          {REPORT_COPY.reasonsLegend}
+        </p>
+        <div className="report-reasons" role="radiogroup" aria-labelledby="report-reasons-label">
+          {REPORT_REASONS.map((value, index) => (
+            <label key={value} className="report-reason">
+              <input
+                ref={index === 0 ? firstReasonRef : undefined}
+                type="radio"
+                name="report-reason"
+                value={value}
+                checked={reason === value}
+                onChange={() => {
+                  setReason(value);
+                  setError(null);
+                }}
+              />
+              <span>{REPORT_COPY.reasons[value]}</span>
+            </label>
+          ))}
+        </div>
+        {offersNote ? (
+          <div className="report-note">
+            <label htmlFor="report-note" className="report-note-label">
+              {REPORT_COPY.noteLabel}
+            </label>
+            <textarea
+              id="report-note"
+              name="note"
+              className="report-note-input"
+              rows={3}
+              maxLength={MAX_REPORT_NOTE}
+              aria-describedby="report-note-count"
+              value={note}
+              onChange={(event) => setNote(event.target.value)}
+            />
+            <p
+              id="report-note-count"
+              className={left <= 0 ? "count count-full" : "count"}
+              aria-hidden="true"
+            >
+              {REPORT_COPY.noteLeft(left)}
+            </p>
+            <p className="visually-hidden" aria-live="polite">
+              {announced}
+            </p>
+          </div>
+        ) : null}
+        {error ? (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        ) : null}
+        <div className="modal-actions">
+          <button type="button" className="button button-secondary" onClick={onClose}>
+            {REPORT_COPY.cancel}
+          </button>
+          <button type="submit" className="button button-primary" disabled={pending}>
+            {REPORT_COPY.send}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
