@@ -312,6 +312,9 @@ export const CHAT = {
   partnerLeftDetail: "They left the chat.",
   youLeftTitle: "You left the chat.",
   nothingKept: "Nothing from this chat was kept.",
+  // After "the other person left" (which a reported person also reads), "nothing was kept" could
+  // be untrue: the other side may have reported it.
+  notKeptUnlessReported: "Chats aren't kept unless someone reports them.",
   newChat: "New chat",
   stimchat: {
     title: "Late-night chat",

@@ -162,7 +162,7 @@ test("first visit: rules, Agree & continue (remembered), 2 clicks to a search, c
   await expect(heading(stranger.page, CHAT.partnerGoneTitle)).toBeFocused();
   const main = stranger.page.getByRole("main");
   await expect(main.getByText(CHAT.partnerLeftDetail, { exact: true })).toBeVisible();
-  await expect(main.getByText(CHAT.nothingKept, { exact: true })).toBeVisible();
+  await expect(main.getByText(CHAT.notKeptUnlessReported, { exact: true })).toBeVisible();
   await expect(stranger.page.getByRole("link", { name: "Home", exact: true })).toBeVisible();
   for (const p of [page, stranger.page]) {
     await expect(messageBox(p)).toHaveCount(0);
