@@ -31,11 +31,15 @@ export interface NewReport {
   /** Token ids; null in identity-free spaces (menti keeps nothing identifying). */
   readonly reporter: string | null;
   readonly reported: string | null;
-  /** The kept transcript; null where the space keeps none. */
+  /**
+   * The kept transcript; null where the space keeps none. Stored exactly, except that U+0000 and
+   * lone UTF-16 surrogates (which PostgreSQL cannot hold) become U+FFFD, here and in `note`.
+   */
   readonly transcript: readonly TranscriptLine[] | null;
   /**
    * Trust lost by the reported token (a positive number, subtracted); 0 for identity-free reports.
-   * Applied in the same transaction as the report and the blocked pair.
+   * Applied in the same transaction as the report and the blocked pair, only when both tokens are
+   * known. An integer (RangeError otherwise).
    */
   readonly trustPenalty: number;
   /** Bounds the reported token's score is clamped to (the engine's TRUST.min/max). */
@@ -97,7 +101,7 @@ export interface SafetyRepo {
    */
   addReport(report: NewReport): Promise<Report>;
   getReport(id: string): Promise<Report | undefined>;
-  /** Newest first. `status` filters; `limit` defaults to 100. */
+  /** Newest first. `status` filters; `limit` defaults to 100 (at most 1000). */
   listReports(options?: { status?: ReportStatus; limit?: number }): Promise<Report[]>;
   /** open → dismissed/actioned. False when unknown or already resolved (nothing changes). */
   resolveReport(id: string, status: "dismissed" | "actioned", at: number): Promise<boolean>;
@@ -115,7 +119,10 @@ export interface SafetyRepo {
 
   /** The token's trust score (0 when it has none). */
   trust(token: string): Promise<number>;
-  /** Adds `delta` to the token's score, clamped to [min, max]; returns the new score. */
+  /**
+   * Adds `delta` to the token's score, clamped to [min, max]; returns the new score. One atomic
+   * statement: concurrent adjustments all count. Integers only (RangeError otherwise).
+   */
   adjustTrust(
     token: string,
     delta: number,

@@ -1,55 +1,126 @@
 /**
- * A throwaway PostgreSQL for tests, from Debian's `postgresql` binaries: a fresh cluster in a temp
- * folder, listening on 127.0.0.1 only, fsync off, trust auth. Installed with apt when running as
- * root and missing; otherwise the error names the package to install. Never skipped silently.
+ * A throwaway PostgreSQL for tests, from the server binaries of Debian's `postgresql` package: a
+ * fresh cluster in a temp folder, listening on 127.0.0.1 only (plus a socket in that folder),
+ * trust auth, fsync off. Found in /usr/lib/postgresql/<highest version>/bin or on PATH; installed
+ * with apt when missing and running as root; otherwise the error names the package. Never skipped
+ * silently. Every wait is bounded; the cluster is stopped (immediate) and its folder removed by
+ * `stop()`, and also when the process exits without calling it.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { accessSync, chmodSync, chownSync, constants, existsSync, readdirSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
+import pg from "pg";
 
 export interface TestPostgres {
   /** postgres://postgres@127.0.0.1:PORT/duet_test */
   readonly url: string;
+  /** Creates another empty database in the same cluster and returns its URL. */
+  newDatabase(): Promise<string>;
+  /** Stops the cluster (immediate mode) and removes its folder. Idempotent. */
   stop(): Promise<void>;
 }
 
-function findBin(): string | undefined {
-  const base = "/usr/lib/postgresql";
-  if (!existsSync(base)) return undefined;
-  const versions = readdirSync(base)
-    .filter((v) => existsSync(join(base, v, "bin", "initdb")))
-    .sort((x, y) => Number(y) - Number(x));
-  return versions[0] ? join(base, versions[0], "bin") : undefined;
+const DEBIAN_PACKAGE = "postgresql";
+const isRoot = (): boolean => process.getuid?.() === 0;
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-function ensureInstalled(): string {
-  const found = findBin();
+/** The folder holding initdb and pg_ctl: Debian's highest installed version, else PATH. */
+export function findPostgresBin(): string | undefined {
+  const base = "/usr/lib/postgresql";
+  if (existsSync(base)) {
+    const versions = readdirSync(base)
+      .filter((v) => executable(join(base, v, "bin", "initdb")))
+      .filter((v) => executable(join(base, v, "bin", "pg_ctl")))
+      .sort((x, y) => Number.parseFloat(y) - Number.parseFloat(x));
+    if (versions[0]) return join(base, versions[0], "bin");
+  }
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir && executable(join(dir, "initdb")) && executable(join(dir, "pg_ctl"))) return dir;
+  }
+  return undefined;
+}
+
+function apt(args: string[]): boolean {
+  const res = spawnSync("apt-get", args, {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    timeout: 600_000,
+  });
+  return res.status === 0;
+}
+
+/** Finds the binaries, installing Debian's package as root when they are missing. */
+export function ensurePostgresBin(): string {
+  const found = findPostgresBin();
   if (found) return found;
-  const root = process.getuid?.() === 0;
-  if (!root) {
+  if (!isRoot()) {
     throw new Error(
-      "PostgreSQL server binaries are missing: install Debian's `postgresql` package (apt-get install postgresql) to run these tests",
+      `PostgreSQL server binaries (initdb, pg_ctl) are missing: install the Debian package ` +
+        `\`${DEBIAN_PACKAGE}\` (apt-get install -y --no-install-recommends ${DEBIAN_PACKAGE}) ` +
+        "to run the PostgreSQL tests",
     );
   }
-  const run = (args: string[]) =>
-    spawnSync("apt-get", args, {
-      stdio: "inherit",
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-      timeout: 600_000,
-    });
-  let res = run(["install", "-y", "--no-install-recommends", "postgresql"]);
-  if (res.status !== 0) {
-    run(["update"]);
-    res = run(["install", "-y", "--no-install-recommends", "postgresql"]);
+  const install = ["install", "-y", "--no-install-recommends", DEBIAN_PACKAGE];
+  if (!apt(install)) {
+    apt(["update"]);
+    apt(install);
   }
-  const bin = findBin();
-  if (!bin) throw new Error("apt-get install postgresql did not provide initdb");
+  const bin = findPostgresBin();
+  if (!bin) {
+    throw new Error(
+      `apt-get install ${DEBIAN_PACKAGE} did not provide initdb/pg_ctl: install it by hand`,
+    );
+  }
   return bin;
 }
 
-async function freePort(): Promise<number> {
+function userIds(name: string): { uid: number; gid: number } {
+  const id = (flag: string): number => {
+    const res = spawnSync("id", [flag, name], { encoding: "utf8", timeout: 10_000 });
+    const n = Number(res.stdout.trim());
+    if (res.status !== 0 || !Number.isInteger(n)) {
+      throw new Error(
+        `running as root, but there is no \`${name}\` user to own the cluster (initdb refuses ` +
+          `root): install the Debian package \`${DEBIAN_PACKAGE}\`, which creates it`,
+      );
+    }
+    return n;
+  };
+  return { uid: id("-u"), gid: id("-g") };
+}
+
+const quote = (arg: string): string => `'${arg.replace(/'/g, "'\\''")}'`;
+
+/** Runs a program (as `postgres` when we are root), failing after `timeoutMs`. */
+function runAsOwner(cmd: string, args: string[], timeoutMs: number): Promise<string> {
+  const [file, argv] = isRoot()
+    ? ["su", ["postgres", "-s", "/bin/sh", "-c", [cmd, ...args].map(quote).join(" ")]]
+    : [cmd, args];
+  return new Promise((resolve, reject) => {
+    execFile(
+      file as string,
+      argv as string[],
+      { timeout: timeoutMs, killSignal: "SIGKILL", encoding: "utf8" },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${cmd} ${args.join(" ")} failed: ${stderr || err.message}`));
+        else resolve(stdout);
+      },
+    );
+  });
+}
+
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
@@ -61,65 +132,117 @@ async function freePort(): Promise<number> {
   });
 }
 
+async function createDatabase(port: number, name: string): Promise<void> {
+  const client = new pg.Client({
+    host: "127.0.0.1",
+    port,
+    user: "postgres",
+    database: "postgres",
+    connectionTimeoutMillis: 10_000,
+    statement_timeout: 30_000,
+  });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function startPostgres(): Promise<TestPostgres> {
-  const bin = ensureInstalled();
-  const root = process.getuid?.() === 0;
-  const dir = mkdtempSync(join(tmpdir(), "duet-pg-"));
+  const bin = ensurePostgresBin();
+  const dir = await mkdtemp(join(tmpdir(), "duet-pg-"));
   const data = join(dir, "data");
-  const sock = join(dir, "sock");
-  chmodSync(dir, 0o755);
-  // initdb refuses to run as root: the cluster belongs to the `postgres` user.
-  const uid = root ? Number(execFileSync("id", ["-u", "postgres"]).toString().trim()) : undefined;
-  const gid = root ? Number(execFileSync("id", ["-g", "postgres"]).toString().trim()) : undefined;
-  if (uid !== undefined && gid !== undefined) chownSync(dir, uid, gid);
-  const asOwner = (cmd: string, args: string[]): void => {
-    const quoted = [cmd, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
-    const res = root
-      ? spawnSync("su", ["postgres", "-s", "/bin/sh", "-c", quoted], {
-          timeout: 120_000,
-          encoding: "utf8",
-        })
-      : spawnSync(cmd, args, { timeout: 120_000, encoding: "utf8" });
-    if (res.status !== 0) {
-      throw new Error(`${cmd} failed: ${res.stderr || res.stdout || res.error?.message}`);
+  const log = join(dir, "log");
+  chmodSync(dir, 0o700);
+  if (isRoot()) {
+    const { uid, gid } = userIds("postgres");
+    chownSync(dir, uid, gid);
+  }
+  const pgCtl = join(bin, "pg_ctl");
+  let running = false;
+  // Immediate stop, synchronous so that it also works from an exit handler. Bounded.
+  const stopNow = (): void => {
+    if (running) {
+      const args = ["-D", data, "-m", "immediate", "-w", "-t", "30", "stop"];
+      if (isRoot()) {
+        spawnSync(
+          "su",
+          ["postgres", "-s", "/bin/sh", "-c", [pgCtl, ...args].map(quote).join(" ")],
+          {
+            timeout: 40_000,
+            stdio: "ignore",
+          },
+        );
+      } else {
+        spawnSync(pgCtl, args, { timeout: 40_000, stdio: "ignore" });
+      }
+      running = false;
     }
   };
-  asOwner("mkdir", ["-p", sock]);
-  asOwner(join(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
-  const port = await freePort();
-  asOwner(join(bin, "pg_ctl"), [
-    "-D",
-    data,
-    "-w",
-    "-t",
-    "60",
-    "-l",
-    join(dir, "log"),
-    "-o",
-    `-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
-    "start",
-  ]);
-  asOwner(join(bin, "psql"), [
-    "-h",
-    "127.0.0.1",
-    "-p",
-    String(port),
-    "-U",
-    "postgres",
-    "-c",
-    "CREATE DATABASE duet_test",
-  ]);
-  let stopped = false;
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/duet_test`,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      try {
-        asOwner(join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "-t", "30", "stop"]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
+  const cleanUpAtExit = (): void => {
+    stopNow();
+    spawnSync("rm", ["-rf", dir], { timeout: 30_000 });
   };
+  process.once("exit", cleanUpAtExit);
+
+  try {
+    await runAsOwner(
+      join(bin, "initdb"),
+      ["-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
+      120_000,
+    );
+    let port = 0;
+    // A port found free may be taken before the server binds it: try a few.
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort();
+      const serverOptions = [
+        `-p ${port}`,
+        `-k ${dir}`,
+        "-c listen_addresses=127.0.0.1",
+        "-c fsync=off",
+        "-c synchronous_commit=off",
+        "-c full_page_writes=off",
+      ].join(" ");
+      try {
+        await runAsOwner(
+          pgCtl,
+          ["-D", data, "-l", log, "-w", "-t", "60", "-o", serverOptions, "start"],
+          90_000,
+        );
+        running = true;
+        break;
+      } catch (err) {
+        running = true; // it may have started late: stopping a stopped cluster is harmless
+        stopNow();
+        if (attempt >= 3) {
+          const tail = await readFile(log, "utf8").catch(() => "");
+          throw new Error(`${(err as Error).message}\n${tail.slice(-2000)}`);
+        }
+      }
+    }
+    await createDatabase(port, "duet_test");
+    let databases = 0;
+    let stopped = false;
+    return {
+      url: `postgres://postgres@127.0.0.1:${port}/duet_test`,
+      async newDatabase() {
+        const name = `duet_test_${++databases}`;
+        await createDatabase(port, name);
+        return `postgres://postgres@127.0.0.1:${port}/${name}`;
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        process.removeListener("exit", cleanUpAtExit);
+        stopNow();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    process.removeListener("exit", cleanUpAtExit);
+    stopNow();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
