@@ -9,7 +9,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 
 /** The outcome of consuming one point of a rate limit. */
-export type LimitResult = { readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number };
+export type LimitResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly retryAfterMs: number };
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res
