@@ -6,41 +6,11 @@
  */
 import { TRUST } from "@duet/engine";
 import type { SafetyRepo } from "@duet/persistence";
-import { openSafetyRepo } from "@duet/persistence";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startPostgres } from "../../../../packages/persistence/test/support/postgres";
 import { mintToken, sleep, startServer, TestClient, type TestServer, until } from "../harness";
+import { DATABASES } from "./databases";
 
-interface Backend {
-  name: string;
-  open(): Promise<{ repo: SafetyRepo; stop(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: "PGlite",
-    async open() {
-      const repo = await openSafetyRepo({ dataDir: ":memory:" });
-      return { repo, stop: () => repo.close() };
-    },
-  },
-  {
-    name: "PostgreSQL",
-    async open() {
-      const pg = await startPostgres();
-      const repo = await openSafetyRepo({ dataDir: ":memory:", databaseUrl: pg.url });
-      return {
-        repo,
-        async stop() {
-          await repo.close();
-          await pg.stop();
-        },
-      };
-    },
-  },
-];
-
-describe.each(backends)("safety through the gateway on $name", (backend) => {
+describe.each(DATABASES)("safety through the gateway on $name", (backend) => {
   let repo: SafetyRepo;
   let stopRepo: () => Promise<void>;
   let server: TestServer | undefined;
