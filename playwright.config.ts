@@ -31,7 +31,9 @@ const serverEnv = (port: number): Record<string, string> => ({
   ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
   // Every browser of every spec earns a token from 127.0.0.1: far more than one address would
   // in an hour. The admin login limit stays as shipped (a spec checks it).
-  RATE_LIMITS: JSON.stringify({ tokenIssue: [{ scope: "ip", points: 10000, durationMs: 3600000 }] }),
+  RATE_LIMITS: JSON.stringify({
+    tokenIssue: [{ scope: "ip", points: 10000, durationMs: 3600000 }],
+  }),
 });
 
 export default defineConfig({
