@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { firstHeader, isJson, isSameOrigin } from "../http";
 
 /** The header every state-changing admin request carries; a cross-site page cannot send it
  * without a CORS preflight, which this server never grants. */
@@ -23,38 +24,8 @@ export function checkStateChanging(req: IncomingMessage, trustProxy: boolean): C
   if (firstHeader(req.headers[ADMIN_HEADER]) !== "1") {
     return { ok: false, status: 403, error: "missing_admin_header" };
   }
-  const type = req.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/json") return { ok: false, status: 415, error: "expected_json" };
+  if (!isJson(req)) return { ok: false, status: 415, error: "expected_json" };
   return { ok: true };
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  const joined = Array.isArray(value) ? value[0] : value;
-  const first = joined?.split(",")[0]?.trim();
-  return first ? first : undefined;
-}
-
-/** False when Sec-Fetch-Site or Origin says the request comes from another site. */
-export function isSameOrigin(req: IncomingMessage, trustProxy: boolean): boolean {
-  const site = firstHeader(req.headers["sec-fetch-site"])?.toLowerCase();
-  if (site === "cross-site" || site === "same-site") return false;
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  const host = (trustProxy && firstHeader(req.headers["x-forwarded-host"])) || req.headers.host;
-  if (!host) return false;
-  try {
-    const o = new URL(origin);
-    if (o.protocol !== "http:" && o.protocol !== "https:") return false;
-    return o.host === new URL(`${o.protocol}//${host}`).host;
-  } catch {
-    return false;
-  }
-}
-
-/** Over TLS here, or (behind a trusted proxy) over HTTPS at the proxy. */
-export function isSecureRequest(req: IncomingMessage, trustProxy: boolean): boolean {
-  if ((req.socket as { encrypted?: boolean }).encrypted === true) return true;
-  return trustProxy && firstHeader(req.headers["x-forwarded-proto"])?.toLowerCase() === "https";
 }
 
 export const ADMIN_COOKIE = "duet_admin";

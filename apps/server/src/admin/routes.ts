@@ -28,7 +28,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Ban, Report, ReportStatus, SafetyRepo } from "@duet/persistence";
 import type { SpaceId } from "@duet/protocol";
 import { z } from "zod";
-import { type HttpHandler, type LimitResult, readJson, sendJson } from "../http";
+import { type HttpHandler, isSecureRequest, type LimitResult, readJson, sendJson } from "../http";
 import type { Logger } from "../logger";
 import type { HealthSnapshot } from "../stats";
 import {
@@ -36,7 +36,6 @@ import {
   adminCookieValue,
   checkStateChanging,
   clearedAdminCookie,
-  isSecureRequest,
   passwordMatches,
 } from "./guards";
 import { REF_PATTERN, tokenRef } from "./refs";

@@ -15,7 +15,15 @@
  * Never logs the IP, the token or the cookie.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type HttpHandler, type LimitResult, readJson, sendJson } from "../http";
+import {
+  type HttpHandler,
+  isJson,
+  isSameOrigin,
+  isSecureRequest,
+  type LimitResult,
+  readJson,
+  sendJson,
+} from "../http";
 import { type Clock, clientIp, type IpHasher, type Limits } from "../limits";
 import type { Logger } from "../logger";
 import {
@@ -137,43 +145,4 @@ export function tokenRoutes(deps: TokenRoutesDeps): HttpHandler {
 function sendLimited(res: ServerResponse, limited: LimitResult & { ok: false }): void {
   res.setHeader("retry-after", String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))));
   sendJson(res, 429, { error: "rate_limited", retryAfterMs: limited.retryAfterMs });
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  const joined = Array.isArray(value) ? value[0] : value;
-  const first = joined?.split(",")[0]?.trim();
-  return first ? first : undefined;
-}
-
-function isJson(req: IncomingMessage): boolean {
-  const type = req.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
-  return type === "application/json";
-}
-
-/** Over TLS here, or (behind a trusted proxy) over HTTPS at the proxy: the cookie gets `Secure`. */
-export function isSecureRequest(req: IncomingMessage, trustProxy: boolean): boolean {
-  if ((req.socket as { encrypted?: boolean }).encrypted === true) return true;
-  return trustProxy && firstHeader(req.headers["x-forwarded-proto"])?.toLowerCase() === "https";
-}
-
-/**
- * False when the browser says the request comes from another site: Sec-Fetch-Site is cross-site
- * or same-site, or Origin is present and names another host than the one requested (Host, or
- * X-Forwarded-Host behind a trusted proxy). Requests without either header (non-browser clients)
- * pass; they carry no ambient cookies to abuse.
- */
-export function isSameOrigin(req: IncomingMessage, trustProxy: boolean): boolean {
-  const site = firstHeader(req.headers["sec-fetch-site"])?.toLowerCase();
-  if (site === "cross-site" || site === "same-site") return false;
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  const host = (trustProxy && firstHeader(req.headers["x-forwarded-host"])) || req.headers.host;
-  if (!host) return false;
-  try {
-    const o = new URL(origin);
-    if (o.protocol !== "http:" && o.protocol !== "https:") return false;
-    return o.host === new URL(`${o.protocol}//${host}`).host;
-  } catch {
-    return false;
-  }
 }
