@@ -13,6 +13,7 @@ import {
 } from "@duet/protocol";
 import { z } from "zod";
 import type { LimitName, LimitRule } from "./limits";
+import type { IceConfig } from "./media/ice";
 
 /** Spaces this build can serve. */
 export const IMPLEMENTED_SPACES: readonly SpaceId[] = ["menti", "stimchat", "dormparty"];
@@ -98,7 +99,16 @@ const EnvSchema = z
       })
       .pipe(
         z.partialRecord(
-          z.enum(["join", "message", "typing", "report", "tokenIssue", "challenge", "adminLogin"]),
+          z.enum([
+            "join",
+            "message",
+            "typing",
+            "report",
+            "signal",
+            "tokenIssue",
+            "challenge",
+            "adminLogin",
+          ]),
           z
             .array(
               z.strictObject({
@@ -111,6 +121,18 @@ const EnvSchema = z
         ),
       )
       .optional(),
+    ICE_STUN_URLS: csv
+      .pipe(
+        z.array(z.string().regex(/^stuns?:/, { message: "STUN URLs start with stun: or stuns:" })),
+      )
+      .default([]),
+    TURN_URLS: csv
+      .pipe(
+        z.array(z.string().regex(/^turns?:/, { message: "TURN URLs start with turn: or turns:" })),
+      )
+      .default([]),
+    TURN_SECRET: z.string().min(16, { message: "use at least 16 characters" }).optional(),
+    TURN_CREDENTIAL_TTL_S: int(60, 86_400).default(3600),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -119,6 +141,10 @@ const EnvSchema = z
     message:
       "HEARTBEAT_INTERVAL_MS + HEARTBEAT_TIMEOUT_MS must be at most 15000 (SPEC: silent loss detected within 15 s)",
     path: ["HEARTBEAT_INTERVAL_MS"],
+  })
+  .refine((e) => e.TURN_URLS.length === 0 || e.TURN_SECRET !== undefined, {
+    message: "TURN_URLS needs TURN_SECRET (coturn's static-auth-secret) to make credentials",
+    path: ["TURN_SECRET"],
   })
   .refine((e) => e.SPACES.every((s) => IMPLEMENTED_SPACES.includes(s)), {
     message: `only ${IMPLEMENTED_SPACES.join(", ")} can be enabled in this version`,
@@ -158,6 +184,8 @@ export interface Config {
   reportRetentionMs: number;
   /** Replacements for named rate limits (see limits.ts DEFAULT_LIMITS). */
   rateLimits: Partial<Record<LimitName, readonly LimitRule[]>>;
+  /** STUN/TURN for video sessions (media/ice.ts). */
+  ice: IceConfig;
 }
 
 export interface SpaceOverrides {
@@ -227,6 +255,12 @@ export function loadConfig(
     trustLongChatMs: e.TRUST_LONG_CHAT_MS,
     reportRetentionMs: e.REPORT_RETENTION_DAYS * DAY_MS,
     rateLimits: e.RATE_LIMITS ?? {},
+    ice: {
+      stunUrls: e.ICE_STUN_URLS,
+      turnUrls: e.TURN_URLS,
+      ...(e.TURN_SECRET ? { turnSecret: e.TURN_SECRET } : {}),
+      turnTtlS: e.TURN_CREDENTIAL_TTL_S,
+    },
   };
 }
 

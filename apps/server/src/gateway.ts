@@ -38,6 +38,7 @@ import {
   ERRORS,
   type ErrorCode,
   HandshakeAuth,
+  type IceServer,
   type IdentityView,
   LIMITS,
   type Presence,
@@ -53,7 +54,7 @@ import type { Scheduler } from "./scheduler";
 import { TranscriptBuffers } from "./transcripts";
 
 /** The rate limits the gateway applies to socket events (see limits.ts for their sizes). */
-export type SocketLimit = "join" | "message" | "typing" | "report";
+export type SocketLimit = "join" | "message" | "typing" | "report" | "signal";
 
 /** What the gateway needs for SPEC §6, provided by app.ts (identity/, limits.ts, persistence). */
 export interface SafetyServices {
@@ -65,6 +66,8 @@ export interface SafetyServices {
   limit(name: SocketLimit, keys: { person: string; ipHash: string }): Promise<LimitResult>;
   /** An unreported conversation at least this long raises both tokens' trust. */
   trustLongChatMs: number;
+  /** ICE servers for a new video session (STUN, and TURN with per-session credentials). */
+  iceServers?(): IceServer[];
   /** Health figures (aggregates only). */
   onMatched?(space: SpaceId, waitedMs: readonly number[]): void;
   onReported?(space: SpaceId): void;
@@ -190,7 +193,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
             at: o.payload.at,
           });
         }
-      } else io.to(roomOf(o.to)).emit("typing", o.payload);
+      } else if (o.event === "signal") io.to(roomOf(o.to)).emit("signal", o.payload);
+      else io.to(roomOf(o.to)).emit("typing", o.payload);
     }
     if (outcome.observed.length > 0) {
       presence.observe(outcome.observed);
@@ -202,7 +206,19 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   /** Bookkeeping for matches and closes: report buffers, trust after long talks, health. */
   const observe = (ob: Observation): void => {
     if (ob.kind === "matched") {
-      if (policies.get(ob.space)?.reportBuffer) buffered.set(ob.sessionId, ob.space);
+      const policy = policies.get(ob.space);
+      if (policy?.reportBuffer) buffered.set(ob.sessionId, ob.space);
+      if (policy?.media === "video") {
+        // Perfect negotiation: the one who waited longer is impolite, the newcomer polite.
+        const iceServers = safety.iceServers?.() ?? [];
+        ob.participants.forEach((userId, i) => {
+          io.to(roomOf(userId)).emit("media", {
+            sessionId: ob.sessionId,
+            polite: i === 1,
+            iceServers,
+          });
+        });
+      }
       safety.onMatched?.(ob.space, ob.waitedMs);
       return;
     }
@@ -290,7 +306,9 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
             ? "typing"
             : name === "report"
               ? "report"
-              : undefined;
+              : name === "signal"
+                ? "signal"
+                : undefined;
     if (limit) {
       const res = await safety.limit(limit, { person, ipHash: conn.ipHash });
       if (!res.ok) return { error: "rate_limited", retryAfterMs: res.retryAfterMs };
@@ -521,6 +539,7 @@ const handlers: Record<ClientEventName, Handler> = {
   end: (e, u) => e.end(u),
   typing: (e, u) => e.typing(u),
   report: (e, u) => e.report(u),
+  signal: (e, u, p) => e.signal(u, p as ClientPayload<"signal">),
 };
 
 /**

@@ -31,6 +31,7 @@ export type LimitName =
   | "message"
   | "typing"
   | "report"
+  | "signal"
   | "tokenIssue"
   | "challenge"
   | "adminLogin";
@@ -60,6 +61,8 @@ export const DEFAULT_LIMITS: LimitTable = {
   message: [person(8, 5 * SECOND), person(60, MINUTE), ip(3000, MINUTE)],
   typing: [person(6, 5 * SECOND)],
   report: [person(5, HOUR), ip(30, HOUR)],
+  // WebRTC signalling: an offer/answer and a few dozen candidates per session; renegotiations.
+  signal: [person(200, 10 * SECOND)],
   // Issuance (a solved proof of work) and the challenges that precede it.
   // The proof of work is the real cost; this only caps what one address can mint.
   tokenIssue: [ip(60, HOUR)],

@@ -9,7 +9,7 @@
  * same tick, two match attempts for one candidate) either commits on the state it decided on or
  * changes nothing.
  */
-import type { CloseReason, Intent, SpaceId, StateView } from "@duet/protocol";
+import type { CloseReason, Intent, SignalPayload, SpaceId, StateView } from "@duet/protocol";
 import {
   bucketsFor,
   chooseCandidate,
@@ -247,6 +247,29 @@ export class Engine {
     return this.afterClose(res, "reported", user.id);
   }
 
+  /**
+   * WebRTC signalling in video spaces: relayed to the partner of the open session only, while
+   * MATCHED or ACTIVE (negotiation starts at the match, before both are in the room). Never
+   * stored. After the end a late candidate is a silent no-op.
+   */
+  async signal(userId: UserId, payload: SignalPayload): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("illegal_state");
+    const policy = user.space ? this.policies.get(user.space) : undefined;
+    if (policy && policy.media !== "video") return failure("not_in_this_space");
+    const rule = decide(user.state, "signal");
+    if (rule === NOOP) return success();
+    if (typeof rule === "object") return failure(rule.error);
+    if (!user.sessionId || !user.partnerId) return failure("illegal_state");
+    return success([
+      {
+        to: user.partnerId,
+        event: "signal",
+        payload: { sessionId: user.sessionId, ...payload },
+      },
+    ]);
+  }
+
   /** "I am typing": relayed to the partner in spaces with a typing indicator. Never stored. */
   async typing(userId: UserId): Promise<Outcome> {
     const user = await this.store.getUser(userId);
@@ -450,6 +473,7 @@ export class Engine {
               kind: "matched",
               space: policy.id,
               sessionId,
+              participants: [a.userId, b.userId],
               waitedMs: [now - a.since, now - b.since],
             },
           ],

@@ -6,6 +6,7 @@ import type {
   ChatMessage,
   CloseReason,
   ErrorCode,
+  RelayedSignal,
   SpaceId,
   StateView,
   Typing,
@@ -21,7 +22,8 @@ export type Outgoing =
       readonly version: number;
     }
   | { readonly to: UserId; readonly event: "message"; readonly payload: ChatMessage }
-  | { readonly to: UserId; readonly event: "typing"; readonly payload: Typing };
+  | { readonly to: UserId; readonly event: "typing"; readonly payload: Typing }
+  | { readonly to: UserId; readonly event: "signal"; readonly payload: RelayedSignal };
 
 /**
  * Facts the gateway acts on besides delivering views: health figures (aggregates only), and the
@@ -33,6 +35,8 @@ export type Observation =
       readonly kind: "matched";
       readonly space: SpaceId;
       readonly sessionId: SessionId;
+      /** The participants, the one who waited longer first. */
+      readonly participants: readonly [UserId, UserId];
       readonly waitedMs: readonly [number, number];
     }
   | {

@@ -25,6 +25,7 @@ export const USER_EVENTS = [
   "end", // client (spaces with End): end this one and go home; the partner looks again
   "typing", // client: "I am typing" (spaces with a typing indicator)
   "report", // client: report the conversation; it ends for both
+  "signal", // client (video spaces): a WebRTC description or candidate for the partner
   "closed", // the session closed for any other reason (partner left, timeout, shutdown)
   "requeue", // space policy: back to the queue straight after a close
   "home", // client: left the ended screen
@@ -56,6 +57,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       end: NOOP,
       typing: illegal,
       report: illegal,
+      signal: illegal,
       disconnect: GONE,
     },
     WAITING: {
@@ -71,6 +73,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       end: NOOP,
       typing: illegal,
       report: illegal,
+      signal: illegal,
       disconnect: GONE,
     },
     MATCHED: {
@@ -87,6 +90,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       report: "ENDED",
       closed: "ENDED",
       home: illegal,
+      signal: "MATCHED",
       disconnect: GONE,
     },
     ACTIVE: {
@@ -101,6 +105,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       report: "ENDED",
       closed: "ENDED",
       home: illegal,
+      signal: "ACTIVE",
       disconnect: GONE,
     },
     ENDED: {
@@ -116,6 +121,8 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       // Reports are made from inside a session; after it closed the transcript is gone.
       report: noRoom,
       home: "IDLE",
+      // A candidate that crosses the end of the session is harmless: dropped.
+      signal: NOOP,
       disconnect: GONE,
     },
   };

@@ -54,6 +54,7 @@ const CLIENT_EVENTS = [
   "end",
   "typing",
   "report",
+  "signal",
 ] as const;
 type ClientEvent = (typeof CLIENT_EVENTS)[number];
 type Expect = UserState | typeof GONE | typeof NOOP | { error: ErrorCode };
@@ -71,6 +72,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: NOOP,
     typing: { error: "illegal_state" },
     report: { error: "illegal_state" },
+    signal: { error: "illegal_state" },
     disconnect: GONE,
   },
   WAITING: {
@@ -84,6 +86,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: NOOP,
     typing: { error: "illegal_state" },
     report: { error: "illegal_state" },
+    signal: { error: "illegal_state" },
     disconnect: GONE,
   },
   MATCHED: {
@@ -97,6 +100,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: "ENDED",
     typing: NOOP,
     report: "ENDED",
+    signal: "MATCHED",
     disconnect: GONE,
   },
   ACTIVE: {
@@ -110,6 +114,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: "ENDED",
     typing: "ACTIVE",
     report: "ENDED",
+    signal: "ACTIVE",
     disconnect: GONE,
   },
   ENDED: {
@@ -123,12 +128,18 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: NOOP,
     typing: NOOP,
     report: { error: "room_unavailable" },
+    signal: NOOP,
     disconnect: GONE,
   },
 };
 
-/** menti with Skip, End and the typing indicator, so those cells' legal edges run too. */
-const ROOMY: SpacePolicy = { ...MENTI, controls: ["skip", "end"], typingIndicator: true };
+/** menti with Skip, End, the typing indicator and video, so those cells' legal edges run too. */
+const ROOMY: SpacePolicy = {
+  ...MENTI,
+  media: "video",
+  controls: ["skip", "end"],
+  typingIndicator: true,
+};
 
 /**
  * The engine's verdict for a cell under a policy: the table's, except that Skip / End where the
@@ -140,6 +151,9 @@ function expectedFor(policy: SpacePolicy, state: UserState, event: ClientEvent):
     return policy.controls.includes(event) ? rule : { error: "not_in_this_space" };
   }
   if (event === "typing" && state !== "IDLE" && !policy.typingIndicator) {
+    return { error: "not_in_this_space" };
+  }
+  if (event === "signal" && state !== "IDLE" && policy.media !== "video") {
     return { error: "not_in_this_space" };
   }
   return rule;
@@ -212,6 +226,8 @@ async function fire(ctx: Ctx, event: ClientEvent): Promise<Outcome> {
       return w.apply(await w.engine.typing(me));
     case "report":
       return w.apply(await w.engine.report(me));
+    case "signal":
+      return w.apply(await w.engine.signal(me, { candidate: null }));
   }
 }
 
@@ -307,6 +323,17 @@ describe.each([
               expect(after).toEqual(before);
               expect(outcome.out).toEqual([
                 { to: partner, event: "typing", payload: { sessionId: ctx.sessionId } },
+              ]);
+            }
+            if (event === "signal") {
+              // Relayed to the partner only, and nothing changes.
+              expect(after).toEqual(before);
+              expect(outcome.out).toEqual([
+                {
+                  to: partner,
+                  event: "signal",
+                  payload: { sessionId: ctx.sessionId, candidate: null },
+                },
               ]);
             }
             if (state === "MATCHED" && event === "enter") {

@@ -114,6 +114,31 @@ export const ReportPayload = z.strictObject({
   note: z.string().max(MAX_REPORT_NOTE).optional(),
 });
 
+/** Longest SDP a `signal` may carry (a two-track offer is typically 3–6 KB). */
+export const MAX_SDP_LENGTH = 12_000;
+
+/** WebRTC signalling (video spaces): exactly one description or one ICE candidate. */
+export const SignalPayload = z.union([
+  z.strictObject({
+    description: z.strictObject({
+      type: z.enum(["offer", "answer", "rollback"]),
+      sdp: z.string().max(MAX_SDP_LENGTH),
+    }),
+  }),
+  z.strictObject({
+    /** null: the end of candidates. */
+    candidate: z
+      .strictObject({
+        candidate: z.string().max(1024),
+        sdpMid: z.string().max(64).nullable().optional(),
+        sdpMLineIndex: z.number().int().min(0).max(64).nullable().optional(),
+        usernameFragment: z.string().max(256).nullable().optional(),
+      })
+      .nullable(),
+  }),
+]);
+export type SignalPayload = z.infer<typeof SignalPayload>;
+
 /** Schemas of every client event, keyed by event name. Anything else is `unknown_event`. */
 export const clientEventSchemas = {
   /** IDLE/ENDED → WAITING. */
@@ -139,6 +164,11 @@ export const clientEventSchemas = {
    * who the other person is; the client sends no ids.
    */
   report: ReportPayload,
+  /**
+   * Video spaces, MATCHED/ACTIVE: a WebRTC description or ICE candidate for the partner. The
+   * server relays it only to the other member of this session.
+   */
+  signal: SignalPayload,
 } as const;
 export type ClientEventName = keyof typeof clientEventSchemas;
 export const CLIENT_EVENTS = Object.keys(clientEventSchemas) as ClientEventName[];
@@ -277,6 +307,29 @@ export const Rejected = z.object({
 });
 export type Rejected = z.infer<typeof Rejected>;
 
+/** The partner's WebRTC signal, relayed by the server (video spaces). */
+export const RelayedSignal = z.intersection(z.object({ sessionId: opaqueId }), SignalPayload);
+export type RelayedSignal = z.infer<typeof RelayedSignal>;
+
+export const IceServer = z.object({
+  urls: z.array(z.string()),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof IceServer>;
+
+/**
+ * Sent to both members when a video session is created: who is "polite" in perfect negotiation
+ * (the server decides, so glare cannot deadlock) and the ICE servers to use, with TURN
+ * credentials made for this session only (short-lived; never the long-term secret).
+ */
+export const MediaSetup = z.object({
+  sessionId: opaqueId,
+  polite: z.boolean(),
+  iceServers: z.array(IceServer),
+});
+export type MediaSetup = z.infer<typeof MediaSetup>;
+
 /**
  * What this connection may do in the spaces that use a token (stimchat, dormparty); menti never
  * looks at it. `none`: the browser has no valid token yet (it must earn one: proof of work, then
@@ -307,6 +360,10 @@ export const serverEventSchemas = {
   rejected: Rejected,
   /** The token status of this connection; sent after `welcome` and whenever it changes. */
   identity: IdentityView,
+  /** Video spaces: a new session's negotiation role and ICE servers. */
+  media: MediaSetup,
+  /** Video spaces: the partner's description or ICE candidate. */
+  signal: RelayedSignal,
 } as const;
 export type ServerEventName = keyof typeof serverEventSchemas;
 
@@ -324,6 +381,7 @@ export interface ClientToServerEvents {
   end: (payload: ClientPayload<"end">, ack?: AckFn) => void;
   typing: (payload: ClientPayload<"typing">, ack?: AckFn) => void;
   report: (payload: ClientPayload<"report">, ack?: AckFn) => void;
+  signal: (payload: ClientPayload<"signal">, ack?: AckFn) => void;
 }
 
 /** Socket.IO typing for the server → client direction. */
@@ -336,6 +394,8 @@ export interface ServerToClientEvents {
   typing: (payload: Typing) => void;
   presence: (payload: Presence) => void;
   identity: (payload: IdentityView) => void;
+  media: (payload: MediaSetup) => void;
+  signal: (payload: RelayedSignal) => void;
 }
 
 export function errorAck(code: ErrorCode, retryAfterMs?: number): Ack {

@@ -1,0 +1,176 @@
+/**
+ * Video signalling through real sockets (SPEC §7; issue 5, server side): the `media` setup each
+ * member of a dormparty session gets (opposite politeness, ICE servers with per-session TURN
+ * credentials in coturn's REST scheme), and `signal` relayed only between the two members of an
+ * open session — never to anyone else, never outside MATCHED/ACTIVE, never oversized.
+ */
+import { createHmac } from "node:crypto";
+import type { MediaSetup, RelayedSignal } from "@duet/protocol";
+import { MAX_SDP_LENGTH } from "@duet/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { iceServersFor, turnCredentials } from "../src/media/ice";
+import { mintToken, sleep, startServer, TestClient, type TestServer, until } from "./harness";
+
+const TURN_SECRET = "coturn-shared-secret-for-tests";
+let server: TestServer | undefined;
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+  server = undefined;
+});
+
+interface Peer {
+  client: TestClient;
+  media: MediaSetup[];
+  signals: RelayedSignal[];
+}
+
+async function peer(): Promise<Peer> {
+  if (!server) throw new Error("no server");
+  const client = await TestClient.connect(server, {
+    extraHeaders: { cookie: mintToken(server).cookie },
+  });
+  clients.push(client);
+  const p: Peer = { client, media: [], signals: [] };
+  client.socket.on("media", (m) => p.media.push(m));
+  client.socket.on("signal", (s) => p.signals.push(s));
+  await until(() => client.identities.at(-1)?.status === "ok");
+  return p;
+}
+
+async function matchedPair(): Promise<[Peer, Peer]> {
+  const a = await peer();
+  const b = await peer();
+  expect(await a.client.emit("join", { space: "dormparty" })).toEqual({ ok: true });
+  expect(await b.client.emit("join", { space: "dormparty" })).toEqual({ ok: true });
+  await a.client.waitState((s) => s.state === "MATCHED");
+  await b.client.waitState((s) => s.state === "MATCHED");
+  await until(() => a.media.length === 1 && b.media.length === 1, 5000, "media setup");
+  return [a, b];
+}
+
+const offer = {
+  description: { type: "offer" as const, sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n" },
+};
+
+describe("TURN credentials (coturn REST scheme)", () => {
+  it("username is expiry:random, password base64(HMAC-SHA1(secret, username))", () => {
+    const now = 1_800_000_000_000;
+    const { username, credential } = turnCredentials("s3cret", 600, now, "abc");
+    expect(username).toBe(`${1_800_000_000 + 600}:abc`);
+    expect(credential).toBe(createHmac("sha1", "s3cret").update(username).digest("base64"));
+  });
+
+  it("each call makes new credentials; no TURN without a secret; STUN passes as is", () => {
+    const config = {
+      stunUrls: ["stun:127.0.0.1:3478"],
+      turnUrls: ["turn:127.0.0.1:3478"],
+      turnSecret: TURN_SECRET,
+      turnTtlS: 60,
+    };
+    const [stun, turn] = iceServersFor(config, Date.now());
+    expect(stun).toEqual({ urls: ["stun:127.0.0.1:3478"] });
+    expect(turn?.credential).not.toContain(TURN_SECRET);
+    expect(iceServersFor(config, Date.now())[1]?.username).not.toBe(turn?.username);
+    const { turnSecret: _none, ...withoutSecret } = config;
+    expect(iceServersFor(withoutSecret, Date.now())).toEqual([{ urls: ["stun:127.0.0.1:3478"] }]);
+  });
+});
+
+describe("dormparty signalling through the gateway", () => {
+  it("a new session tells each member its role and the ICE servers, with fresh TURN credentials", async () => {
+    server = await startServer({
+      ICE_STUN_URLS: "stun:127.0.0.1:3478",
+      TURN_URLS: "turn:127.0.0.1:3478",
+      TURN_SECRET,
+      TURN_CREDENTIAL_TTL_S: "120",
+    });
+    const [a, b] = await matchedPair();
+    const [ma, mb] = [a.media[0], b.media[0]];
+    expect(ma?.sessionId).toBe(a.client.sessionId());
+    expect(mb?.sessionId).toBe(a.client.sessionId());
+    // Exactly one polite side: the one who joined later.
+    expect(ma?.polite).toBe(false);
+    expect(mb?.polite).toBe(true);
+    const turn = ma?.iceServers.find((s) => s.urls.some((u) => u.startsWith("turn:")));
+    expect(turn?.username).toMatch(/^\d+:[A-Za-z0-9_-]+$/);
+    const expiry = Number(turn?.username?.split(":")[0]);
+    expect(expiry).toBeGreaterThan(Date.now() / 1000 + 100);
+    expect(expiry).toBeLessThanOrEqual(Date.now() / 1000 + 121);
+    expect(turn?.credential).toBe(
+      createHmac("sha1", TURN_SECRET)
+        .update(turn?.username ?? "")
+        .digest("base64"),
+    );
+    expect(JSON.stringify([a.media, b.media, a.client.states])).not.toContain(TURN_SECRET);
+  });
+
+  it("relays descriptions and candidates only to the partner, while MATCHED and ACTIVE", async () => {
+    server = await startServer({});
+    const [a, b] = await matchedPair();
+    const [c, d] = await matchedPair();
+    expect(await a.client.emit("signal", offer)).toEqual({ ok: true });
+    const candidate = {
+      candidate: {
+        candidate: "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host",
+        sdpMid: "0",
+      },
+    };
+    expect(await b.client.emit("signal", candidate)).toEqual({ ok: true });
+    await until(() => b.signals.length === 1 && a.signals.length === 1);
+    expect(b.signals[0]).toEqual({ sessionId: a.client.sessionId(), ...offer });
+    expect(a.signals[0]).toEqual({ sessionId: a.client.sessionId(), ...candidate });
+    // ACTIVE too.
+    await a.client.emit("enter", { sessionId: a.client.sessionId() });
+    await b.client.emit("enter", { sessionId: b.client.sessionId() });
+    await a.client.waitState((s) => s.state === "ACTIVE");
+    expect(await a.client.emit("signal", { candidate: null })).toEqual({ ok: true });
+    await until(() => b.signals.length === 2);
+    // The other session heard nothing.
+    await sleep(100);
+    expect(c.signals).toEqual([]);
+    expect(d.signals).toEqual([]);
+  });
+
+  it("refuses signals outside a session, oversized or malformed; after the end nothing is relayed", async () => {
+    server = await startServer({});
+    const lone = await peer();
+    expect(await lone.client.emit("signal", offer)).toMatchObject({ code: "illegal_state" });
+    await lone.client.emit("join", { space: "dormparty" });
+    expect(await lone.client.emit("signal", offer)).toMatchObject({ code: "illegal_state" });
+    await lone.client.emit("cancel", {});
+    const [a, b] = await matchedPair();
+    const huge = { description: { type: "offer" as const, sdp: "x".repeat(MAX_SDP_LENGTH + 1) } };
+    expect(await a.client.emit("signal", huge)).toMatchObject({ code: "invalid_payload" });
+    const both = { ...offer, candidate: null } as never;
+    expect(await a.client.emit("signal", both)).toMatchObject({ code: "invalid_payload" });
+    // A forged session id field is not part of the payload: refused, not relayed anywhere.
+    const forged = { ...offer, sessionId: "AAAAAAAAAAAAAAAAAAAAAA" } as never;
+    expect(await a.client.emit("signal", forged)).toMatchObject({ code: "invalid_payload" });
+    await sleep(100);
+    expect(b.signals).toEqual([]);
+    // The session ends (End: the ender goes home, the partner looks again): a late candidate is
+    // refused (no session) and reaches nobody.
+    await a.client.emit("end", {});
+    await b.client.waitState((s) => s.state !== "MATCHED");
+    expect(await a.client.emit("signal", { candidate: null })).toMatchObject({
+      code: "illegal_state",
+    });
+    await sleep(100);
+    expect(b.signals).toEqual([]);
+    expect(lone.signals).toEqual([]);
+  });
+
+  it("menti and stimchat have no video: signal is not_in_this_space", async () => {
+    server = await startServer({});
+    const a = await peer();
+    const b = await peer();
+    await a.client.emit("join", { space: "stimchat" });
+    await b.client.emit("join", { space: "stimchat" });
+    await a.client.waitState((s) => s.state === "MATCHED");
+    expect(await a.client.emit("signal", offer)).toMatchObject({ code: "not_in_this_space" });
+    expect(a.media).toEqual([]);
+  });
+});
