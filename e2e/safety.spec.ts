@@ -37,6 +37,15 @@ const SAFETY = {
   moderation: "Moderation",
 } as const;
 
+/** A phone-width viewport: these screens must read on a phone (SPEC §9). */
+const PHONE = { viewport: { width: 360, height: 740 } } as const;
+
+async function expectNoSidewaysScroll(page: Page, name: string): Promise<void> {
+  const width = page.viewportSize()?.width ?? 0;
+  const scrollWidth = await page.evaluate<number>("document.documentElement.scrollWidth");
+  expect(scrollWidth, `"${name}" scrolls sideways at ${width} px`).toBeLessThanOrEqual(width);
+}
+
 async function signIn(page: Page, password: string): Promise<void> {
   await page.getByRole("textbox", { name: "Password" }).fill(password);
   await button(page, "Sign in").click();
@@ -46,7 +55,7 @@ test("stimchat: chat → report → the report in /admin with its transcript →
   newUser,
 }) => {
   const reporter = await newStimchatUser(newUser);
-  const reported = await newStimchatUser(newUser);
+  const reported = await newStimchatUser(newUser, PHONE);
   await openStimchat(reporter.page);
   await startSearching(reporter.page);
   await openStimchat(reported.page);
@@ -73,7 +82,7 @@ test("stimchat: chat → report → the report in /admin with its transcript →
   await expect(reported.page.getByText(/reported|moderators/i)).toHaveCount(0);
 
   // ---- the moderator
-  const moderator = await newUser();
+  const moderator = await newUser(PHONE);
   const admin = moderator.page;
   await admin.goto("/admin");
   await expect(heading(admin, SAFETY.moderation)).toBeVisible();
@@ -84,6 +93,7 @@ test("stimchat: chat → report → the report in /admin with its transcript →
   await expect(card.getByRole("list", { name: "Transcript" })).toContainText(hello);
   await expect(card).toContainText("they would not stop");
   await expectNoAxeViolations(admin, "admin with a report");
+  await expectNoSidewaysScroll(admin, "admin with a report");
   await card.getByRole("button", { name: "Ban 7 days" }).click();
   await expect(admin.getByRole("status").filter({ hasText: /Banned/ })).toBeVisible();
   await expect(
@@ -96,6 +106,7 @@ test("stimchat: chat → report → the report in /admin with its transcript →
   await expect(heading(reported.page, SAFETY.banned)).toBeVisible();
   await expect(button(reported.page, CHAT.stimchat.start)).toHaveCount(0);
   await expectNoAxeViolations(reported.page, "banned screen");
+  await expectNoSidewaysScroll(reported.page, "banned screen");
   // The reporter is unaffected and can chat again.
   await openStimchat(reporter.page);
 });
@@ -103,13 +114,14 @@ test("stimchat: chat → report → the report in /admin with its transcript →
 test("a second tab of one browser sees 'already open in another tab'; the first chats on; the second takes over when the first closes", async ({
   newUser,
 }) => {
-  const person = await newStimchatUser(newUser);
+  const person = await newStimchatUser(newUser, PHONE);
   const stranger = await newStimchatUser(newUser);
   await openStimchat(person.page);
   const second = await person.context.newPage();
   await second.goto("/stimchat");
   await expect(heading(second, SAFETY.otherTab)).toBeVisible();
   await expectNoAxeViolations(second, "already open in another tab");
+  await expectNoSidewaysScroll(second, "already open in another tab");
 
   // The first tab is untouched: it chats.
   await startSearching(person.page);
