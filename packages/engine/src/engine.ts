@@ -327,6 +327,17 @@ export class Engine {
       case "join_timeout": {
         const session = await this.store.getSession(deadline.sessionId);
         if (!session || session.status !== "PENDING") return success();
+        if (this.policies.get(session.space)?.media === "video") {
+          // Video spaces: a participant `enter`s once its peer connection is up, so a session
+          // still PENDING at the limit is media that never connected. Nobody is to blame; the
+          // policy re-queues both, and the pair cooldown keeps the two from being matched
+          // straight back into the same failure.
+          const res = await this.store.closeSession(deadline.sessionId, "media_failed", null, {
+            ifStatus: "PENDING",
+            ...this.cooldown(session.space),
+          });
+          return this.afterClose(res, "media_failed", null);
+        }
         // Whoever never entered caused it: they read "you didn't join in time", the other
         // "the other person didn't". If neither entered, nobody is singled out.
         const late = session.participants.filter((p) => !session.entered.includes(p));

@@ -862,13 +862,16 @@ class ModelRun {
           : ended.by !== null && ended.by === u.id;
       const move = policy.afterClose[ended.reason][initiator ? "initiator" : "other"];
       if (move !== "requeue") continue;
-      // (Waiting before or after the step: within a tick it may have been matched since.)
+      // (Waiting before or after the step; or matched into a session this very step, so it was
+      // waiting for a moment in between — e.g. re-queued by another close in the same tick.)
+      const openBefore = new Set(pre.sessions.map((s) => s.id));
       const otherTabWaits = [...pre.users, ...post.users].some(
         (x) =>
           x.id !== u.id &&
           x.browserId === u.browserId &&
-          x.state === "WAITING" &&
-          x.space === before.space,
+          x.space === before.space &&
+          (x.state === "WAITING" ||
+            (x.state === "MATCHED" && !!x.sessionId && !openBefore.has(x.sessionId))),
       );
       if (!otherTabWaits)
         fail(`${u.id} should have been re-queued after ${ended.reason} but is ${u.state}`);
@@ -1474,11 +1477,11 @@ describe("model: random sequences against Engine + MemoryStore", () => {
   describe.each([
     ["stimchat (topics, search limit, typing)", [STIMCHAT], 2_000, topicsArb, []],
     [
-      "dormparty (skip, end, re-queue, pair cooldown)",
+      "dormparty (skip, end, re-queue, pair cooldown, media failure)",
       [DORMPARTY],
       2_000,
       fewTagsArb,
-      ["close:left", "close:skipped", "close:ended", "close:reported", "close:join_timeout"],
+      ["close:left", "close:skipped", "close:ended", "close:reported", "close:media_failed"],
     ],
     ["all three spaces enabled at once", [MENTI, STIMCHAT, DORMPARTY], 1_000, topicsArb, []],
   ] as const)("%s", (name, policies, runs, tags, closes) => {
