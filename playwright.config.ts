@@ -13,6 +13,15 @@ const PG_PORT = 3108;
 const PG_BASE_URL = `http://127.0.0.1:${PG_PORT}`;
 /** Specs that touch the database run on both the embedded PGlite and a real PostgreSQL. */
 const DATABASE_SPECS = ["**/safety.spec.ts"];
+/**
+ * The app again, handing out TURN credentials for a coturn on 127.0.0.1:TURN_PORT that
+ * video-turn.spec.ts starts (and restarts with a wrong secret), with relay-only ICE.
+ */
+const TURN_APP_PORT = 3109;
+const TURN_BASE_URL = `http://127.0.0.1:${TURN_APP_PORT}`;
+const TURN_SPECS = ["**/video-turn.spec.ts"];
+export const TURN_PORT = 34780;
+export const TURN_SECRET = "e2e-turn-shared-secret-0123456789";
 export const E2E_ADMIN_PASSWORD = "e2e-admin-password-0123";
 
 const serverEnv = (port: number): Record<string, string> => ({
@@ -77,8 +86,9 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "chromium", use: { baseURL: BASE_URL } },
+    { name: "chromium", testIgnore: TURN_SPECS, use: { baseURL: BASE_URL } },
     { name: "chromium-postgres", testMatch: DATABASE_SPECS, use: { baseURL: PG_BASE_URL } },
+    { name: "chromium-turn", testMatch: TURN_SPECS, use: { baseURL: TURN_BASE_URL } },
   ],
   webServer: [
     {
@@ -101,6 +111,21 @@ export default defineConfig({
       stdout: "ignore",
       stderr: "pipe",
       gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+    },
+    {
+      command: 'DATA_DIR="$(mktemp -d)" exec node --import tsx apps/server/src/main.ts',
+      url: `${TURN_BASE_URL}/healthz`,
+      env: {
+        ...serverEnv(TURN_APP_PORT),
+        TURN_URLS: `turn:127.0.0.1:${TURN_PORT}?transport=udp`,
+        TURN_SECRET,
+        ICE_TRANSPORT_POLICY: "relay",
+      },
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      gracefulShutdown: { signal: "SIGTERM", timeout: 5_000 },
     },
   ],
 });

@@ -17,7 +17,7 @@ import { tokenFromHeaders } from "./identity/token";
 import { cryptoIds, randomId } from "./ids";
 import { clientIp, IpHasher, Limits } from "./limits";
 import type { Logger } from "./logger";
-import { iceServersFor } from "./media/ice";
+import { mediaSetupFor } from "./media/ice";
 import { createMetricsRegistry, metricsRoute } from "./metrics";
 import { maskProfanity } from "./profanity";
 import { type Scheduler, TimerScheduler } from "./scheduler";
@@ -125,7 +125,7 @@ export async function createDuet(
         ipHasher.hash(clientIp({ address, headers }, config.trustProxy)),
       limit: (name, keys) => limits.consume(name, keys),
       trustLongChatMs: config.trustLongChatMs,
-      iceServers: () => iceServersFor(config.ice, clock.now()),
+      media: () => mediaSetupFor(config.ice, clock.now()),
       onMatched: (space, waitedMs) => stats.recordMatch(space, waitedMs, clock.now()),
       onReported: (space) => stats.recordReport(space, clock.now()),
     },

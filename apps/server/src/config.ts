@@ -133,6 +133,7 @@ const EnvSchema = z
       .default([]),
     TURN_SECRET: z.string().min(16, { message: "use at least 16 characters" }).optional(),
     TURN_CREDENTIAL_TTL_S: int(60, 86_400).default(3600),
+    ICE_TRANSPORT_POLICY: z.enum(["all", "relay"]).default("all"),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -141,6 +142,11 @@ const EnvSchema = z
     message:
       "HEARTBEAT_INTERVAL_MS + HEARTBEAT_TIMEOUT_MS must be at most 15000 (SPEC: silent loss detected within 15 s)",
     path: ["HEARTBEAT_INTERVAL_MS"],
+  })
+  .refine((e) => e.ICE_TRANSPORT_POLICY === "all" || e.TURN_URLS.length > 0, {
+    message:
+      "ICE_TRANSPORT_POLICY=relay needs TURN_URLS (and TURN_SECRET): video would never connect",
+    path: ["ICE_TRANSPORT_POLICY"],
   })
   .refine((e) => e.TURN_URLS.length === 0 || e.TURN_SECRET !== undefined, {
     message: "TURN_URLS needs TURN_SECRET (coturn's static-auth-secret) to make credentials",
@@ -260,6 +266,7 @@ export function loadConfig(
       turnUrls: e.TURN_URLS,
       ...(e.TURN_SECRET ? { turnSecret: e.TURN_SECRET } : {}),
       turnTtlS: e.TURN_CREDENTIAL_TTL_S,
+      transportPolicy: e.ICE_TRANSPORT_POLICY,
     },
   };
 }

@@ -66,8 +66,11 @@ export interface SafetyServices {
   limit(name: SocketLimit, keys: { person: string; ipHash: string }): Promise<LimitResult>;
   /** An unreported conversation at least this long raises both tokens' trust. */
   trustLongChatMs: number;
-  /** ICE servers for a new video session (STUN, and TURN with per-session credentials). */
-  iceServers?(): IceServer[];
+  /**
+   * ICE servers for a new video session (STUN, and TURN with per-session credentials) and the
+   * transport policy ("relay": TURN only).
+   */
+  media?(): { iceServers: IceServer[]; iceTransportPolicy: "all" | "relay" };
   /** Health figures (aggregates only). */
   onMatched?(space: SpaceId, waitedMs: readonly number[]): void;
   onReported?(space: SpaceId): void;
@@ -210,12 +213,12 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       if (policy?.reportBuffer) buffered.set(ob.sessionId, ob.space);
       if (policy?.media === "video") {
         // Perfect negotiation: the one who waited longer is impolite, the newcomer polite.
-        const iceServers = safety.iceServers?.() ?? [];
+        const setup = safety.media?.() ?? { iceServers: [], iceTransportPolicy: "all" };
         ob.participants.forEach((userId, i) => {
           io.to(roomOf(userId)).emit("media", {
             sessionId: ob.sessionId,
             polite: i === 1,
-            iceServers,
+            ...setup,
           });
         });
       }

@@ -31,6 +31,10 @@ describe("configuration", () => {
   it("safety and media settings: validated, with clear words", () => {
     expect(problems({ TURN_URLS: "turn:127.0.0.1:3478" }).join("\n")).toContain("TURN_SECRET");
     expect(problems({ TURN_URLS: "http://nope" }).join("\n")).toContain("turn:");
+    expect(problems({ ICE_TRANSPORT_POLICY: "relay" }).join("\n")).toContain("TURN_URLS");
+    expect(problems({ ICE_TRANSPORT_POLICY: "sometimes" }).join("\n")).toContain(
+      "ICE_TRANSPORT_POLICY",
+    );
     expect(problems({ ADMIN_PASSWORD: "short" }).join("\n")).toContain("ADMIN_PASSWORD");
     expect(problems({ DATABASE_URL: "mysql://x" }).join("\n")).toContain("DATABASE_URL");
     expect(problems({ RATE_LIMITS: "{nope" }).join("\n")).toContain("RATE_LIMITS");
@@ -39,7 +43,11 @@ describe("configuration", () => {
       TURN_SECRET: "a-long-enough-secret",
       RATE_LIMITS: JSON.stringify({ join: [{ scope: "person", points: 3, durationMs: 1000 }] }),
     });
-    expect(c.ice).toMatchObject({ turnUrls: ["turn:127.0.0.1:3478"], turnTtlS: 3600 });
+    expect(c.ice).toMatchObject({
+      turnUrls: ["turn:127.0.0.1:3478"],
+      turnTtlS: 3600,
+      transportPolicy: "all",
+    });
     expect(c.rateLimits.join).toEqual([{ scope: "person", points: 3, durationMs: 1000 }]);
     expect(loadConfig({}).dataDir).toBe(".data");
   });

@@ -69,6 +69,7 @@ describe("TURN credentials (coturn REST scheme)", () => {
       turnUrls: ["turn:127.0.0.1:3478"],
       turnSecret: TURN_SECRET,
       turnTtlS: 60,
+      transportPolicy: "all" as const,
     };
     const [stun, turn] = iceServersFor(config, Date.now());
     expect(stun).toEqual({ urls: ["stun:127.0.0.1:3478"] });
@@ -86,6 +87,7 @@ describe("dormparty signalling through the gateway", () => {
       TURN_URLS: "turn:127.0.0.1:3478",
       TURN_SECRET,
       TURN_CREDENTIAL_TTL_S: "120",
+      ICE_TRANSPORT_POLICY: "relay",
     });
     const [a, b] = await matchedPair();
     const [ma, mb] = [a.media[0], b.media[0]];
@@ -94,6 +96,7 @@ describe("dormparty signalling through the gateway", () => {
     // Exactly one polite side: the one who joined later.
     expect(ma?.polite).toBe(false);
     expect(mb?.polite).toBe(true);
+    expect([ma?.iceTransportPolicy, mb?.iceTransportPolicy]).toEqual(["relay", "relay"]);
     const turn = ma?.iceServers.find((s) => s.urls.some((u) => u.startsWith("turn:")));
     expect(turn?.username).toMatch(/^\d+:[A-Za-z0-9_-]+$/);
     const expiry = Number(turn?.username?.split(":")[0]);

@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { DuetProvider } from "../components/DuetProvider";
 import { NoticeBanner } from "../components/NoticeBanner";
 import { SiteHeader } from "../components/SiteHeader";
+import { VideoProvider } from "../components/VideoProvider";
 import { DISCLAIMER } from "../lib/copy";
 import "./globals.css";
 
@@ -26,14 +27,16 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     <html lang="en">
       <body>
         <DuetProvider>
-          <SiteHeader />
-          <main id="main" className="site-main">
-            <NoticeBanner />
-            {children}
-          </main>
-          <footer className="site-footer">
-            <p>{DISCLAIMER}</p>
-          </footer>
+          <VideoProvider>
+            <SiteHeader />
+            <main id="main" className="site-main">
+              <NoticeBanner />
+              {children}
+            </main>
+            <footer className="site-footer">
+              <p>{DISCLAIMER}</p>
+            </footer>
+          </VideoProvider>
         </DuetProvider>
       </body>
     </html>

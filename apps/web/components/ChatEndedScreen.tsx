@@ -3,7 +3,7 @@
 import type { SpaceId } from "@duet/protocol";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import {
   CHAT_COPY,
   chatEndedText,
@@ -12,6 +12,7 @@ import {
   refusalText,
   spaceHref,
 } from "../lib/copy";
+import { useFocusedHeading } from "../lib/use-focused-heading";
 import { useDuet } from "./DuetProvider";
 
 /**
@@ -31,7 +32,7 @@ export function ChatEndedScreen({
 }) {
   const router = useRouter();
   const { state, lastJoin, join, home } = useDuet();
-  const headingRef = useRef<HTMLHeadingElement>(null);
+  const headingRef = useFocusedHeading();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const reported = info.kind === "server" && info.reason === "reported" && info.by === "you";
@@ -47,10 +48,6 @@ export function ChatEndedScreen({
     : info.kind === "server" && info.by === "partner" && info.reason === "left"
       ? CHAT_COPY.keptOnlyIfReported
       : CHAT_COPY.nothingKept;
-
-  useEffect(() => {
-    headingRef.current?.focus();
-  }, []);
 
   async function newChat() {
     if (pending) return;

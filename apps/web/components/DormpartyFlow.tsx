@@ -1,8 +1,17 @@
 "use client";
 
 import type { StateView } from "@duet/protocol";
-import { useEffect, useRef, useState } from "react";
-import { DORMPARTY_COPY, refusalText, requeuedText, type WaitingPrevious } from "../lib/copy";
+import Link from "next/link";
+import { useEffect, useState } from "react";
+import {
+  CAMERA_COPY,
+  DORMPARTY_COPY,
+  refusalText,
+  requeuedText,
+  type WaitingPrevious,
+} from "../lib/copy";
+import type { MediaProblem } from "../lib/peer";
+import { useFocusedHeading } from "../lib/use-focused-heading";
 import { useDuet } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
 import {
@@ -16,6 +25,8 @@ import { PresenceLine } from "./PresenceLine";
 import { SearchWaiting } from "./SearchWaiting";
 import { MatchedInterlude, SpaceNotOpen } from "./SpaceNotOpen";
 import { StillWaiting } from "./StillWaiting";
+import { useVideo } from "./VideoProvider";
+import { OwnPreview } from "./VideoStage";
 
 /**
  * `/dormparty`: one sentence and "Start"; then "Finding someone…" until the server pairs us. After
@@ -51,6 +62,30 @@ export function DormpartyFlow({ ended = false }: { ended?: boolean }) {
   if (gate === "elsewhere") return <ElsewhereScreen />;
 
   return <Entry focusHeading={returned || reopened} banner={ended} ready={gate === "ready"} />;
+}
+
+/** The camera or microphone can't be used: why, how to allow them, "Try again" and "Home". */
+function CameraProblem({ problem, onRetry }: { problem: MediaProblem; onRetry(): void }) {
+  const headingRef = useFocusedHeading();
+  return (
+    <div className="page">
+      <h1 ref={headingRef} tabIndex={-1}>
+        {CAMERA_COPY.title}
+      </h1>
+      <p className="lead">{CAMERA_COPY.lead}</p>
+      <p>{CAMERA_COPY.problem[problem]}</p>
+      <p className="actions">
+        {problem === "insecure" ? null : (
+          <button type="button" className="button button-primary" onClick={onRetry}>
+            {CAMERA_COPY.tryAgain}
+          </button>
+        )}{" "}
+        <Link href="/" className="button button-secondary">
+          {CAMERA_COPY.home}
+        </Link>
+      </p>
+    </div>
+  );
 }
 
 function RequeueAwareWaiting({
@@ -89,16 +124,22 @@ function Entry({
   ready: boolean;
 }) {
   const { join } = useDuet();
+  const { local, requestLocal } = useVideo();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const headingRef = useRef<HTMLHeadingElement>(null);
+  const headingRef = useFocusedHeading(focusHeading);
 
+  // Video chat needs the camera and microphone: ask for them here, before Start.
+  const failed = local.status === "failed";
   useEffect(() => {
-    if (focusHeading) headingRef.current?.focus();
-  }, [focusHeading]);
+    if (local.status === "off") requestLocal();
+  }, [local.status, requestLocal]);
+  const cameraReady = local.status === "ready";
+
+  if (failed) return <CameraProblem problem={local.problem} onRetry={requestLocal} />;
 
   async function start() {
-    if (pending || !ready) return;
+    if (pending || !ready || !cameraReady) return;
     setPending(true);
     setError(null);
     const ack = await join("dormparty");
@@ -117,11 +158,15 @@ function Entry({
       <p className="muted">{DORMPARTY_COPY.keptNote}</p>
       <PresenceLine space="dormparty" />
       <StillWaiting here="dormparty" />
+      <OwnPreview className="video-preview" />
+      <p role="status" className="muted">
+        {local.status === "asking" ? DORMPARTY_COPY.cameraAsking : ""}
+      </p>
       <p>
         <button
           type="button"
           className="button button-primary button-large"
-          disabled={pending || !ready}
+          disabled={pending || !ready || !cameraReady}
           onClick={() => void start()}
         >
           {DORMPARTY_COPY.start}

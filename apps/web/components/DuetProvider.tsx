@@ -11,11 +11,14 @@ import {
   type IdentityView,
   type Intent,
   LIMITS,
+  type MediaSetup,
   type Notice,
   type Presence,
   type Rejected,
+  type RelayedSignal,
   type ReportReason,
   type ServerToClientEvents,
+  type SignalPayload,
   type SpaceId,
   type SpaceSummary,
   type StateView,
@@ -116,6 +119,22 @@ export interface DuetContextValue {
    * ACTIVE and only in spaces with a typing indicator; everything else is a silent no-op.
    */
   typing(): void;
+  /**
+   * Video spaces: hears the server's `media` (a new session's negotiation role and ICE servers)
+   * and `signal` (the partner's description or candidate) events. Returns the unsubscribe.
+   */
+  subscribeMedia(listener: MediaListener): () => void;
+  /**
+   * Video spaces: a WebRTC signal for the partner. Fire and forget: a refusal (e.g. a late
+   * candidate after the session ended) is harmless and is ignored.
+   */
+  signal(payload: SignalPayload): void;
+}
+
+/** Receives the video events of the tab's socket (see `subscribeMedia`). */
+export interface MediaListener {
+  media(payload: MediaSetup): void;
+  signal(payload: RelayedSignal): void;
 }
 
 /**
@@ -241,6 +260,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   /** A pass was just issued and the connection reopened: the next `identity` must be "ok". */
   const justIssuedRef = useRef(false);
   const passAbortRef = useRef<AbortController | null>(null);
+  const mediaListenersRef = useRef(new Set<MediaListener>());
 
   useEffect(() => {
     let typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -321,7 +341,15 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       });
     });
     socket.on("notice", (payload) => setNotice(payload));
+    socket.on("media", (payload) => {
+      for (const listener of mediaListenersRef.current) listener.media(payload);
+    });
+    socket.on("signal", (payload) => {
+      for (const listener of mediaListenersRef.current) listener.signal(payload);
+    });
     socket.on("rejected", (payload) => {
+      // Late signals (a candidate after the session ended) are refused harmlessly.
+      if (payload.event === "signal") return;
       setLastRejected(payload);
       // Typing is best-effort and throttled already: a refused one is not worth a word.
       if (payload.code === "rate_limited" && payload.event !== "typing") {
@@ -533,6 +561,17 @@ export function DuetProvider({ children }: { children: ReactNode }) {
     }
   }, []);
 
+  const subscribeMedia = useCallback((listener: MediaListener) => {
+    mediaListenersRef.current.add(listener);
+    return () => {
+      mediaListenersRef.current.delete(listener);
+    };
+  }, []);
+  const signal = useCallback((payload: SignalPayload) => {
+    const socket = socketRef.current;
+    if (socket?.connected) socket.emit("signal", payload);
+  }, []);
+
   const value = useMemo<DuetContextValue>(
     () => ({
       status,
@@ -566,6 +605,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       report,
       reconnect,
       typing,
+      subscribeMedia,
+      signal,
     }),
     [
       status,
@@ -595,6 +636,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       report,
       reconnect,
       typing,
+      subscribeMedia,
+      signal,
     ],
   );
 

@@ -2,8 +2,9 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import { type EndedInfo, endedReasonText, REPORT_COPY, refusalText, SPACE_COPY } from "../lib/copy";
+import { useFocusedHeading } from "../lib/use-focused-heading";
 import { useDuet } from "./DuetProvider";
 
 /**
@@ -20,16 +21,12 @@ export function EndedScreen({
 }) {
   const router = useRouter();
   const { state, lastJoin, join, home } = useDuet();
-  const headingRef = useRef<HTMLHeadingElement>(null);
+  const headingRef = useFocusedHeading();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const reported = info.kind === "server" && info.reason === "reported" && info.by === "you";
   const failed = reported && reportError !== null;
   const title = reported && !failed ? REPORT_COPY.thanksTitle : "This conversation is over";
-
-  useEffect(() => {
-    headingRef.current?.focus();
-  }, []);
 
   async function talkToSomeoneNew() {
     if (pending) return;

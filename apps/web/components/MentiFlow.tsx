@@ -2,8 +2,9 @@
 
 import { INTENTS, type Intent } from "@duet/protocol";
 import Link from "next/link";
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import { INTENT_COPY, INTENT_ORDER, MENTI_KEPT_NOTE, refusalText } from "../lib/copy";
+import { useFocusedHeading } from "../lib/use-focused-heading";
 import { useDuet } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
 import { Waiting } from "./Waiting";
@@ -72,11 +73,7 @@ function IntentChoice({
   const { join } = useDuet();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const headingRef = useRef<HTMLHeadingElement>(null);
-
-  useEffect(() => {
-    if (focusHeading) headingRef.current?.focus();
-  }, [focusHeading]);
+  const headingRef = useFocusedHeading(focusHeading);
 
   async function choose(intent: Intent) {
     if (pending) return;

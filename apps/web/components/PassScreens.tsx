@@ -4,6 +4,7 @@ import type { SpaceId } from "@duet/protocol";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import { banEndText, CHAT_COPY, PASS_COPY, SPACE_COPY } from "../lib/copy";
+import { useFocusedHeading } from "../lib/use-focused-heading";
 import { useDuet } from "./DuetProvider";
 
 /** How long "elsewhere" must last before its screen shows (a reload's old tab is closing). */
@@ -64,14 +65,10 @@ const reconnectedAfter = new Set<number>();
  */
 export function BannedScreen({ space }: { space: SpaceId }) {
   const { identity, reconnect } = useDuet();
-  const headingRef = useRef<HTMLHeadingElement>(null);
+  const headingRef = useFocusedHeading();
   const until = identity?.status === "banned" ? (identity.bannedUntil ?? null) : null;
   const [over, setOver] = useState(false);
   const title = SPACE_COPY[space]?.title ?? space;
-
-  useEffect(() => {
-    headingRef.current?.focus();
-  }, []);
 
   useEffect(() => {
     if (until === null || reconnectedAfter.has(until)) return;
@@ -113,10 +110,7 @@ export function BannedScreen({ space }: { space: SpaceId }) {
 
 /** This browser's token is in use by another tab; the server flips this one to "ok" by itself. */
 export function ElsewhereScreen() {
-  const headingRef = useRef<HTMLHeadingElement>(null);
-  useEffect(() => {
-    headingRef.current?.focus();
-  }, []);
+  const headingRef = useFocusedHeading();
   return (
     <div className="page page-center">
       <h1 ref={headingRef} tabIndex={-1}>

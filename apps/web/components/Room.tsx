@@ -10,6 +10,7 @@ import {
   REPORT_COPY,
   spaceHref,
   TOKEN_SPACES,
+  VIDEO_SPACES,
 } from "../lib/copy";
 import { ChatEndedScreen } from "./ChatEndedScreen";
 import { Conversation } from "./Conversation";
@@ -98,6 +99,14 @@ export function Room({ sessionId }: { sessionId: string }) {
     enteredRef.current = true;
     // Back in a room we are already in (e.g. after the Back button): nothing to claim.
     if (stateRef.current?.state === "ACTIVE" && stateRef.current.sessionId === sessionId) return;
+    // A video room is entered by the peer connection, once the media paths are up (VideoProvider).
+    if (
+      stateRef.current?.state === "MATCHED" &&
+      stateRef.current.sessionId === sessionId &&
+      VIDEO_SPACES.has(stateRef.current.space)
+    ) {
+      return;
+    }
     void enter(sessionId).then((ack) => {
       if (ack.ok) return;
       const current = stateRef.current;

@@ -1,8 +1,9 @@
 "use client";
 
 import type { Ack } from "@duet/protocol";
-import { type ReactNode, useEffect, useRef, useState } from "react";
+import { type ReactNode, useState } from "react";
 import { formatElapsed } from "../lib/copy";
+import { useFocusedHeading } from "../lib/use-focused-heading";
 import { useWaitingElapsed } from "./DuetProvider";
 
 /**
@@ -27,14 +28,10 @@ export function SearchWaiting({
   children?: ReactNode;
   onStop: () => Promise<Ack>;
 }) {
-  const headingRef = useRef<HTMLHeadingElement>(null);
+  const headingRef = useFocusedHeading();
   const elapsed = useWaitingElapsed();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    headingRef.current?.focus();
-  }, []);
 
   async function stop() {
     if (pending) return;

@@ -4,9 +4,10 @@ import type { StateView } from "@duet/protocol";
 import { MAX_TOPICS } from "@duet/protocol";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { hasStimchatConsent, rememberStimchatConsent } from "../lib/consent";
 import { CHAT_COPY, refusalText, STIMCHAT_COPY } from "../lib/copy";
+import { useFocusedHeading } from "../lib/use-focused-heading";
 import { ConsentDialog } from "./ConsentDialog";
 import { useDuet } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
@@ -153,11 +154,7 @@ function Entry({
   );
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const headingRef = useRef<HTMLHeadingElement>(null);
-
-  useEffect(() => {
-    if (focusHeading) headingRef.current?.focus();
-  }, [focusHeading]);
+  const headingRef = useFocusedHeading(focusHeading);
 
   // Only topics the server still offers count.
   const chosen = topics.filter((topic) => topicsOffered.includes(topic));
@@ -259,13 +256,9 @@ function Entry({
 
 function TimedOut({ onChangeTopics }: { onChangeTopics: () => void }) {
   const { join, lastJoin } = useDuet();
-  const headingRef = useRef<HTMLHeadingElement>(null);
+  const headingRef = useFocusedHeading();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    headingRef.current?.focus();
-  }, []);
 
   async function tryAgain() {
     if (pending) return;
@@ -309,10 +302,7 @@ function TimedOut({ onChangeTopics }: { onChangeTopics: () => void }) {
 
 /** "Not now" on a server where this is the only space: nowhere else to go, so a calm pause. */
 function Declined({ onRulesAgain }: { onRulesAgain: () => void }) {
-  const headingRef = useRef<HTMLHeadingElement>(null);
-  useEffect(() => {
-    headingRef.current?.focus();
-  }, []);
+  const headingRef = useFocusedHeading();
   return (
     <div className="page">
       <h1 ref={headingRef} tabIndex={-1}>

@@ -9,11 +9,14 @@ import {
   REPORT_COPY,
   STIMCHAT_COPY,
   sharedTopicsText,
+  VIDEO_SPACES,
 } from "../lib/copy";
 import { Conversation } from "./Conversation";
 import { hasTypingIndicator, useDuet } from "./DuetProvider";
 import { HelpDialog } from "./HelpDialog";
 import { ReportDialog } from "./ReportDialog";
+import { useVideo } from "./VideoProvider";
+import { VideoStage } from "./VideoStage";
 
 type RoomView = Extract<StateView, { state: "MATCHED" | "ACTIVE" }>;
 
@@ -42,6 +45,8 @@ export function StrangerRoom({
   const hasLeave = !canSkip && !canEnd;
   const offersHelpLink = view.space === "stimchat";
   const typingOn = hasTypingIndicator(view.space, spaces);
+  const isVideo = VIDEO_SPACES.has(view.space);
+  const { release } = useVideo();
 
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -67,8 +72,11 @@ export function StrangerRoom({
   async function doEnd() {
     onLeaving(true);
     const ok = await run(end);
-    if (ok) router.push("/");
-    else onLeaving(false);
+    if (ok) {
+      // End: the camera and microphone are let go of at once (the camera light goes off).
+      release();
+      router.push("/");
+    } else onLeaving(false);
   }
 
   // Esc, then Esc again within 2 s: Skip. An open dialog keeps its Esc.
@@ -107,7 +115,9 @@ export function StrangerRoom({
   const shared = view.partner.sharedTopics ?? [];
 
   return (
-    <div className={view.state === "ACTIVE" ? "room room-active" : "room"}>
+    <div
+      className={`${view.state === "ACTIVE" ? "room room-active" : "room"}${isVideo ? " room-video" : ""}`}
+    >
       <div className="room-bar">
         <h1 className="room-title">{CHAT_COPY.roomTitle}</h1>
         <div className="room-actions">
@@ -176,6 +186,7 @@ export function StrangerRoom({
           {error}
         </p>
       ) : null}
+      {isVideo ? <VideoStage sessionId={view.sessionId} /> : null}
       {view.state === "ACTIVE" ? (
         <Conversation
           sessionId={view.sessionId}
@@ -191,7 +202,7 @@ export function StrangerRoom({
             </div>
           }
         />
-      ) : (
+      ) : isVideo ? null : (
         <div className="room-waiting">
           <div className="breath breath-small" aria-hidden="true" />
           <p role="status" className="room-status">

@@ -146,7 +146,8 @@ export const DORMPARTY_COPY = {
   entryTitle: "Video chat",
   entryLead:
     "Quick random chats with other students. Skip to meet someone new, End when you're done.",
-  entryNote: "Video is on its way. For now you chat by text.",
+  entryNote:
+    "You'll see yourself here before you start. Video goes straight between the two of you and is never recorded.",
   /** SPEC §5: said before the first chat, since dormparty keeps a reported chat's text. */
   keptNote:
     "Chats vanish when they end, unless someone reports the chat. In that case the chat's text (never video) is kept for moderators to review.",
@@ -160,7 +161,39 @@ export const DORMPARTY_COPY = {
   controlsHint: "Skip meets someone new. End takes you home. Press Esc twice to skip.",
   escHint: "Press Esc again to skip",
   notOpenTitle: "Video chat is not open here",
+  /** The entry screen while the browser is asked for the camera and microphone. */
+  cameraAsking: "Turning on your camera and microphone… Your browser may ask you to allow them.",
+  ownVideo: "Your camera",
+  partnerVideo: "Stranger's video",
+  mediaControls: "Your camera and microphone",
+  mute: "Mute",
+  cameraOff: "Camera off",
+  /** Shown on the own preview while the camera is off / the microphone is muted. */
+  cameraOffNote: "Your camera is off",
+  mutedNote: "You're muted",
+  connectingVideo: "Connecting video…",
 } as const;
+
+/** The screen for a camera or microphone that can't be used (dormparty). */
+export const CAMERA_COPY = {
+  title: "Duet needs your camera and microphone for video chat",
+  lead: "Video chat shows your face and voice to the person you meet, so it can only start once your browser lets Duet use them. Nothing is recorded.",
+  problem: {
+    denied:
+      "Your browser is blocking the camera or microphone for this site. To allow them, select the camera icon or the site settings icon (the padlock or sliders) next to the address, set Camera and Microphone to Allow, then choose Try again. On a phone you may also need to allow them for your browser in the phone's settings.",
+    missing:
+      "No camera or microphone was found. Connect one (or check that it is switched on), then choose Try again.",
+    busy: "Your camera or microphone is being used by another app or tab. Close it there, then choose Try again.",
+    insecure: "This page can't use a camera: video chat needs a secure (https) connection to Duet.",
+    other:
+      "Your camera and microphone couldn't be started. Check your browser's settings for this site, then choose Try again.",
+  },
+  tryAgain: "Try again",
+  home: "Home",
+} as const;
+
+/** Spaces whose rooms are video calls: the client enters once its peer connection is up. */
+export const VIDEO_SPACES: ReadonlySet<SpaceId> = new Set<SpaceId>(["dormparty"]);
 
 /** The line on dormparty's waiting screen after the server re-queued this person. */
 export function requeuedText(previous: { reason: CloseReason; by: CloseActor }): string {

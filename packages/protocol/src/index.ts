@@ -327,6 +327,11 @@ export const MediaSetup = z.object({
   sessionId: opaqueId,
   polite: z.boolean(),
   iceServers: z.array(IceServer),
+  /**
+   * "relay": use TURN only (the partner never learns this browser's addresses; needs TURN).
+   * "all": host, server-reflexive and relayed candidates.
+   */
+  iceTransportPolicy: z.enum(["all", "relay"]),
 });
 export type MediaSetup = z.infer<typeof MediaSetup>;
 

@@ -18,6 +18,8 @@ export interface IceConfig {
   /** coturn's static-auth-secret; without it TURN URLs are not offered. */
   readonly turnSecret?: string;
   readonly turnTtlS: number;
+  /** "relay": browsers use TURN only, so partners never see each other's addresses. */
+  readonly transportPolicy: "all" | "relay";
 }
 
 export function turnCredentials(
@@ -30,6 +32,14 @@ export function turnCredentials(
   const username = `${expiry}:${random}`;
   const credential = createHmac("sha1", secret).update(username).digest("base64");
   return { username, credential };
+}
+
+/** What one video session's browsers get: ICE servers (with fresh TURN credentials), policy. */
+export function mediaSetupFor(
+  config: IceConfig,
+  nowMs: number,
+): { iceServers: IceServer[]; iceTransportPolicy: "all" | "relay" } {
+  return { iceServers: iceServersFor(config, nowMs), iceTransportPolicy: config.transportPolicy };
 }
 
 /** The ICE servers one session's browsers get. Empty: host candidates only (a LAN). */

@@ -1,0 +1,294 @@
+"use client";
+
+import type { MediaSetup, RelayedSignal, SignalPayload } from "@duet/protocol";
+import { usePathname } from "next/navigation";
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
+import {
+  createPeer,
+  getCameraAndMicrophone,
+  type MediaProblem,
+  mediaProblemOf,
+  type Peer,
+  stopStream,
+} from "../lib/peer";
+import { useDuet } from "./DuetProvider";
+
+/**
+ * The camera and microphone of this tab, and its peer connection to the partner of a video
+ * session (dormparty). Sits inside `DuetProvider` in the root layout, so the camera stays on from
+ * the entry screen through the waiting screen and the room (and from one Skip to the next), and
+ * negotiation starts on the server's `media`, before the room page has even opened.
+ *
+ * The camera and microphone are released on End (`release()`) and whenever the tab leaves the
+ * video space's pages. The peer connection closes when its session is no longer this tab's.
+ */
+export type LocalMedia =
+  | { status: "off" }
+  | { status: "asking" }
+  | { status: "ready"; stream: MediaStream }
+  | { status: "failed"; problem: MediaProblem };
+
+export interface VideoContextValue {
+  local: LocalMedia;
+  /** Asks for the camera and microphone (again, after a refusal); no-op while asking or ready. */
+  requestLocal(): void;
+  /** Stops the camera and microphone (the camera light goes off) and closes any peer connection. */
+  release(): void;
+  muted: boolean;
+  cameraOff: boolean;
+  toggleMuted(): void;
+  toggleCamera(): void;
+  /** The partner's media of the current video session, once it arrived. */
+  remote: { sessionId: string; stream: MediaStream } | null;
+  /** The current video session's connection state. */
+  connection: { sessionId: string; state: RTCPeerConnectionState } | null;
+  /** The partner's video showed its first frame (for the test hook's timings). */
+  firstFrame(sessionId: string): void;
+}
+
+const VideoContext = createContext<VideoContextValue | null>(null);
+
+/** Pages on which the camera may stay on: the video space and the rooms. */
+function keepsCamera(pathname: string): boolean {
+  return pathname === "/dormparty" || pathname.startsWith("/room/");
+}
+
+/** What tests can read (only when a test set `window.__duetTestHooks = true` before loading). */
+interface TestHooks {
+  peers: RTCPeerConnection[];
+  streams: MediaStream[];
+  timings: { sessionId: string; media: number; connected?: number; firstFrame?: number }[];
+  /** The peer connection of the current session, if any. */
+  current: RTCPeerConnection | null;
+}
+
+function testHooks(): TestHooks | null {
+  if (typeof window === "undefined") return null;
+  const w = window as unknown as { __duetTestHooks?: unknown; __duetPeer?: TestHooks };
+  if (w.__duetTestHooks !== true) return null;
+  w.__duetPeer ??= { peers: [], streams: [], timings: [], current: null };
+  return w.__duetPeer;
+}
+
+export function VideoProvider({ children }: { children: ReactNode }) {
+  const { state, subscribeMedia, signal, enter } = useDuet();
+  const pathname = usePathname();
+  const [local, setLocal] = useState<LocalMedia>({ status: "off" });
+  const localRef = useRef<MediaStream | null>(null);
+  const askingRef = useRef(false);
+  const [muted, setMuted] = useState(false);
+  const [cameraOff, setCameraOff] = useState(false);
+  const [remote, setRemote] = useState<VideoContextValue["remote"]>(null);
+  const [connection, setConnection] = useState<VideoContextValue["connection"]>(null);
+  const peerRef = useRef<{ sessionId: string; peer: Peer; seen: boolean; entered: boolean } | null>(
+    null,
+  );
+  // Kept in refs so the socket listener (subscribed once) sees the latest.
+  const signalRef = useRef(signal);
+  signalRef.current = signal;
+  const enterRef = useRef(enter);
+  enterRef.current = enter;
+  const mutedRef = useRef(muted);
+  mutedRef.current = muted;
+  const cameraOffRef = useRef(cameraOff);
+  cameraOffRef.current = cameraOff;
+
+  const closePeer = useCallback(() => {
+    const current = peerRef.current;
+    if (!current) return;
+    peerRef.current = null;
+    current.peer.close();
+    const hooks = testHooks();
+    if (hooks && hooks.current === current.peer.pc) hooks.current = null;
+    setRemote(null);
+  }, []);
+
+  const release = useCallback(() => {
+    closePeer();
+    askingRef.current = false;
+    stopStream(localRef.current);
+    localRef.current = null;
+    setLocal({ status: "off" });
+    setMuted(false);
+    setCameraOff(false);
+  }, [closePeer]);
+
+  const requestLocal = useCallback(() => {
+    if (askingRef.current || localRef.current) return;
+    askingRef.current = true;
+    setLocal({ status: "asking" });
+    getCameraAndMicrophone().then(
+      (stream) => {
+        if (!askingRef.current) {
+          // Released while the browser was asking: let go at once.
+          stopStream(stream);
+          return;
+        }
+        askingRef.current = false;
+        localRef.current = stream;
+        testHooks()?.streams.push(stream);
+        for (const track of stream.getAudioTracks()) track.enabled = !mutedRef.current;
+        for (const track of stream.getVideoTracks()) track.enabled = !cameraOffRef.current;
+        setLocal({ status: "ready", stream });
+      },
+      (error: unknown) => {
+        if (!askingRef.current) return;
+        askingRef.current = false;
+        setLocal({ status: "failed", problem: mediaProblemOf(error) });
+      },
+    );
+  }, []);
+
+  const toggleMuted = useCallback(() => {
+    setMuted((was) => {
+      const next = !was;
+      for (const track of localRef.current?.getAudioTracks() ?? []) track.enabled = !next;
+      return next;
+    });
+  }, []);
+  const toggleCamera = useCallback(() => {
+    setCameraOff((was) => {
+      const next = !was;
+      for (const track of localRef.current?.getVideoTracks() ?? []) track.enabled = !next;
+      return next;
+    });
+  }, []);
+
+  // The server's `media` starts a peer connection for its session; `signal`s feed it.
+  useEffect(() => {
+    return subscribeMedia({
+      media(setup: MediaSetup) {
+        closePeer();
+        const { sessionId } = setup;
+        const hooks = testHooks();
+        const timing: TestHooks["timings"][number] = { sessionId, media: performance.now() };
+        hooks?.timings.push(timing);
+        const entry = {
+          sessionId,
+          seen: false,
+          entered: false,
+          peer: createPeer({
+            iceServers: setup.iceServers,
+            iceTransportPolicy: setup.iceTransportPolicy,
+            polite: setup.polite,
+            localStream: localRef.current,
+            sendSignal: (payload: SignalPayload) => {
+              if (peerRef.current?.sessionId === sessionId) signalRef.current(payload);
+            },
+            onRemoteStream: (stream) => {
+              if (peerRef.current?.sessionId === sessionId) setRemote({ sessionId, stream });
+            },
+            onConnectionState: (connectionState) => {
+              setConnection((prev) =>
+                prev?.sessionId === sessionId || peerRef.current?.sessionId === sessionId
+                  ? { sessionId, state: connectionState }
+                  : prev,
+              );
+              const current = peerRef.current;
+              if (connectionState !== "connected" || current?.sessionId !== sessionId) return;
+              timing.connected ??= performance.now();
+              // Both media paths are up: claim the seat (the session turns ACTIVE once both did).
+              if (!current.entered) {
+                current.entered = true;
+                void enterRef.current(sessionId);
+              }
+            },
+          }),
+        };
+        peerRef.current = entry;
+        setConnection({ sessionId, state: entry.peer.pc.connectionState });
+        if (hooks) {
+          hooks.peers.push(entry.peer.pc);
+          hooks.current = entry.peer.pc;
+        }
+      },
+      signal(payload: RelayedSignal) {
+        const current = peerRef.current;
+        if (!current || current.sessionId !== payload.sessionId) return;
+        const { sessionId: _sessionId, ...rest } = payload;
+        current.peer.handleSignal(rest as SignalPayload);
+      },
+    });
+  }, [subscribeMedia, closePeer]);
+
+  // The session ended (or this tab moved on to another): close its peer connection.
+  useEffect(() => {
+    const current = peerRef.current;
+    if (!current) return;
+    const ours =
+      (state?.state === "MATCHED" || state?.state === "ACTIVE") &&
+      state.sessionId === current.sessionId;
+    if (ours) {
+      current.seen = true;
+      return;
+    }
+    const elsewhere =
+      state !== null && "sessionId" in state && state.sessionId !== current.sessionId;
+    // `media` may come just before its MATCHED state: only a state after that one closes it.
+    if (current.seen || elsewhere || state === null || state.state === "ENDED") closePeer();
+  }, [state, closePeer]);
+
+  // Leaving the video space's pages lets go of the camera and microphone.
+  useEffect(() => {
+    if (!keepsCamera(pathname) && (localRef.current || askingRef.current)) release();
+  }, [pathname, release]);
+
+  // The tab goes away: let go of everything.
+  useEffect(
+    () => () => {
+      peerRef.current?.peer.close();
+      stopStream(localRef.current);
+    },
+    [],
+  );
+
+  const firstFrame = useCallback((sessionId: string) => {
+    const hooks = testHooks();
+    const timing = hooks?.timings.find((t) => t.sessionId === sessionId);
+    if (timing) timing.firstFrame ??= performance.now();
+  }, []);
+
+  const value = useMemo<VideoContextValue>(
+    () => ({
+      local,
+      requestLocal,
+      release,
+      muted,
+      cameraOff,
+      toggleMuted,
+      toggleCamera,
+      remote,
+      connection,
+      firstFrame,
+    }),
+    [
+      local,
+      requestLocal,
+      release,
+      muted,
+      cameraOff,
+      toggleMuted,
+      toggleCamera,
+      remote,
+      connection,
+      firstFrame,
+    ],
+  );
+
+  return <VideoContext.Provider value={value}>{children}</VideoContext.Provider>;
+}
+
+export function useVideo(): VideoContextValue {
+  const value = useContext(VideoContext);
+  if (!value) throw new Error("useVideo must be used inside <VideoProvider>");
+  return value;
+}

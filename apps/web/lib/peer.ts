@@ -1,0 +1,224 @@
+import type { IceServer, SignalPayload } from "@duet/protocol";
+
+/**
+ * One WebRTC peer connection to the partner of a video session, negotiated with the "perfect
+ * negotiation" pattern (https://w3c.github.io/webrtc-pc/#perfect-negotiation-example): the server
+ * says which side is polite. On a collision the impolite side ignores the partner's offer and the
+ * polite side rolls its own back and takes the partner's, so either side may renegotiate at any
+ * time without a deadlock. Signals go through `sendSignal` (the gateway relays them).
+ *
+ * The first offer comes from the impolite side only: the polite side attaches its camera and
+ * microphone to the transceivers that offer creates, in its answer. Both offering at once would
+ * also settle (that is what the pattern is for), but costs a round trip and a rollback; and
+ * Chromium was seen to stop gathering candidates after rolling back a first offer whose gathering
+ * had begun, leaving the call at "Connecting video…" (e2e/video.spec.ts's glare test pins that
+ * a later collision still settles).
+ */
+export interface PeerOptions {
+  iceServers: readonly IceServer[];
+  /** "relay": TURN only (server configuration, or a test forcing it). */
+  iceTransportPolicy?: RTCIceTransportPolicy;
+  polite: boolean;
+  /** The local camera and microphone; null: receive only. */
+  localStream: MediaStream | null;
+  sendSignal(payload: SignalPayload): void;
+  /** The partner's media arrived (called again when a track is added). */
+  onRemoteStream(stream: MediaStream): void;
+  onConnectionState(state: RTCPeerConnectionState): void;
+}
+
+export interface Peer {
+  readonly pc: RTCPeerConnection;
+  /** A description or candidate from the partner. Handled one at a time, in order. */
+  handleSignal(payload: SignalPayload): void;
+  /** Closes the connection (idempotent). The local tracks are left alone. */
+  close(): void;
+}
+
+const KINDS = ["audio", "video"] as const;
+
+export function createPeer(options: PeerOptions): Peer {
+  const { polite, sendSignal, localStream } = options;
+  const pc = new RTCPeerConnection({
+    iceServers: options.iceServers.map((server) => ({
+      urls: [...server.urls],
+      ...(server.username !== undefined ? { username: server.username } : {}),
+      ...(server.credential !== undefined ? { credential: server.credential } : {}),
+    })),
+    iceTransportPolicy: options.iceTransportPolicy ?? "all",
+  });
+  let closed = false;
+  let makingOffer = false;
+  let ignoreOffer = false;
+  let settingRemoteAnswer = false;
+  /** The polite side's tracks wait for the partner's first offer (see above). */
+  let tracksAttached = false;
+  const remote = new MediaStream();
+
+  const sendDescription = () => {
+    const local = pc.localDescription;
+    if (closed || !local || local.type === "pranswer") return;
+    sendSignal({ description: { type: local.type, sdp: local.sdp } });
+  };
+
+  /** Our camera and microphone on the connection's transceivers (one per kind). */
+  const attachTracks = async () => {
+    if (tracksAttached) return;
+    tracksAttached = true;
+    for (const kind of KINDS) {
+      const track = localStream?.getTracks().find((t) => t.kind === kind) ?? null;
+      const existing = pc
+        .getTransceivers()
+        .find(
+          (t) =>
+            t.currentDirection !== "stopped" &&
+            t.receiver.track.kind === kind &&
+            t.sender.track === null,
+        );
+      if (existing) {
+        // The partner's offer made this transceiver: send on it too.
+        if (track && localStream) {
+          await existing.sender.replaceTrack(track);
+          existing.sender.setStreams(localStream);
+          existing.direction = "sendrecv";
+        }
+      } else if (track && localStream) {
+        pc.addTransceiver(track, { direction: "sendrecv", streams: [localStream] });
+      } else {
+        pc.addTransceiver(kind, { direction: "recvonly" });
+      }
+    }
+  };
+
+  pc.onnegotiationneeded = async () => {
+    try {
+      makingOffer = true;
+      await pc.setLocalDescription();
+      sendDescription();
+    } catch {
+      // A closed connection or a collision settled by the other side: nothing to do.
+    } finally {
+      makingOffer = false;
+    }
+  };
+
+  pc.onicecandidate = ({ candidate }) => {
+    if (closed) return;
+    if (!candidate) {
+      sendSignal({ candidate: null });
+      return;
+    }
+    const json = candidate.toJSON();
+    sendSignal({
+      candidate: {
+        candidate: json.candidate ?? "",
+        ...(json.sdpMid != null ? { sdpMid: json.sdpMid } : {}),
+        ...(json.sdpMLineIndex != null ? { sdpMLineIndex: json.sdpMLineIndex } : {}),
+        ...(json.usernameFragment != null ? { usernameFragment: json.usernameFragment } : {}),
+      },
+    });
+  };
+
+  pc.ontrack = ({ track }) => {
+    if (!remote.getTracks().includes(track)) remote.addTrack(track);
+    options.onRemoteStream(remote);
+  };
+
+  pc.onconnectionstatechange = () => {
+    options.onConnectionState(pc.connectionState);
+  };
+
+  // The impolite side offers first (its transceivers fire negotiationneeded).
+  if (!polite) void attachTracks();
+
+  async function onSignal(payload: SignalPayload): Promise<void> {
+    if (closed) return;
+    if ("description" in payload) {
+      const description = payload.description;
+      const readyForOffer = !makingOffer && (pc.signalingState === "stable" || settingRemoteAnswer);
+      const collision = description.type === "offer" && !readyForOffer;
+      ignoreOffer = !polite && collision;
+      if (ignoreOffer) return;
+      settingRemoteAnswer = description.type === "answer";
+      try {
+        // On a collision the polite side gives way: setting the partner's offer rolls our own
+        // back (implicit rollback), queued behind any setLocalDescription still running.
+        await pc.setRemoteDescription(description);
+      } finally {
+        settingRemoteAnswer = false;
+      }
+      if (description.type === "offer") {
+        // Our tracks go into the answer (the polite side's first one) instead of an offer.
+        await attachTracks();
+        await pc.setLocalDescription();
+        sendDescription();
+      }
+      return;
+    }
+    try {
+      await pc.addIceCandidate(payload.candidate ?? undefined);
+    } catch (err) {
+      // Candidates of an offer we ignored fail to apply: expected.
+      if (!ignoreOffer && !closed) throw err;
+    }
+  }
+
+  let queue: Promise<void> = Promise.resolve();
+  return {
+    pc,
+    handleSignal(payload) {
+      queue = queue.then(() => onSignal(payload)).catch(() => {});
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      pc.onnegotiationneeded = null;
+      pc.onicecandidate = null;
+      pc.ontrack = null;
+      pc.onconnectionstatechange = null;
+      pc.close();
+      // `close()` fires no connectionstatechange: say it here.
+      options.onConnectionState("closed");
+    },
+  };
+}
+
+/** Why the camera and microphone could not be used, from getUserMedia's error. */
+export type MediaProblem = "denied" | "missing" | "busy" | "insecure" | "other";
+
+export function mediaProblemOf(error: unknown): MediaProblem {
+  const name = error instanceof Error || error instanceof DOMException ? error.name : "";
+  if (name === "InsecureContext") return "insecure";
+  if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
+    return "denied";
+  }
+  if (
+    name === "NotFoundError" ||
+    name === "OverconstrainedError" ||
+    name === "DevicesNotFoundError"
+  ) {
+    return "missing";
+  }
+  if (name === "NotReadableError" || name === "AbortError" || name === "TrackStartError") {
+    return "busy";
+  }
+  return "other";
+}
+
+/** Asks for the camera and microphone. */
+export async function getCameraAndMicrophone(): Promise<MediaStream> {
+  if (typeof navigator === "undefined" || !navigator.mediaDevices?.getUserMedia) {
+    const error = new Error("no mediaDevices");
+    error.name = "InsecureContext";
+    throw error;
+  }
+  return navigator.mediaDevices.getUserMedia({
+    audio: { echoCancellation: true, noiseSuppression: true },
+    video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "user" },
+  });
+}
+
+export function stopStream(stream: MediaStream | null): void {
+  if (!stream) return;
+  for (const track of stream.getTracks()) track.stop();
+}

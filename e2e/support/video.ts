@@ -1,0 +1,122 @@
+/**
+ * Helpers of the video specs (video.spec.ts, video-turn.spec.ts).
+ *
+ * The pages read their peer connections through a test hook the web client sets up only when
+ * `window.__duetTestHooks` is true before it loads (`videoUser` below): `window.__duetPeer` =
+ * { peers, streams, timings, current } (apps/web/components/VideoProvider.tsx).
+ */
+import type { Page } from "@playwright/test";
+import {
+  button,
+  CHAT,
+  expect,
+  expectChatRoom,
+  expectDormpartyWaiting,
+  type NewUserFn,
+  type NewUserOptions,
+  openDormparty,
+  pathOf,
+  ROOM_PATH,
+  type User,
+} from "../fixtures";
+
+export const VIDEO = {
+  partner: "Stranger's video",
+  own: "Your camera",
+  mute: "Mute",
+  cameraOff: "Camera off",
+  cameraTitle: "Duet needs your camera and microphone for video chat",
+  tryAgain: "Try again",
+  failed: "The connection failed — finding someone new",
+} as const;
+
+/** A user whose pages expose the video test hook. */
+export async function videoUser(newUser: NewUserFn, options: NewUserOptions = {}): Promise<User> {
+  const user = await newUser(options);
+  await user.context.addInitScript({ content: "window.__duetTestHooks = true;" });
+  return user;
+}
+
+/** The page's hook, typed locally (the specs compile without the DOM library). */
+export type Hooked = {
+  __duetPeer?: {
+    peers: { connectionState: string; getStats(): Promise<Map<string, Record<string, unknown>>> }[];
+    streams: { getTracks(): { kind: string; readyState: string }[] }[];
+    timings: { sessionId: string; media: number; connected?: number; firstFrame?: number }[];
+    current: {
+      connectionState: string;
+      getStats(): Promise<Map<string, Record<string, unknown>>>;
+    } | null;
+  };
+};
+
+/** Video bytes received so far on the current peer connection (inbound-rtp, video). */
+export function inboundVideoBytes(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const pc = (globalThis as unknown as Hooked).__duetPeer?.current;
+    if (!pc) return -1;
+    const stats = await pc.getStats();
+    let bytes = 0;
+    stats.forEach((report) => {
+      if (report.type === "inbound-rtp" && report.kind === "video") {
+        bytes += Number(report.bytesReceived ?? 0);
+      }
+    });
+    return bytes;
+  });
+}
+
+/** The partner video's width in pixels (0 until a frame arrived). */
+export function partnerVideoWidth(page: Page): Promise<number> {
+  return page
+    .getByLabel(VIDEO.partner, { exact: true })
+    .evaluate((el) => (el as unknown as { videoWidth: number }).videoWidth);
+}
+
+/** Each sees the other's video: a decoded frame, and inbound video bytes that keep growing. */
+export async function expectVideoFlows(page: Page): Promise<void> {
+  await expect.poll(() => partnerVideoWidth(page), { timeout: 10_000 }).toBeGreaterThan(0);
+  const before = await inboundVideoBytes(page);
+  expect(before).toBeGreaterThan(0);
+  await expect.poll(() => inboundVideoBytes(page), { timeout: 5_000 }).toBeGreaterThan(before);
+}
+
+export function peerStates(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    ((globalThis as unknown as Hooked).__duetPeer?.peers ?? []).map((pc) => pc.connectionState),
+  );
+}
+
+export async function waitingUser(newUser: NewUserFn): Promise<User> {
+  const user = await videoUser(newUser);
+  await openDormparty(user.page);
+  // The own preview is on before Start.
+  await expect
+    .poll(() =>
+      user.page
+        .getByLabel(VIDEO.own, { exact: true })
+        .evaluate((el) => (el as unknown as { videoWidth: number }).videoWidth),
+    )
+    .toBeGreaterThan(0);
+  await button(user.page, CHAT.dormparty.start).click();
+  return user;
+}
+
+/**
+ * Two video users in one room: ACTIVE (both peer connections are up, the side chat open), or
+ * with `entered: false` only matched (their media may never connect).
+ */
+export async function pairTwo(
+  newUser: NewUserFn,
+  { entered = true }: { entered?: boolean } = {},
+): Promise<[User, User]> {
+  const first = await waitingUser(newUser);
+  await expectDormpartyWaiting(first.page);
+  const second = await waitingUser(newUser);
+  for (const user of [second, first]) {
+    if (entered) await expectChatRoom(user.page);
+    else await expect(user.page).toHaveURL(ROOM_PATH);
+  }
+  expect(pathOf(first.page)).toBe(pathOf(second.page));
+  return [first, second];
+}
