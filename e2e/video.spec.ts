@@ -14,6 +14,7 @@ import {
   messageItems,
   openDormparty,
   pathOf,
+  SPACE_LINK,
   sendChat,
   test,
 } from "./fixtures";
@@ -143,21 +144,36 @@ test("End: the ender's camera and microphone are stopped; the partner is re-queu
   await expectVideoFlows(c.page);
 });
 
-test("leaving the space's pages lets go of the camera and microphone (the camera light goes off)", async ({
+test("leaving the space lets go of the camera and microphone (the camera light goes off); a search left running keeps them", async ({
   newUser,
 }) => {
   const user = await videoUser(newUser);
-  await openDormparty(user.page);
+  const page = user.page;
+  await openDormparty(page);
   const liveTracks = () =>
-    user.page.evaluate(() =>
+    page.evaluate(() =>
       ((globalThis as unknown as Hooked).__duetPeer?.streams ?? []).flatMap((s) =>
         s.getTracks().map((t) => t.readyState),
       ),
     );
   await expect.poll(liveTracks).toEqual(["live", "live"]);
-  // The header's home link: a client-side navigation, the same tab and page.
-  await user.page.getByRole("link", { name: "Duet", exact: true }).click();
-  await expect(user.page).toHaveURL(/\/$/);
+  const homeLink = page.getByRole("link", { name: "Duet", exact: true });
+
+  // Still looking, on another page: a match leads into a call, so the camera stays on.
+  await button(page, CHAT.dormparty.start).click();
+  await expectDormpartyWaiting(page);
+  await homeLink.click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(heading(page, "Duet")).toBeVisible();
+  expect(await liveTracks()).toEqual(["live", "live"]);
+
+  // Back, Stop, then away: out of the space, the camera and microphone are let go of.
+  await page.getByRole("link", { name: SPACE_LINK.dormparty }).click();
+  await expectDormpartyWaiting(page);
+  await button(page, "Stop").click();
+  await expect(button(page, CHAT.dormparty.start)).toBeVisible();
+  await homeLink.click();
+  await expect(page).toHaveURL(/\/$/);
   await expect.poll(liveTracks).toEqual(["ended", "ended"]);
 });
 

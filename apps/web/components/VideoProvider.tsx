@@ -1,6 +1,6 @@
 "use client";
 
-import type { MediaSetup, RelayedSignal, SignalPayload } from "@duet/protocol";
+import type { MediaSetup, RelayedSignal, SignalPayload, StateView } from "@duet/protocol";
 import { usePathname } from "next/navigation";
 import {
   createContext,
@@ -12,6 +12,7 @@ import {
   useRef,
   useState,
 } from "react";
+import { VIDEO_SPACES } from "../lib/copy";
 import {
   createPeer,
   getCameraAndMicrophone,
@@ -57,9 +58,18 @@ export interface VideoContextValue {
 
 const VideoContext = createContext<VideoContextValue | null>(null);
 
-/** Pages on which the camera may stay on: the video space and the rooms. */
-function keepsCamera(pathname: string): boolean {
-  return pathname === "/dormparty" || pathname.startsWith("/room/");
+/**
+ * Whether the camera stays on: on the video space's pages and in rooms, and anywhere while this
+ * tab is still looking or talking in a video space (a search left running from another page
+ * leads into a video call, which must not start with the camera off).
+ */
+function keepsCamera(pathname: string, state: StateView | null): boolean {
+  if (pathname === "/dormparty" || pathname.startsWith("/room/")) return true;
+  return (
+    state !== null &&
+    (state.state === "WAITING" || state.state === "MATCHED" || state.state === "ACTIVE") &&
+    VIDEO_SPACES.has(state.space)
+  );
 }
 
 /** What tests can read (only when a test set `window.__duetTestHooks = true` before loading). */
@@ -237,10 +247,11 @@ export function VideoProvider({ children }: { children: ReactNode }) {
     if (current.seen || elsewhere || state === null || state.state === "ENDED") closePeer();
   }, [state, closePeer]);
 
-  // Leaving the video space's pages lets go of the camera and microphone.
+  // Leaving the video space (its pages, and any search or call in it) lets go of the camera.
+  const keep = keepsCamera(pathname, state);
   useEffect(() => {
-    if (!keepsCamera(pathname) && (localRef.current || askingRef.current)) release();
-  }, [pathname, release]);
+    if (!keep && (localRef.current || askingRef.current)) release();
+  }, [keep, release]);
 
   // The tab goes away: let go of everything.
   useEffect(
