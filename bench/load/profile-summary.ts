@@ -1,0 +1,89 @@
+/**
+ * Top self-time functions of a V8 CPU profile (`node --cpu-prof`, or `npm run bench -- --profile`
+ * which profiles every Duet server child into bench/results/profiles/).
+ *
+ *   node --import tsx bench/load/profile-summary.ts FILE.cpuprofile [--top 25]
+ *
+ * Prints self time by function (name, file:line) and by package/file area, as % of all samples.
+ * "(idle)", "(program)" and "(garbage collector)" are V8's own buckets.
+ */
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface Row {
+  name: string;
+  ms: number;
+  pct: number;
+}
+
+/** Shortens a file URL to its package (node_modules/x) or its path inside the repository. */
+function area(url: string): string {
+  if (!url) return "(native/V8)";
+  const nm = url.lastIndexOf("node_modules/");
+  if (nm >= 0) {
+    const rest = url.slice(nm + "node_modules/".length).split("/");
+    return `npm:${rest[0]?.startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0]}`;
+  }
+  if (url.startsWith("node:")) return url;
+  const m = url.match(/\/(apps|packages|bench)\/.*$/);
+  return m ? m[0].slice(1) : url;
+}
+
+export function summarize(
+  profile: Profile,
+  top = 25,
+): { functions: Row[]; areas: Row[]; totalMs: number } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
+    total += dt;
+  });
+  const fn = new Map<string, number>();
+  const ar = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const cf = byId.get(id)?.callFrame;
+    if (!cf) continue;
+    const where = cf.url ? `${area(cf.url)}:${cf.lineNumber + 1}` : "";
+    const key = `${cf.functionName || "(anonymous)"} ${where}`.trim();
+    fn.set(key, (fn.get(key) ?? 0) + us);
+    const a = cf.url
+      ? area(cf.url).replace(/^(apps\/[^/]+|packages\/[^/]+|bench)\/.*$/, "$1")
+      : cf.functionName;
+    ar.set(a, (ar.get(a) ?? 0) + us);
+  }
+  const rows = (m: Map<string, number>): Row[] =>
+    [...m.entries()]
+      .map(([name, us]) => ({ name, ms: us / 1000, pct: (us / Math.max(1, total)) * 100 }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, top);
+  return { functions: rows(fn), areas: rows(ar), totalMs: total / 1000 };
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const file = args.find((a) => !a.startsWith("--"));
+  if (!file) throw new Error("usage: profile-summary.ts FILE.cpuprofile [--top N]");
+  const topIdx = args.indexOf("--top");
+  const top = topIdx >= 0 ? Number(args[topIdx + 1]) : 25;
+  const s = summarize(JSON.parse(readFileSync(file, "utf8")) as Profile, top);
+  const line = (r: Row): string =>
+    `${r.pct.toFixed(1).padStart(5)} %  ${r.ms.toFixed(0).padStart(7)} ms  ${r.name}`;
+  process.stdout.write(`${file}: ${s.totalMs.toFixed(0)} ms sampled\n\nself time by function:\n`);
+  process.stdout.write(`${s.functions.map(line).join("\n")}\n\nself time by area:\n`);
+  process.stdout.write(`${s.areas.map(line).join("\n")}\n`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -1,0 +1,391 @@
+/**
+ * Printing: one table per scenario and N with Duet beside the two floors and the ratios, then
+ * the issue's bars as met / missed. Figures from several repetitions are medians.
+ */
+import type { BenchResults, RunRecord } from "./run";
+import type {
+  BurstResult,
+  ChurnSummary,
+  CpuFigures,
+  MemoryResult,
+  NoticeResult,
+  RelayResult,
+  StepResult,
+} from "./scenarios";
+
+const median = (xs: number[]): number => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
+};
+
+const f = (x: number, digits = 1): string =>
+  Number.isFinite(x) ? x.toFixed(digits) : x === Number.POSITIVE_INFINITY ? "∞" : "–";
+const int = (x: number): string =>
+  Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–";
+const ratio = (a: number, b: number): string =>
+  Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : "–";
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => c.padStart(i === 0 ? 0 : (widths[i] ?? 0)).padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [
+    line(head),
+    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+    ...rows.map(line),
+  ].join("\n");
+}
+
+const cpuCells = (cpus: CpuFigures[]): string[] => [
+  `${f(median(cpus.map((c) => c.serverPct)), 0)}%`,
+  `${f(median(cpus.map((c) => c.genPct)), 0)}%`,
+];
+
+function of<T>(runs: RunRecord[], scenario: string, target: string): T[] {
+  return runs
+    .filter((r) => r.scenario === scenario && r.target === target)
+    .map((r) => r.result as T);
+}
+
+export interface Bar {
+  n: number;
+  bar: string;
+  met: boolean | null;
+  detail: string;
+}
+
+/** Prints every table for one N; returns the bars evaluated on it. */
+export function renderN(results: BenchResults, n: number, print: (s: string) => void): Bar[] {
+  const runs = results.runs.filter((r) => r.n === n);
+  const targets = results.options.targets;
+  const bars: Bar[] = [];
+  const has = (s: string): boolean => runs.some((r) => r.scenario === s);
+  const reps = (s: string, t: string): number => of(runs, s, t).length;
+  const ratioHeads = (what: string): string[] =>
+    ["socketio", "ws"]
+      .filter((t) => targets.includes(t as never) && targets.includes("duet"))
+      .map((t) => `${what} duet/${t}`);
+
+  print(
+    `\n## N = ${n.toLocaleString("en-US")} (${results.options.client} client, space ${results.options.space})`,
+  );
+
+  if (has("burst")) {
+    const rows = targets.map((t) => {
+      const rs = of<BurstResult>(runs, "burst", t);
+      const m = (pick: (r: BurstResult) => number): number => median(rs.map(pick));
+      return [
+        `${t} (×${reps("burst", t)})`,
+        int(m((r) => r.connected)),
+        int(m((r) => r.matchedClients)),
+        int(Math.max(...rs.map((r) => r.invalid))),
+        int(Math.max(...rs.map((r) => r.stranded))),
+        int(m((r) => r.leftoverIncompatible)),
+        f(m((r) => r.joinToMatched.p50)),
+        f(m((r) => r.joinToMatched.p95)),
+        f(m((r) => r.joinToMatched.p99)),
+        f(m((r) => r.joinToMatched.max)),
+        f(m((r) => r.joinToReady.p99)),
+        int(m((r) => r.matchesPerSec)),
+        ...cpuCells(rs.map((r) => r.cpu)),
+      ];
+    });
+    print("\n### Burst join (join → matched, ms)");
+    print(
+      table(
+        [
+          "target",
+          "connected",
+          "matched",
+          "invalid",
+          "stranded",
+          "leftover",
+          "p50",
+          "p95",
+          "p99",
+          "max",
+          "p99→active",
+          "matches/s",
+          "server CPU",
+          "gen CPU",
+        ],
+        rows,
+      ),
+    );
+    const p99 = (t: string): number =>
+      median(of<BurstResult>(runs, "burst", t).map((r) => r.joinToMatched.p99));
+    const mps = (t: string): number =>
+      median(of<BurstResult>(runs, "burst", t).map((r) => r.matchesPerSec));
+    for (const t of ["socketio", "ws"]) {
+      if (targets.includes(t as never) && targets.includes("duet"))
+        print(
+          `ratio duet/${t}: p99 ${ratio(p99("duet"), p99(t))}, matches/s ${ratio(mps("duet"), mps(t))}`,
+        );
+    }
+    const duet = of<BurstResult>(runs, "burst", "duet");
+    if (duet.length > 0) {
+      const unmatched = Math.max(...duet.map((r) => r.connected - r.matchedClients));
+      const invalid = Math.max(...duet.map((r) => r.invalid + r.stranded));
+      const worstP99 = Math.max(...duet.map((r) => r.joinToMatched.p99));
+      const leftover = Math.max(...duet.map((r) => r.leftoverIncompatible));
+      bars.push({
+        n,
+        bar: "burst: all matched, 0 invalid/stranded, p99 join→matched < 500 ms",
+        met: unmatched - leftover === 0 && invalid === 0 && worstP99 < 500,
+        detail: `unmatched ${unmatched} (of which ${leftover} with no compatible partner left), invalid+stranded ${invalid}, worst p99 ${f(worstP99)} ms`,
+      });
+    }
+  }
+
+  if (has("relay")) {
+    print("\n### Relay (open-loop stepped rates; latency send→partner, ms)");
+    for (const t of targets) {
+      const rs = of<RelayResult>(runs, "relay", t);
+      rs.forEach((r, rep) => {
+        print(
+          `\n${t} rep ${rep + 1}: ${int(r.pairsReady)} pairs; max rate with p99 < 50 ms: ${int(r.maxRateP99Under50)} msg/s`,
+        );
+        print(
+          table(
+            [
+              "rate msg/s",
+              "sent",
+              "delivered",
+              "p50",
+              "p95",
+              "p99",
+              "max",
+              "sender lag",
+              "server CPU",
+              "gen CPU",
+            ],
+            r.steps.map((s: StepResult) => [
+              int(s.rate),
+              int(s.sent),
+              `${f((s.received / Math.max(1, s.sent)) * 100)}%`,
+              f(s.latency.p50),
+              f(s.latency.p95),
+              f(s.latency.p99),
+              f(s.latency.max),
+              f(s.maxLagMs),
+              ...cpuCells([s.cpu]),
+            ]),
+          ),
+        );
+      });
+    }
+    const best = (t: string): number =>
+      median(of<RelayResult>(runs, "relay", t).map((r) => r.maxRateP99Under50));
+    print("\nhighest rate with p99 < 50 ms (median over reps):");
+    print(
+      table(
+        ["target", "msg/s", ...ratioHeads("ratio")],
+        targets.map((t) => [
+          t,
+          int(best(t)),
+          ...(t === "duet"
+            ? ["socketio", "ws"]
+                .filter((o) => targets.includes(o as never))
+                .map((o) => ratio(best("duet"), best(o)))
+            : ratioHeads("").map(() => "")),
+        ]),
+      ),
+    );
+    if (targets.includes("duet") && targets.includes("socketio")) {
+      const r = best("duet") / best("socketio");
+      bars.push({
+        n,
+        bar: "relay: Duet's best rate at p99 < 50 ms ≥ 70 % of bare Socket.IO's",
+        met: Number.isFinite(r) ? r >= 0.7 : null,
+        detail: `${int(best("duet"))} vs ${int(best("socketio"))} msg/s = ${f(r * 100, 0)} %`,
+      });
+    }
+  }
+
+  const half = results.half.filter((h) => h.n === n);
+  if (half.length > 0) {
+    const rate = half[0]?.rate ?? 0;
+    print(`\n### Relay at half the bare Socket.IO relay's best rate (${int(rate)} msg/s)`);
+    const p99 = (t: string): number =>
+      median(half.filter((h) => h.target === t).map((h) => h.result.latency.p99));
+    print(
+      table(
+        ["target", "p50", "p99", "max", "delivered", "server CPU", "gen CPU"],
+        targets.map((t) => {
+          const hs = half.filter((h) => h.target === t).map((h) => h.result);
+          return [
+            `${t} (×${hs.length})`,
+            f(median(hs.map((h) => h.latency.p50))),
+            f(p99(t)),
+            f(median(hs.map((h) => h.latency.max))),
+            `${f(median(hs.map((h) => (h.received / Math.max(1, h.sent)) * 100)))}%`,
+            ...cpuCells(hs.map((h) => h.cpu)),
+          ];
+        }),
+      ),
+    );
+    if (targets.includes("duet") && targets.includes("socketio")) {
+      const r = p99("duet") / p99("socketio");
+      print(`ratio duet/socketio p99: ${ratio(p99("duet"), p99("socketio"))}`);
+      bars.push({
+        n,
+        bar: "relay at half that rate: Duet's p99 ≤ 1.5 × bare Socket.IO's",
+        met: Number.isFinite(r) ? r <= 1.5 : null,
+        detail: `${f(p99("duet"))} vs ${f(p99("socketio"))} ms = ${f(r, 2)}×`,
+      });
+    }
+  }
+
+  if (has("churn")) {
+    print("\n### Churn (join, one message each way, leave, rejoin)");
+    const mps = (t: string): number =>
+      median(of<ChurnSummary>(runs, "churn", t).map((r) => r.matchesPerSec));
+    print(
+      table(
+        [
+          "target",
+          "connected",
+          "matches/s",
+          "messages",
+          "stuck >5 s",
+          "rejected",
+          "server CPU",
+          "gen CPU",
+        ],
+        targets.map((t) => {
+          const rs = of<ChurnSummary>(runs, "churn", t);
+          return [
+            `${t} (×${rs.length})`,
+            int(median(rs.map((r) => r.connected))),
+            int(mps(t)),
+            int(median(rs.map((r) => r.messages))),
+            int(median(rs.map((r) => r.stuck))),
+            JSON.stringify(rs[0]?.rejected ?? {}),
+            ...cpuCells(rs.map((r) => r.cpu)),
+          ];
+        }),
+      ),
+    );
+    for (const t of ["socketio", "ws"]) {
+      if (targets.includes(t as never) && targets.includes("duet"))
+        print(`ratio duet/${t}: ${ratio(mps("duet"), mps(t))}`);
+    }
+    if (targets.includes("duet") && targets.includes("socketio")) {
+      const r = mps("duet") / mps("socketio");
+      bars.push({
+        n,
+        bar: "churn: ≥ 50 % of bare Socket.IO's matches/s",
+        met: Number.isFinite(r) ? r >= 0.5 : null,
+        detail: `${int(mps("duet"))} vs ${int(mps("socketio"))} = ${f(r * 100, 0)} %`,
+      });
+    }
+  }
+
+  if (has("memory")) {
+    print("\n### Memory (server, per connected idle client, after forced GC)");
+    const per = (t: string): number =>
+      median(of<MemoryResult>(runs, "memory", t).map((r) => r.rssPerClient));
+    print(
+      table(
+        [
+          "target",
+          "connected",
+          "server sees",
+          "RSS before MiB",
+          "RSS after MiB",
+          "RSS/client KiB",
+          "heap/client KiB",
+        ],
+        targets.map((t) => {
+          const rs = of<MemoryResult>(runs, "memory", t);
+          return [
+            `${t} (×${rs.length})`,
+            int(median(rs.map((r) => r.connected))),
+            int(median(rs.map((r) => r.serverConnections))),
+            f(median(rs.map((r) => r.rssBefore / 2 ** 20))),
+            f(median(rs.map((r) => r.rssAfter / 2 ** 20))),
+            f(per(t) / 1024),
+            f(median(rs.map((r) => r.heapPerClient / 1024))),
+          ];
+        }),
+      ),
+    );
+    for (const t of ["socketio", "ws"]) {
+      if (targets.includes(t as never) && targets.includes("duet"))
+        print(`ratio duet/${t}: ${ratio(per("duet"), per(t))}`);
+    }
+    if (targets.includes("duet") && targets.includes("socketio")) {
+      const r = per("duet") / per("socketio");
+      bars.push({
+        n,
+        bar: "memory: per connected user ≤ 1.3 × bare Socket.IO's",
+        met: Number.isFinite(r) ? r <= 1.3 : null,
+        detail: `${f(per("duet") / 1024)} vs ${f(per("socketio") / 1024)} KiB = ${f(r, 2)}×`,
+      });
+    }
+    const duet = of<MemoryResult>(runs, "memory", "duet");
+    if (n >= 15_000 && duet.length > 0) {
+      const worst = Math.min(...duet.map((r) => r.serverConnections));
+      bars.push({
+        n,
+        bar: "15,000 connected users on one node process",
+        met: worst >= 15_000,
+        detail: `server counted ${int(worst)} connections`,
+      });
+    }
+  }
+
+  if (has("notice")) {
+    print("\n### Partner notice (clean close → partner's ended event, ms)");
+    const p99 = (t: string): number =>
+      median(of<NoticeResult>(runs, "notice", t).map((r) => r.latency.p99));
+    print(
+      table(
+        ["target", "closed", "noticed", "p50", "p95", "p99", "max", "server CPU", "gen CPU"],
+        targets.map((t) => {
+          const rs = of<NoticeResult>(runs, "notice", t);
+          return [
+            `${t} (×${rs.length})`,
+            int(median(rs.map((r) => r.closed))),
+            int(median(rs.map((r) => r.noticed))),
+            f(median(rs.map((r) => r.latency.p50))),
+            f(median(rs.map((r) => r.latency.p95))),
+            f(p99(t)),
+            f(median(rs.map((r) => r.latency.max))),
+            ...cpuCells(rs.map((r) => r.cpu)),
+          ];
+        }),
+      ),
+    );
+    const duet = of<NoticeResult>(runs, "notice", "duet");
+    if (duet.length > 0) {
+      const worst = Math.max(...duet.map((r) => r.latency.p99));
+      const missing = Math.max(...duet.map((r) => r.closed - r.noticed));
+      bars.push({
+        n,
+        bar: "partner notice after a clean close: p99 < 100 ms",
+        met: worst < 100 && missing === 0,
+        detail: `worst p99 ${f(worst)} ms, notices missing ${missing}`,
+      });
+    }
+  }
+  return bars;
+}
+
+export function renderBars(bars: Bar[], print: (s: string) => void): void {
+  if (bars.length === 0) return;
+  print("\n## Bars (issue 6)");
+  print(
+    table(
+      ["N", "bar", "result", "figures"],
+      bars.map((b) => [
+        int(b.n),
+        b.bar,
+        b.met === null ? "n/a" : b.met ? "met" : "MISSED",
+        b.detail,
+      ]),
+    ),
+  );
+}

@@ -1,0 +1,313 @@
+/**
+ * The load harness's coordinator: `npm run bench` (all defaults) or
+ * `npm run bench:load -- --n 1000,5000 --scenarios burst,relay --targets duet,socketio,ws --repeat 2`.
+ *
+ * For each N and scenario it runs every target (Duet and the two floors in bench/reference/),
+ * rotating the order each repetition (A/B/C, B/C/A, …) so machine noise hits all of them, each
+ * run with fresh processes: one server child, and generator children (≤ 4,000 clients each by
+ * default: a process may hold at most 20,000 open files). Prints one table per scenario with the
+ * ratios, then the issue's bars; writes everything as JSON under bench/results/ (git-ignored).
+ *
+ * Flags (defaults in DEFAULTS): --n, --scenarios (burst,relay,churn,memory,notice), --targets,
+ * --repeat, --client lean|stock, --space menti|stimchat|stimchat-topics|dormparty, --rates,
+ * --step-ms, --drain-ms, --churn-ms, --settle-ms, --generators, --per-generator, --no-half,
+ * --profile (V8 CPU profile of every Duet server child into bench/results/profiles/),
+ * --out FILE.
+ *
+ * Every wait in the harness has a deadline and every process is killed when the run ends.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { SpaceMode, TargetName } from "./ipc";
+import { ROOT } from "./procs";
+import { type Bar, renderBars, renderN } from "./report";
+import {
+  burst,
+  churn,
+  memory,
+  notice,
+  type RelayResult,
+  type RigOptions,
+  relay,
+  relayAt,
+  type StepResult,
+} from "./scenarios";
+
+export const SCENARIOS = ["burst", "relay", "churn", "memory", "notice"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  ns: number[];
+  scenarios: ScenarioName[];
+  targets: TargetName[];
+  repeat: number;
+  client: "lean" | "stock";
+  space: SpaceMode;
+  rates: number[];
+  stepMs: number;
+  drainMs: number;
+  churnMs: number;
+  settleMs: number;
+  /** Fixed generator count; otherwise max(2, ceil(N / perGenerator)) (1 below N = 200). */
+  generators?: number;
+  perGenerator: number;
+  /** Run the "half of the Socket.IO relay's best rate" comparison after the relay scenario. */
+  half: boolean;
+  profile: boolean;
+  out?: string;
+}
+
+export const DEFAULTS: BenchOptions = {
+  ns: [1000, 5000, 10_000, 15_000],
+  scenarios: [...SCENARIOS],
+  targets: ["duet", "socketio", "ws"],
+  repeat: 1,
+  client: "lean",
+  space: "menti",
+  rates: [
+    2000, 5000, 10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000, 45_000, 50_000, 60_000,
+    70_000,
+  ],
+  stepMs: 3000,
+  drainMs: 1000,
+  churnMs: 10_000,
+  settleMs: 2000,
+  perGenerator: 4000,
+  half: true,
+  profile: false,
+};
+
+export interface RunRecord {
+  n: number;
+  scenario: ScenarioName;
+  target: TargetName;
+  rep: number;
+  result: unknown;
+}
+
+export interface HalfRecord {
+  n: number;
+  target: TargetName;
+  rep: number;
+  rate: number;
+  result: StepResult;
+}
+
+export interface BenchResults {
+  options: BenchOptions;
+  startedAt: string;
+  runs: RunRecord[];
+  half: HalfRecord[];
+  errors: { n: number; scenario: string; target: string; error: string }[];
+  bars: Bar[];
+}
+
+const rotate = <T>(xs: readonly T[], k: number): T[] =>
+  xs.map((_, i) => xs[(i + k) % xs.length] as T);
+
+function gensFor(o: BenchOptions, n: number): number {
+  if (o.generators) return o.generators;
+  if (n < 200) return 1;
+  return Math.max(2, Math.ceil(n / o.perGenerator));
+}
+
+export async function runBench(
+  options: BenchOptions,
+  print: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+): Promise<BenchResults> {
+  const results: BenchResults = {
+    options,
+    startedAt: new Date().toISOString(),
+    runs: [],
+    half: [],
+    errors: [],
+    bars: [],
+  };
+  const profileDir = options.profile ? resolve(ROOT, "bench/results/profiles") : undefined;
+  const rig = (target: TargetName, n: number): RigOptions => ({
+    target,
+    n,
+    gens: gensFor(options, n),
+    client: options.client,
+    space: options.space,
+    ...(profileDir && target === "duet" ? { profileDir } : {}),
+  });
+  const relayOpts = { rates: options.rates, stepMs: options.stepMs, drainMs: options.drainMs };
+
+  for (const n of options.ns) {
+    for (const scenario of options.scenarios) {
+      for (let rep = 0; rep < options.repeat; rep++) {
+        for (const target of rotate(options.targets, rep)) {
+          const t0 = Date.now();
+          try {
+            const o = rig(target, n);
+            const result =
+              scenario === "burst"
+                ? await burst(o)
+                : scenario === "relay"
+                  ? await relay(o, relayOpts)
+                  : scenario === "churn"
+                    ? await churn(o, options.churnMs)
+                    : scenario === "memory"
+                      ? await memory(o, options.settleMs)
+                      : await notice(o);
+            results.runs.push({ n, scenario, target, rep, result });
+            print(
+              `  done ${scenario} ${target} N=${n} rep ${rep + 1} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+            );
+          } catch (err) {
+            const error = err instanceof Error ? err.message : String(err);
+            results.errors.push({ n, scenario, target, error });
+            print(`  FAILED ${scenario} ${target} N=${n} rep ${rep + 1}: ${error}`);
+          }
+        }
+      }
+      if (scenario === "relay" && options.half && options.targets.includes("socketio")) {
+        const bests = results.runs
+          .filter((r) => r.n === n && r.scenario === "relay" && r.target === "socketio")
+          .map((r) => (r.result as RelayResult).maxRateP99Under50)
+          .sort((a, b) => a - b);
+        const best = bests[Math.floor(bests.length / 2)] ?? 0;
+        if (best > 0) {
+          const rate = Math.round(best / 2);
+          for (let rep = 0; rep < options.repeat; rep++) {
+            for (const target of rotate(options.targets, rep)) {
+              try {
+                const result = await relayAt(rig(target, n), rate, relayOpts);
+                results.half.push({ n, target, rep, rate, result });
+                print(`  done relay@${rate} ${target} N=${n} rep ${rep + 1}`);
+              } catch (err) {
+                const error = err instanceof Error ? err.message : String(err);
+                results.errors.push({ n, scenario: `relay@${rate}`, target, error });
+                print(`  FAILED relay@${rate} ${target} N=${n}: ${error}`);
+              }
+            }
+          }
+        }
+      }
+    }
+    results.bars.push(...renderN(results, n, print));
+  }
+  renderBars(results.bars, print);
+  if (results.errors.length > 0) {
+    print("\n## Errors");
+    for (const e of results.errors) print(`- N=${e.n} ${e.scenario} ${e.target}: ${e.error}`);
+  }
+  return results;
+}
+
+// ---- command line -----------------------------------------------------------------------------
+
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const o: BenchOptions = { ...DEFAULTS };
+  const list = (v: string): string[] =>
+    v
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const nums = (v: string): number[] => list(v).map((s) => Number(s.replace(/_/g, "")));
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--n":
+        o.ns = nums(value());
+        break;
+      case "--scenarios":
+        o.scenarios = list(value()) as ScenarioName[];
+        for (const s of o.scenarios)
+          if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}`);
+        break;
+      case "--targets":
+        o.targets = list(value()) as TargetName[];
+        for (const t of o.targets)
+          if (!["duet", "socketio", "ws"].includes(t)) throw new Error(`unknown target ${t}`);
+        break;
+      case "--repeat":
+        o.repeat = Number(value());
+        break;
+      case "--client":
+        o.client = value() as "lean" | "stock";
+        break;
+      case "--space":
+        o.space = value() as SpaceMode;
+        if (!["menti", "stimchat", "stimchat-topics", "dormparty"].includes(o.space))
+          throw new Error(`unknown space ${o.space}`);
+        break;
+      case "--rates":
+        o.rates = nums(value());
+        break;
+      case "--step-ms":
+        o.stepMs = Number(value());
+        break;
+      case "--drain-ms":
+        o.drainMs = Number(value());
+        break;
+      case "--churn-ms":
+        o.churnMs = Number(value());
+        break;
+      case "--settle-ms":
+        o.settleMs = Number(value());
+        break;
+      case "--generators":
+        o.generators = Number(value());
+        break;
+      case "--per-generator":
+        o.perGenerator = Number(value());
+        break;
+      case "--no-half":
+        o.half = false;
+        break;
+      case "--profile":
+        o.profile = true;
+        break;
+      case "--out":
+        o.out = value();
+        break;
+      default:
+        throw new Error(`unknown flag ${flag} (see the header of bench/load/run.ts)`);
+    }
+  }
+  if (o.perGenerator > 5000)
+    throw new Error("--per-generator: at most 5000 (20,000 open files per process)");
+  return o;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const os = await import("node:os");
+  const load = (): string =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ");
+  process.stdout.write(
+    `# Duet load bench — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cores, load average ${load()}\n` +
+      `N ${options.ns.join(", ")}; scenarios ${options.scenarios.join(", ")}; targets ${options.targets.join(", ")}; ` +
+      `repeat ${options.repeat}; client ${options.client}; space ${options.space}\n`,
+  );
+  const results = await runBench(options);
+  // Other work on the machine skews every figure; the load average makes that visible.
+  process.stdout.write(`\nload average at the end: ${load()}\n`);
+  const out =
+    options.out ??
+    resolve(ROOT, "bench/results", `load-${results.startedAt.replace(/[:.]/g, "-")}.json`);
+  mkdirSync(resolve(out, ".."), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`\nresults: ${out}\n`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,555 @@
+/**
+ * The five scenarios, run by the coordinator against one target with fresh processes: a server
+ * child and `gens` generator children (started here, always stopped here, even on error).
+ *
+ *   burst   N clients connect, then all join at once → join→matched percentiles, matches/s,
+ *           unmatched / stranded clients, invalid pairs.
+ *   relay   all pairs exchange timestamped messages at stepped open-loop rates → latency per
+ *           step; the highest rate whose p99 stays under 50 ms. `relayAt` runs one fixed rate.
+ *   churn   join, exchange one message, leave, rejoin, in a loop → matches/s.
+ *   memory  server RSS per connected idle client (GC forced before and after).
+ *   notice  one side of each pair closes cleanly → time until the partner's ended notice.
+ *
+ * CPU: every phase reports the server's and the generators' CPU time over its wall time
+ * (percent of one core; the machine has 2 cores shared by all of them).
+ */
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { Histogram, type HistogramData, type LatencySummary } from "./histogram";
+import {
+  type Channel,
+  type ChurnResult,
+  type CloseResult,
+  type ConnectResult,
+  type CpuTime,
+  type JoinResult,
+  type NoticesResult,
+  now,
+  type RelayStepResult,
+  type SpaceMode,
+  type TargetName,
+  type Usage,
+} from "./ipc";
+import { type ServerProc, startGenerators, startServer, stopGenerators } from "./procs";
+
+export interface RigOptions {
+  target: TargetName;
+  n: number;
+  gens: number;
+  client: "lean" | "stock";
+  space: SpaceMode;
+  profileDir?: string;
+  duetEnv?: Record<string, string>;
+}
+
+export interface Rig {
+  opts: RigOptions;
+  server: ServerProc;
+  gens: Channel[];
+  /** Clients per generator. */
+  shares: number[];
+  /** Ready (paired; in Duet ACTIVE) clients per generator after joining. */
+  readyPerGen?: number[];
+}
+
+export interface CpuFigures {
+  /** Percent of one core over the phase. */
+  serverPct: number;
+  genPct: number;
+  /** Per generator, percent of one core. */
+  genPcts: number[];
+  wallMs: number;
+}
+
+const cpuUs = (c: CpuTime): number => c.user + c.system;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Starts the processes, runs `body`, always stops them. */
+export async function withRig<T>(opts: RigOptions, body: (rig: Rig) => Promise<T>): Promise<T> {
+  const server = await startServer(opts.target, opts.duetEnv ? { duetEnv: opts.duetEnv } : {});
+  let gens: Channel[] = [];
+  try {
+    gens = await startGenerators(opts.gens);
+    const base = Math.floor(opts.n / opts.gens);
+    const shares = gens.map((_, i) => base + (i < opts.n % opts.gens ? 1 : 0));
+    await Promise.all(
+      gens.map((g, i) =>
+        g.request(
+          {
+            cmd: "setup",
+            target: opts.target,
+            url: server.url,
+            client: opts.client,
+            space: opts.space,
+            gen: i,
+          },
+          5000,
+        ),
+      ),
+    );
+    return await body({ opts, server, gens, shares });
+  } finally {
+    await Promise.all(
+      gens.map((g) => g.request({ cmd: "closeAll" }, 10_000).catch(() => undefined)),
+    );
+    await stopGenerators(gens);
+    await server.stop();
+  }
+}
+
+async function connectAll(
+  rig: Rig,
+): Promise<{ connected: number; failed: number; errors: string[] }> {
+  let first = 0;
+  const results = await Promise.all(
+    rig.gens.map((g, i) => {
+      const count = rig.shares[i] ?? 0;
+      const firstIndex = first;
+      first += count;
+      return g.request<ConnectResult>(
+        { cmd: "connect", count, firstIndex, concurrency: 200, timeoutMs: 20_000 },
+        120_000,
+      );
+    }),
+  );
+  const out = {
+    connected: results.reduce((a, r) => a + r.connected, 0),
+    failed: results.reduce((a, r) => a + r.failed, 0),
+    errors: results.flatMap((r) => r.errors).slice(0, 5),
+  };
+  if (out.connected === 0) throw new Error(`no client could connect: ${out.errors.join("; ")}`);
+  return out;
+}
+
+let profiles = 0;
+
+/**
+ * CPU meter over one measured phase: create it before, `stop()` after. With `profileDir` set it
+ * also takes a V8 CPU profile of the server over exactly that phase (label names the file).
+ */
+async function cpuMeter(rig: Rig, label: string): Promise<{ stop(): Promise<CpuFigures> }> {
+  const dir = rig.opts.profileDir;
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    await rig.server.channel.request({ cmd: "profileStart" }, 10_000);
+  }
+  const t0 = now();
+  const s0 = await rig.server.channel.request<Usage>({ cmd: "usage" }, 10_000);
+  await Promise.all(rig.gens.map((g) => g.request({ cmd: "usage" }, 10_000)));
+  const g0 = rig.gens.map((g) => cpuUs(g.lastCpu));
+  return {
+    async stop() {
+      const s1 = await rig.server.channel.request<Usage>({ cmd: "usage" }, 10_000);
+      await Promise.all(rig.gens.map((g) => g.request({ cmd: "usage" }, 10_000)));
+      const wallMs = now() - t0;
+      if (dir) {
+        profiles += 1;
+        const file = resolve(
+          dir,
+          `${rig.opts.target}-n${rig.opts.n}-${label}-${process.pid}-${profiles}.cpuprofile`,
+        );
+        await rig.server.channel.request({ cmd: "profileStop", file }, 30_000);
+      }
+      const genPcts = rig.gens.map(
+        (g, i) => ((cpuUs(g.lastCpu) - (g0[i] ?? 0)) / 1000 / wallMs) * 100,
+      );
+      return {
+        serverPct: ((cpuUs(s1.cpu) - cpuUs(s0.cpu)) / 1000 / wallMs) * 100,
+        genPct: genPcts.reduce((a, b) => a + b, 0),
+        genPcts,
+        wallMs,
+      };
+    },
+  };
+}
+
+// ---- burst ------------------------------------------------------------------------------------
+
+export interface BurstResult {
+  connected: number;
+  connectFailed: number;
+  joinToMatched: LatencySummary;
+  joinToReady: LatencySummary;
+  matchedClients: number;
+  sessions: number;
+  /** Sessions not made of exactly two distinct clients + clients in two sessions at once. */
+  invalid: number;
+  /** Still waiting although a compatible partner is waiting too (a matcher bug). */
+  stranded: number;
+  /** Still waiting with nobody compatible left (menti: e.g. only talkers remain). */
+  leftoverIncompatible: number;
+  matchesPerSec: number;
+  rejected: Record<string, number>;
+  cpu: CpuFigures;
+}
+
+interface JoinedAll {
+  result: BurstResult;
+  /** sessionId → its two clients (valid sessions only). */
+  pairs: Map<string, string[]>;
+}
+
+async function joinAll(
+  rig: Rig,
+  connected: { connected: number; failed: number },
+  quietMs = 3000,
+): Promise<JoinedAll> {
+  const meter = await cpuMeter(rig, "join");
+  const results = await Promise.all(
+    rig.gens.map((g) =>
+      g.request<JoinResult>({ cmd: "join", quietMs, deadlineMs: 60_000 }, 90_000),
+    ),
+  );
+  const cpu = await meter.stop();
+  rig.readyPerGen = results.map((r) => r.ready);
+  const sessions = new Map<string, string[]>();
+  const sessionsOf = new Map<string, number>();
+  for (const r of results) {
+    for (const m of r.matches) {
+      const list = sessions.get(m.sessionId) ?? [];
+      list.push(m.client);
+      sessions.set(m.sessionId, list);
+      sessionsOf.set(m.client, (sessionsOf.get(m.client) ?? 0) + 1);
+    }
+  }
+  let invalid = results.reduce((a, r) => a + r.doubleMatched, 0);
+  const pairs = new Map<string, string[]>();
+  for (const [id, list] of sessions) {
+    if (list.length !== 2 || list[0] === list[1]) invalid += 1;
+    else pairs.set(id, list);
+  }
+  for (const count of sessionsOf.values()) if (count > 1) invalid += count - 1;
+  const waiting = results.flatMap((r) => r.waiting);
+  const stranded = strandedAmong(waiting, rig.opts.target === "duet" ? rig.opts.space : "any");
+  const firstJoin = Math.min(...results.map((r) => r.firstJoinAt).filter((t) => t > 0));
+  const lastMatch = Math.max(...results.map((r) => r.lastMatchAt));
+  const rejected: Record<string, number> = {};
+  for (const r of results)
+    for (const [k, v] of Object.entries(r.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
+  const merge = (pick: (r: JoinResult) => HistogramData): LatencySummary =>
+    Histogram.from(results.map(pick)).summary();
+  return {
+    pairs,
+    result: {
+      connected: connected.connected,
+      connectFailed: connected.failed,
+      joinToMatched: merge((r) => r.joinToMatched),
+      joinToReady: merge((r) => r.joinToReady),
+      matchedClients: sessionsOf.size,
+      sessions: sessions.size,
+      invalid,
+      stranded,
+      leftoverIncompatible: waiting.length - stranded,
+      matchesPerSec: lastMatch > firstJoin ? pairs.size / ((lastMatch - firstJoin) / 1000) : 0,
+      rejected,
+      cpu,
+    },
+  };
+}
+
+/**
+ * Waiting clients that have a compatible partner waiting too. menti: talk needs listen or both;
+ * stimchat with topics: a shared topic (before the fallback window); otherwise anyone.
+ */
+export function strandedAmong(
+  waiting: readonly { intent?: string; topic?: string }[],
+  space: SpaceMode | "any",
+): number {
+  if (space === "menti") {
+    const talk = waiting.filter((w) => w.intent === "talk").length;
+    const listen = waiting.filter((w) => w.intent === "listen").length;
+    const both = waiting.filter((w) => w.intent === "both").length;
+    let stranded = 0;
+    if (both >= 2 || (both >= 1 && talk + listen >= 1)) stranded += both;
+    if (listen + both >= 1) stranded += talk;
+    if (talk + both >= 1) stranded += listen;
+    return stranded;
+  }
+  if (space === "stimchat-topics") {
+    const byTopic = new Map<string, number>();
+    for (const w of waiting) byTopic.set(w.topic ?? "", (byTopic.get(w.topic ?? "") ?? 0) + 1);
+    let stranded = 0;
+    for (const n of byTopic.values()) if (n >= 2) stranded += n;
+    return stranded;
+  }
+  return waiting.length >= 2 ? waiting.length : 0;
+}
+
+export async function burst(opts: RigOptions): Promise<BurstResult> {
+  return withRig(opts, async (rig) => {
+    const connected = await connectAll(rig);
+    await sleep(500);
+    return (await joinAll(rig, connected)).result;
+  });
+}
+
+// ---- relay ------------------------------------------------------------------------------------
+
+export interface StepResult {
+  rate: number;
+  sent: number;
+  received: number;
+  latency: LatencySummary;
+  maxLagMs: number;
+  cpu: CpuFigures;
+}
+
+export interface RelayResult {
+  pairsReady: number;
+  steps: StepResult[];
+  /** Highest step rate with p99 < 50 ms and ≥ 99 % delivered; 0 if none. */
+  maxRateP99Under50: number;
+}
+
+export interface RelayOptions {
+  rates: readonly number[];
+  stepMs: number;
+  drainMs: number;
+}
+
+async function relayRun(
+  rig: Rig,
+  rate: number,
+  step: number,
+  o: RelayOptions,
+): Promise<StepResult> {
+  const ready = rig.readyPerGen ?? rig.shares;
+  const total = ready.reduce((a, b) => a + b, 0);
+  const meter = await cpuMeter(rig, `relay${rate}`);
+  const results = await Promise.all(
+    rig.gens.map((g, i) =>
+      g.request<RelayStepResult>(
+        {
+          cmd: "relayStep",
+          step,
+          rate: total > 0 ? (rate * (ready[i] ?? 0)) / total : 0,
+          durationMs: o.stepMs,
+          drainMs: o.drainMs,
+        },
+        o.stepMs + o.drainMs + 30_000,
+      ),
+    ),
+  );
+  const cpu = await meter.stop();
+  return {
+    rate,
+    sent: results.reduce((a, r) => a + r.sent, 0),
+    received: results.reduce((a, r) => a + r.received, 0),
+    latency: Histogram.from(results.map((r) => r.latency)).summary(),
+    maxLagMs: Math.max(...results.map((r) => r.maxLagMs)),
+    cpu,
+  };
+}
+
+/** Connects and pairs everyone; returns the number of ready pairs. */
+async function pairUp(rig: Rig): Promise<number> {
+  await connectAll(rig);
+  await sleep(300);
+  const joined = await Promise.all(
+    rig.gens.map((g) =>
+      g.request<JoinResult>({ cmd: "join", quietMs: 3000, deadlineMs: 60_000 }, 90_000),
+    ),
+  );
+  rig.readyPerGen = joined.map((r) => r.ready);
+  return Math.floor(joined.reduce((a, r) => a + r.ready, 0) / 2);
+}
+
+const stepOk = (s: StepResult): boolean => s.latency.p99 < 50 && s.received >= 0.99 * s.sent;
+
+export async function relay(opts: RigOptions, o: RelayOptions): Promise<RelayResult> {
+  return withRig(opts, async (rig) => {
+    const pairsReady = await pairUp(rig);
+    // Unrecorded warm-up at the first rate: the first messages after the join wave otherwise
+    // pay for JIT and leftover join work (seen as a 1 s+ tail on Duet's first step).
+    await relayRun(rig, o.rates[0] ?? 1000, 0, { ...o, stepMs: Math.min(2000, o.stepMs) });
+    const steps: StepResult[] = [];
+    let misses = 0;
+    for (const [i, rate] of o.rates.entries()) {
+      const s = await relayRun(rig, rate, i + 1, o);
+      steps.push(s);
+      misses = stepOk(s) ? 0 : misses + 1;
+      // Two misses in a row, or far past saturation: higher rates only pile up backlog.
+      if (misses >= 2 || s.latency.p99 > 1000 || s.received < 0.8 * s.sent) break;
+    }
+    let max = 0;
+    for (const s of steps) if (stepOk(s)) max = Math.max(max, s.rate);
+    return { pairsReady, steps, maxRateP99Under50: max };
+  });
+}
+
+/** One fixed rate (the "half of the floor's best rate" comparison). */
+export async function relayAt(
+  opts: RigOptions,
+  rate: number,
+  o: RelayOptions,
+): Promise<StepResult> {
+  return withRig(opts, async (rig) => {
+    await pairUp(rig);
+    // A short warm-up at the same rate, then the measured window.
+    await relayRun(rig, rate, 1, { ...o, stepMs: Math.min(2000, o.stepMs) });
+    return relayRun(rig, rate, 2, o);
+  });
+}
+
+// ---- churn ------------------------------------------------------------------------------------
+
+export interface ChurnSummary {
+  connected: number;
+  matchesPerSec: number;
+  messages: number;
+  stuck: number;
+  rejected: Record<string, number>;
+  cpu: CpuFigures;
+}
+
+export async function churn(opts: RigOptions, durationMs: number): Promise<ChurnSummary> {
+  return withRig(opts, (rig) => churnOn(rig, durationMs));
+}
+
+async function churnOn(rig: Rig, durationMs: number): Promise<ChurnSummary> {
+  const connected = await connectAll(rig);
+  await sleep(300);
+  const meter = await cpuMeter(rig, "churn");
+  const results = await Promise.all(
+    rig.gens.map((g) => g.request<ChurnResult>({ cmd: "churn", durationMs }, durationMs + 30_000)),
+  );
+  const cpu = await meter.stop();
+  const rejected: Record<string, number> = {};
+  for (const r of results)
+    for (const [k, v] of Object.entries(r.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
+  return {
+    connected: connected.connected,
+    matchesPerSec: results.reduce((a, r) => a + r.matchedEvents, 0) / 2 / (durationMs / 1000),
+    messages: results.reduce((a, r) => a + r.messages, 0),
+    stuck: results.reduce((a, r) => a + r.stuck, 0),
+    rejected,
+    cpu,
+  };
+}
+
+// ---- memory -----------------------------------------------------------------------------------
+
+export interface MemoryResult {
+  connected: number;
+  /** Connections the server itself counts. */
+  serverConnections: number;
+  rssBefore: number;
+  rssAfter: number;
+  heapBefore: number;
+  heapAfter: number;
+  rssPerClient: number;
+  heapPerClient: number;
+}
+
+export async function memory(opts: RigOptions, settleMs: number): Promise<MemoryResult> {
+  return withRig(opts, async (rig) => {
+    await sleep(300);
+    const before = await rig.server.channel.request<Usage>({ cmd: "gc" }, 30_000);
+    const c = await connectAll(rig);
+    await sleep(settleMs);
+    const after = await rig.server.channel.request<Usage>({ cmd: "gc" }, 30_000);
+    return {
+      connected: c.connected,
+      serverConnections: after.connections,
+      rssBefore: before.rss,
+      rssAfter: after.rss,
+      heapBefore: before.heapUsed,
+      heapAfter: after.heapUsed,
+      rssPerClient: (after.rss - before.rss) / Math.max(1, c.connected),
+      heapPerClient: (after.heapUsed - before.heapUsed) / Math.max(1, c.connected),
+    };
+  });
+}
+
+// ---- partner notice ---------------------------------------------------------------------------
+
+export interface NoticeResult {
+  closed: number;
+  noticed: number;
+  latency: LatencySummary;
+  cpu: CpuFigures;
+}
+
+export async function notice(opts: RigOptions): Promise<NoticeResult> {
+  return withRig(opts, async (rig) => {
+    const connected = await connectAll(rig);
+    await sleep(300);
+    const { pairs } = await joinAll(rig, connected);
+    return noticeOn(rig, pairs);
+  });
+}
+
+/** Closes one side of every pair (paced) and measures the partner's notice. */
+async function noticeOn(
+  rig: Rig,
+  pairs: Map<string, string[]>,
+  waitMs = 2000,
+): Promise<NoticeResult> {
+  // One closer per session (the first client that reported it), paced so that this measures
+  // the notice path, not a disconnection storm: all pairs within ~5 s, at least 500/s.
+  const perGen = rig.gens.map(() => [] as string[]);
+  for (const list of pairs.values()) {
+    const closer = list[0] as string;
+    perGen[Number(closer.split(":")[0])]?.push(closer);
+  }
+  const totalPerSec = Math.max(500, pairs.size / 5);
+  const meter = await cpuMeter(rig, "notice");
+  const closes = await Promise.all(
+    rig.gens.map((g, i) =>
+      g.request<CloseResult>(
+        {
+          cmd: "closeClients",
+          clients: perGen[i] ?? [],
+          perSecond: (totalPerSec * (perGen[i]?.length ?? 0)) / Math.max(1, pairs.size),
+        },
+        60_000,
+      ),
+    ),
+  );
+  await sleep(waitMs);
+  const cpu = await meter.stop();
+  const notices = await Promise.all(
+    rig.gens.map((g) => g.request<NoticesResult>({ cmd: "notices" }, 10_000)),
+  );
+  const closedAt: Record<string, number> = Object.assign({}, ...closes.map((c) => c.closedAt));
+  const endedAt: Record<string, number> = Object.assign({}, ...notices.map((n) => n.endedAt));
+  const h = new Histogram();
+  let noticed = 0;
+  for (const [sessionId, t0] of Object.entries(closedAt)) {
+    const t1 = endedAt[sessionId];
+    if (t1 === undefined) continue;
+    noticed += 1;
+    h.record(t1 - t0);
+  }
+  return { closed: Object.keys(closedAt).length, noticed, latency: h.summary(), cpu };
+}
+
+// ---- smoke ------------------------------------------------------------------------------------
+
+export interface SmokeResult {
+  burst: BurstResult;
+  relay: StepResult;
+  notice: NoticeResult;
+  churn: ChurnSummary;
+}
+
+/**
+ * Everything once, small, on one server (so the test pays Duet's start-up once): join all,
+ * one relay step, a clean close per pair, then fresh clients churning. For `npm test`
+ * (smoke.test.ts): it proves the harness still speaks each target's protocol. No timings.
+ */
+export async function smoke(opts: RigOptions, rate: number, churnMs: number): Promise<SmokeResult> {
+  return withRig(opts, async (rig) => {
+    const connected = await connectAll(rig);
+    const joined = await joinAll(rig, connected, 1000);
+    const relayed = await relayRun(rig, rate, 1, { rates: [rate], stepMs: 1000, drainMs: 500 });
+    const noticed = await noticeOn(rig, joined.pairs, 500);
+    await Promise.all(rig.gens.map((g) => g.request({ cmd: "closeAll" }, 10_000)));
+    return {
+      burst: joined.result,
+      relay: relayed,
+      notice: noticed,
+      churn: await churnOn(rig, churnMs),
+    };
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * A target server in its own process, so its RSS and CPU are its own: `duet`, `socketio` (bare
+ * Socket.IO relay) or `ws` (bare ws relay), chosen by argv[2]. Sends `{ ready, port }` once
+ * listening, then answers `usage`, `gc` (needs --expose-gc), `profileStart` / `profileStop`
+ * (a V8 CPU profile of the main thread over one measured phase only, via node:inspector, written
+ * where the coordinator says) and `exit`.
+ */
+
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { startSocketIoRelay } from "../reference/socketio-relay";
+import { type RunningRelay, startWsRelay } from "../reference/ws-relay";
+import { startDuetServer } from "./duet-server";
+import { type CpuTime, type ServerCmd, serve, type TargetName, type Usage } from "./ipc";
+
+const target = process.argv[2] as TargetName;
+const extraEnv = process.env.BENCH_DUET_ENV
+  ? (JSON.parse(process.env.BENCH_DUET_ENV) as Record<string, string>)
+  : {};
+
+function usage(server: RunningRelay): Usage {
+  const m = process.memoryUsage();
+  const cpu: CpuTime = process.cpuUsage();
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    external: m.external,
+    cpu,
+    wallMs: process.uptime() * 1000,
+    connections: server.connections(),
+  };
+}
+
+async function main(): Promise<void> {
+  const server =
+    target === "duet"
+      ? await startDuetServer({ env: extraEnv })
+      : target === "socketio"
+        ? await startSocketIoRelay()
+        : await startWsRelay();
+  let inspector: Session | undefined;
+  serve(async (body) => {
+    const cmd = body as ServerCmd;
+    if (cmd.cmd === "usage") return usage(server);
+    if (cmd.cmd === "profileStart") {
+      if (!inspector) {
+        inspector = new Session();
+        inspector.connect();
+        await inspector.post("Profiler.enable");
+        // 250 µs sampling: fine enough for hot spots, cheap enough not to distort them much.
+        await inspector.post("Profiler.setSamplingInterval", { interval: 250 });
+      }
+      await inspector.post("Profiler.start");
+      return { started: true };
+    }
+    if (cmd.cmd === "profileStop") {
+      if (!inspector) throw new Error("no profile running");
+      const { profile } = await inspector.post("Profiler.stop");
+      writeFileSync(cmd.file, JSON.stringify(profile));
+      return { file: cmd.file };
+    }
+    if (cmd.cmd === "gc") {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (!gc) throw new Error("start the server child with --expose-gc");
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return usage(server);
+    }
+    // exit: close quickly but cleanly.
+    await Promise.race([server.close(), new Promise((r) => setTimeout(r, 3000))]);
+    setTimeout(() => process.exit(0), 10);
+    return { exiting: true };
+  });
+  process.send?.({ ready: true, port: server.port });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `server child (${target}) failed: ${err instanceof Error ? err.stack : String(err)}\n`,
+  );
+  process.exit(1);
+});
