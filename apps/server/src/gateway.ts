@@ -130,6 +130,12 @@ interface Conn {
 }
 
 const roomOf = (userId: string): string => `u:${userId}`;
+/**
+ * The sockets that get presence broadcasts: everyone not in a conversation. Presence is shown on
+ * the landing and entry screens, never in a room, and sending each change to every socket cost
+ * N frames every few seconds (a third of the frames in the 5,000-user burst benchmark).
+ */
+const PRESENCE_ROOM = "presence";
 
 export function createGateway(httpServer: HttpServer, options: GatewayOptions): Gateway {
   const { engine, scheduler, logger, store, safety } = options;
@@ -144,6 +150,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   let abusiveDisconnects = 0;
   /** socket id → user id, for the sockets on this node. */
   const users = new Map<string, string>();
+  /** Users on this node in a conversation (MATCHED/ACTIVE): out of the presence room. */
+  const talking = new Set<string>();
   const presence = new PresenceTracker(engine.spaces().map((p) => p.id));
   /** Views computed concurrently may finish in either order; only the newest reaches a screen. */
   const latest = new LatestViews();
@@ -159,7 +167,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         lastPresence = next;
         if (json !== lastPresenceJson) {
           lastPresenceJson = json;
-          io.emit("presence", next);
+          io.to(PRESENCE_ROOM).emit("presence", next);
         }
       })
       .catch((err: unknown) => logger.error({ err }, "presence failed"));
@@ -183,8 +191,18 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   const apply = (outcome: Outcome): void => {
     for (const o of outcome.out) {
       if (!latest.accept(o)) continue;
-      if (o.event === "state") io.to(roomOf(o.to)).emit("state", o.payload);
-      else if (o.event === "message") {
+      if (o.event === "state") {
+        io.to(roomOf(o.to)).emit("state", o.payload);
+        const inConversation = o.payload.state === "MATCHED" || o.payload.state === "ACTIVE";
+        if (inConversation && !talking.has(o.to)) {
+          talking.add(o.to);
+          io.in(roomOf(o.to)).socketsLeave(PRESENCE_ROOM);
+        } else if (!inConversation && talking.delete(o.to)) {
+          // Back where presence shows: the latest figures at once, then every change.
+          if (lastPresence) io.to(roomOf(o.to)).emit("presence", lastPresence);
+          io.in(roomOf(o.to)).socketsJoin(PRESENCE_ROOM);
+        }
+      } else if (o.event === "message") {
         io.to(roomOf(o.to)).emit("message", o.payload);
         // The sender's copy is the one line the buffer keeps (the partner's is the same text).
         const space = buffered.get(o.payload.sessionId);
@@ -344,7 +362,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     const auth = HandshakeAuth.safeParse(socket.handshake.auth ?? {});
     const browserId = (auth.success && auth.data.browserId) || options.newId();
     users.set(socket.id, userId);
-    void socket.join(roomOf(userId));
+    void socket.join([roomOf(userId), PRESENCE_ROOM]);
     let strikes: number[] = [];
     const token = safety.tokenFromCookie(socket.handshake.headers.cookie);
     const ipHash = safety.ipHash(socket.handshake.address, socket.handshake.headers);
@@ -476,6 +494,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       logger.debug({ reason }, "socket disconnected");
       users.delete(socket.id);
       conns.delete(userId);
+      talking.delete(userId);
       if (token) {
         const next = claims.release(token, conn);
         // The oldest other tab takes over (unless it is banned, which it then already shows).
@@ -484,6 +503,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       serially(async () => {
         apply(await engine.disconnect(userId));
         latest.forget(userId);
+        talking.delete(userId);
       });
     });
   });

@@ -256,4 +256,38 @@ describe("presence", () => {
       ],
     });
   });
+
+  it("goes to those not in a conversation; someone leaving one gets the latest at once", async () => {
+    const s = await boot({});
+    const [a, b, c] = [await connect(), await connect(), await connect()];
+    const seen = new Map<TestClient, { spaces: { id: string; estimatedWaitMs?: number }[] }[]>();
+    for (const x of [a, b, c]) {
+      seen.set(x, []);
+      x.socket.on("presence", (p) => seen.get(x)?.push(p));
+    }
+    const members = async () => (await s.duet.gateway.io.in("presence").fetchSockets()).length;
+    expect(await members()).toBe(3);
+    await a.emit("join", { space: "dormparty" });
+    await b.emit("join", { space: "dormparty" });
+    await until(() => a.states.at(-1)?.state === "MATCHED", 5000, "a matched");
+    // socketsLeave is asynchronous in general: poll, bounded (100 × 20 ms).
+    for (let i = 0; i < 100 && (await members()) !== 1; i += 1) await sleep(20);
+    expect(await members()).toBe(1);
+    // The first match gives dormparty a wait estimate: a change, broadcast within ~3 s.
+    const estimated = (list: { spaces: { id: string; estimatedWaitMs?: number }[] }[]) =>
+      list.some((p) =>
+        p.spaces.some((sp) => sp.id === "dormparty" && sp.estimatedWaitMs !== undefined),
+      );
+    await until(() => estimated(seen.get(c) ?? []), 8000, "c hears the new estimate");
+    expect(estimated(seen.get(a) ?? [])).toBe(false);
+    expect(estimated(seen.get(b) ?? [])).toBe(false);
+    // Skip: both look again, out of the conversation, and hear the latest presence at once.
+    await a.emit("skip", {});
+    await until(
+      () => estimated(seen.get(a) ?? []) && estimated(seen.get(b) ?? []),
+      2000,
+      "a and b told",
+    );
+    expect(await members()).toBe(3);
+  });
 });
