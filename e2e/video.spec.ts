@@ -24,6 +24,7 @@ import {
   pairTwo,
   partnerVideoWidth,
   peerStates,
+  trackStates,
   VIDEO,
   videoUser,
   waitingUser,
@@ -125,11 +126,7 @@ test("End: the ender's camera and microphone are stopped; the partner is re-queu
   await button(a.page, "End").click();
   await expect(a.page).toHaveURL(/\/$/);
   await expect(heading(a.page, "Duet")).toBeVisible();
-  const tracks = await a.page.evaluate(() =>
-    ((globalThis as unknown as Hooked).__duetPeer?.streams ?? []).flatMap((s) =>
-      s.getTracks().map((t) => t.readyState),
-    ),
-  );
+  const tracks = await trackStates(a.page);
   expect(tracks.length).toBeGreaterThanOrEqual(2);
   expect(tracks.every((state) => state === "ended")).toBe(true);
   await expect.poll(() => peerStates(a.page)).toEqual(["closed"]);
@@ -150,12 +147,7 @@ test("leaving the space lets go of the camera and microphone (the camera light g
   const user = await videoUser(newUser);
   const page = user.page;
   await openDormparty(page);
-  const liveTracks = () =>
-    page.evaluate(() =>
-      ((globalThis as unknown as Hooked).__duetPeer?.streams ?? []).flatMap((s) =>
-        s.getTracks().map((t) => t.readyState),
-      ),
-    );
+  const liveTracks = () => trackStates(page);
   await expect.poll(liveTracks).toEqual(["live", "live"]);
   const homeLink = page.getByRole("link", { name: "Duet", exact: true });
 

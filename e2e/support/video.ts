@@ -81,6 +81,15 @@ export async function expectVideoFlows(page: Page): Promise<void> {
   await expect.poll(() => inboundVideoBytes(page), { timeout: 5_000 }).toBeGreaterThan(before);
 }
 
+/** The readyState ("live" / "ended") of every camera and microphone track the page opened. */
+export function trackStates(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    ((globalThis as unknown as Hooked).__duetPeer?.streams ?? []).flatMap((s) =>
+      s.getTracks().map((t) => t.readyState),
+    ),
+  );
+}
+
 export function peerStates(page: Page): Promise<string[]> {
   return page.evaluate(() =>
     ((globalThis as unknown as Hooked).__duetPeer?.peers ?? []).map((pc) => pc.connectionState),

@@ -494,7 +494,6 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       logger.debug({ reason }, "socket disconnected");
       users.delete(socket.id);
       conns.delete(userId);
-      talking.delete(userId);
       if (token) {
         const next = claims.release(token, conn);
         // The oldest other tab takes over (unless it is banned, which it then already shows).
@@ -503,6 +502,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       serially(async () => {
         apply(await engine.disconnect(userId));
         latest.forget(userId);
+        // After the last deliveries of this user (they may have been views in a session).
         talking.delete(userId);
       });
     });

@@ -11,6 +11,7 @@ import {
 } from "react";
 import { adminApi, type BanView, failureText } from "./api";
 import { banUntilText, formatDateTime, isoTime } from "./format";
+import { useOneAtATime } from "./use-one-at-a-time";
 
 export interface BansPanelHandle {
   reload(): void;
@@ -33,8 +34,7 @@ export function BansPanel({
   const headingRef = useRef<HTMLHeadingElement>(null);
   const [bans, setBans] = useState<BanView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const busyRef = useRef(false);
+  const { busy, run } = useOneAtATime();
 
   const load = useCallback(async () => {
     const result = await adminApi.bans();
@@ -52,12 +52,8 @@ export function BansPanel({
   }, [load]);
 
   async function unban(ban: BanView) {
-    if (busyRef.current) return;
-    busyRef.current = true;
-    setBusy(true);
-    const result = await adminApi.unban(ban.ref);
-    busyRef.current = false;
-    setBusy(false);
+    const result = await run(() => adminApi.unban(ban.ref));
+    if (!result) return;
     if (result.status === 401) return onSignedOut();
     if (result.ok) {
       announce(`Ban lifted for ${ban.ref}.`);

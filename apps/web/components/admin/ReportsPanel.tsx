@@ -19,6 +19,7 @@ import {
 } from "./api";
 import { BAN_LABELS } from "./format";
 import { ReportCard } from "./ReportCard";
+import { useOneAtATime } from "./use-one-at-a-time";
 
 const REPORTS_REFRESH_MS = 15_000;
 
@@ -51,8 +52,7 @@ export function ReportsPanel({
   const [status, setStatus] = useState<ReportStatus>("open");
   const [reports, setReports] = useState<ReportView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const busyRef = useRef(false);
+  const { busy, run } = useOneAtATime();
 
   // Only the newest request's answer is shown (a slow one for another filter is dropped).
   const latest = useRef(0);
@@ -84,12 +84,8 @@ export function ReportsPanel({
   }, [load]);
 
   async function act(work: () => Promise<ApiResult<unknown>>, done: string, bansChanged: boolean) {
-    if (busyRef.current) return;
-    busyRef.current = true;
-    setBusy(true);
-    const result = await work();
-    busyRef.current = false;
-    setBusy(false);
+    const result = await run(work);
+    if (!result) return;
     if (result.status === 401) return onSignedOut();
     if (!result.ok) {
       announce(
