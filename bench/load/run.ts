@@ -131,7 +131,7 @@ export async function runBench(
     gens: gensFor(options, n),
     client: options.client,
     space: options.space,
-    ...(profileDir && target === "duet" ? { profileDir } : {}),
+    ...(profileDir ? { profileDir } : {}),
   });
   const relayOpts = { rates: options.rates, stepMs: options.stepMs, drainMs: options.drainMs };
 

@@ -52,6 +52,7 @@ import type { Logger } from "./logger";
 import { PresenceTracker } from "./presence";
 import type { Scheduler } from "./scheduler";
 import { TranscriptBuffers } from "./transcripts";
+import { batchWrites } from "./write-batching";
 
 /** The rate limits the gateway applies to socket events (see limits.ts for their sizes). */
 export type SocketLimit = "join" | "message" | "typing" | "report" | "signal";
@@ -187,23 +188,44 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     },
   });
 
+  // One TCP write per connection per tick (see write-batching.ts).
+  let batchingWarned = false;
+  io.engine.on("connection", (conn: unknown) => {
+    if (batchWrites(conn) || batchingWarned) return;
+    batchingWarned = true;
+    logger.warn({}, "engine.io socket internals changed: writes are not batched");
+  });
+
+  /**
+   * Where to emit for a user: its socket when it is on this node (a direct emit skips the
+   * adapter's room lookup and the broadcast's pre-encoded frame copy; both showed in the relay
+   * profile), else its room, which is where a cluster adapter would find it on another node.
+   */
+  const toUser = (userId: string) => conns.get(userId)?.socket ?? io.to(roomOf(userId));
+  const presenceRoom = (userId: string, inside: boolean): void => {
+    const local = conns.get(userId)?.socket;
+    if (local) void (inside ? local.join(PRESENCE_ROOM) : local.leave(PRESENCE_ROOM));
+    else if (inside) io.in(roomOf(userId)).socketsJoin(PRESENCE_ROOM);
+    else io.in(roomOf(userId)).socketsLeave(PRESENCE_ROOM);
+  };
+
   /** Carries out an engine outcome: deliveries now, deadlines later. */
   const apply = (outcome: Outcome): void => {
     for (const o of outcome.out) {
       if (!latest.accept(o)) continue;
       if (o.event === "state") {
-        io.to(roomOf(o.to)).emit("state", o.payload);
+        toUser(o.to).emit("state", o.payload);
         const inConversation = o.payload.state === "MATCHED" || o.payload.state === "ACTIVE";
         if (inConversation && !talking.has(o.to)) {
           talking.add(o.to);
-          io.in(roomOf(o.to)).socketsLeave(PRESENCE_ROOM);
+          presenceRoom(o.to, false);
         } else if (!inConversation && talking.delete(o.to)) {
           // Back where presence shows: the latest figures at once, then every change.
-          if (lastPresence) io.to(roomOf(o.to)).emit("presence", lastPresence);
-          io.in(roomOf(o.to)).socketsJoin(PRESENCE_ROOM);
+          if (lastPresence) toUser(o.to).emit("presence", lastPresence);
+          presenceRoom(o.to, true);
         }
       } else if (o.event === "message") {
-        io.to(roomOf(o.to)).emit("message", o.payload);
+        toUser(o.to).emit("message", o.payload);
         // The sender's copy is the one line the buffer keeps (the partner's is the same text).
         const space = buffered.get(o.payload.sessionId);
         const keep = space ? policies.get(space)?.reportBuffer : null;
@@ -214,8 +236,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
             at: o.payload.at,
           });
         }
-      } else if (o.event === "signal") io.to(roomOf(o.to)).emit("signal", o.payload);
-      else io.to(roomOf(o.to)).emit("typing", o.payload);
+      } else if (o.event === "signal") toUser(o.to).emit("signal", o.payload);
+      else toUser(o.to).emit("typing", o.payload);
     }
     if (outcome.observed.length > 0) {
       presence.observe(outcome.observed);
@@ -233,7 +255,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         // Perfect negotiation: the one who waited longer is impolite, the newcomer polite.
         const setup = safety.media?.() ?? { iceServers: [], iceTransportPolicy: "all" };
         ob.participants.forEach((userId, i) => {
-          io.to(roomOf(userId)).emit("media", {
+          toUser(userId).emit("media", {
             sessionId: ob.sessionId,
             polite: i === 1,
             ...setup,

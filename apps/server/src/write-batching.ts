@@ -1,0 +1,76 @@
+/**
+ * One TCP write per connection per tick, instead of one per packet.
+ *
+ * Why: Engine.IO writes every packet the moment it is queued, as its own WebSocket frame, and ws
+ * writes every frame with its own `writev` system call. A chat message makes the server queue
+ * two packets for the sender in the same tick (its copy of the message and the `send` ack), a
+ * match makes it queue the state and the join ack, and so on; on loopback each system call cost
+ * about 24 µs, a quarter of the server's time in the relay benchmark (BENCHMARKS.md). Here the
+ * Engine.IO socket's flush is deferred to the end of the current tick (process.nextTick, after
+ * the promise jobs of the event that queued the packets), and the WebSocket's TCP socket is
+ * corked while the batch is framed, so the kernel gets one `writev` holding every frame.
+ * Packets keep their order and their frames are unchanged: a client cannot tell the difference.
+ *
+ * Limits: this reaches into two libraries' internals, pinned in package-lock.json: Engine.IO's
+ * `Socket#flush` (an own-property override; the library calls it as `this.flush()`), and the
+ * `_socket` (the net.Socket) of ws's WebSocket, which Engine.IO's WebSocket transport keeps as
+ * `transport.socket`. When those shapes are not found the socket is left as it is (batching off,
+ * behaviour unchanged) and `batchWrites` says so by returning false. Polling transports are only
+ * deferred, not corked (a poll answer is already one HTTP write).
+ * write-batching.test.ts checks the effect against the installed versions, so an upgrade that
+ * changes them fails a test instead of silently losing the batching.
+ */
+
+/** The parts of an Engine.IO server socket this module touches. */
+interface EngineSocketShape {
+  flush: () => void;
+  transport?: { name?: string; socket?: { _socket?: unknown } };
+}
+
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+const isCorkable = (s: unknown): s is Corkable =>
+  typeof s === "object" &&
+  s !== null &&
+  typeof (s as Corkable).cork === "function" &&
+  typeof (s as Corkable).uncork === "function";
+
+/** The TCP socket under a WebSocket transport, when there is one. */
+function rawSocketOf(conn: EngineSocketShape): Corkable | undefined {
+  const transport = conn.transport;
+  if (transport?.name !== "websocket") return undefined;
+  const raw = transport.socket?._socket;
+  return isCorkable(raw) ? raw : undefined;
+}
+
+/**
+ * Defers this Engine.IO socket's flushes to the end of the tick and corks its TCP socket while
+ * the deferred flush frames the packets. Returns false (and changes nothing) when the socket
+ * does not have the expected shape.
+ */
+export function batchWrites(conn: unknown): boolean {
+  if (typeof conn !== "object" || conn === null) return false;
+  const socket = conn as EngineSocketShape;
+  if (typeof socket.flush !== "function") return false;
+  const flushNow = socket.flush.bind(socket);
+  let scheduled = false;
+  const flushBatch = (): void => {
+    scheduled = false;
+    const raw = rawSocketOf(socket);
+    raw?.cork();
+    try {
+      flushNow();
+    } finally {
+      raw?.uncork();
+    }
+  };
+  socket.flush = () => {
+    if (scheduled) return;
+    scheduled = true;
+    process.nextTick(flushBatch);
+  };
+  return true;
+}

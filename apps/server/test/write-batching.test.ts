@@ -1,0 +1,138 @@
+/**
+ * write-batching.ts against the installed Engine.IO / ws: packets queued in one tick leave in one
+ * TCP write, in order, and the client reads them unchanged. Counted on the server's net.Socket
+ * (its `_write`/`_writev`), the one place a batch becomes a system call.
+ */
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Server, type Socket as ServerSocket } from "socket.io";
+import { io as connect, type Socket } from "socket.io-client";
+import { afterEach, describe, expect, it } from "vitest";
+import { batchWrites } from "../src/write-batching";
+import { startServer, type TestServer } from "./harness";
+
+interface Counted {
+  writes: number;
+}
+
+/** Counts the write calls that reach the TCP socket under a WebSocket server socket. */
+function countWrites(socket: ServerSocket): Counted {
+  const conn = socket.conn as unknown as { transport: { socket: { _socket: CountedNet } } };
+  const raw = conn.transport.socket._socket;
+  const counted: Counted = { writes: 0 };
+  for (const method of ["_write", "_writev"] as const) {
+    const original = raw[method].bind(raw);
+    raw[method] = (...args: unknown[]) => {
+      counted.writes += 1;
+      return original(...args);
+    };
+  }
+  return counted;
+}
+
+type CountedNet = Record<"_write" | "_writev", (...args: unknown[]) => unknown>;
+
+const closers: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function bareServer(batch: boolean): Promise<{ io: Server; url: string }> {
+  const http = createServer();
+  const io = new Server(http, { transports: ["websocket"] });
+  if (batch) io.engine.on("connection", (conn: unknown) => expect(batchWrites(conn)).toBe(true));
+  http.listen(0, "127.0.0.1");
+  await once(http, "listening");
+  closers.push(() => new Promise<void>((r) => io.close(() => r())));
+  return { io, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
+}
+
+const connected = (s: Socket): Promise<void> =>
+  new Promise((resolve) => s.once("connect", () => resolve()));
+
+async function client(url: string): Promise<Socket> {
+  const socket = connect(url, { transports: ["websocket"], forceNew: true, reconnection: false });
+  closers.push(() => void socket.close());
+  await connected(socket);
+  return socket;
+}
+
+/** Emits `count` events in one tick on the server side; resolves with what the client read. */
+async function burst(batch: boolean, count: number): Promise<{ writes: number; got: number[] }> {
+  const { io, url } = await bareServer(batch);
+  const serverSide = once(io, "connection") as Promise<[ServerSocket]>;
+  const socket = await client(url);
+  const [server] = await serverSide;
+  // Let the connect handshake's own writes finish before counting.
+  await new Promise((r) => setTimeout(r, 50));
+  const counted = countWrites(server);
+  const got: number[] = [];
+  const all = new Promise<void>((resolve) => {
+    socket.on("n", (i: number) => {
+      got.push(i);
+      if (got.length === count) resolve();
+    });
+  });
+  for (let i = 0; i < count; i++) server.emit("n", i);
+  await all;
+  return { writes: counted.writes, got };
+}
+
+describe("write batching", () => {
+  it("sends packets queued in one tick in one TCP write, in order", async () => {
+    const { writes, got } = await burst(true, 5);
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+    expect(writes).toBe(1);
+  });
+
+  it("without it, the same packets take more than one write (the control)", async () => {
+    const { writes, got } = await burst(false, 5);
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+    expect(writes).toBeGreaterThan(1);
+  });
+
+  it("leaves a socket without the expected shape alone", () => {
+    expect(batchWrites(undefined)).toBe(false);
+    expect(batchWrites({})).toBe(false);
+    expect(batchWrites({ flush: 1 })).toBe(false);
+  });
+
+  describe("in Duet's gateway", () => {
+    let server: TestServer;
+    afterEach(async () => server?.close());
+
+    it("a sender's copy of a message and its send ack leave in one write", async () => {
+      server = await startServer();
+      const sockets: ServerSocket[] = [];
+      server.duet.gateway.io.on("connection", (s) => sockets.push(s as unknown as ServerSocket));
+      const opts = { transports: ["websocket"], forceNew: true, reconnection: false };
+      const a = connect(server.url, opts);
+      const b = connect(server.url, opts);
+      closers.push(() => void a.close(), () => void b.close());
+      const active = (s: Socket) =>
+        new Promise<string>((resolve) => {
+          s.on("state", (v: { state: string; sessionId?: string }) => {
+            if (v.state === "MATCHED" && v.sessionId) s.emit("enter", { sessionId: v.sessionId });
+            if (v.state === "ACTIVE" && v.sessionId) resolve(v.sessionId);
+          });
+        });
+      const ready = Promise.all([active(a), active(b)]);
+      await Promise.all([connected(a), connected(b)]);
+      a.emit("join", { space: "menti", intent: "both" });
+      b.emit("join", { space: "menti", intent: "both" });
+      await ready;
+      await new Promise((r) => setTimeout(r, 50));
+      const senderSocket = sockets.find((s) => s.id === a.id);
+      expect(senderSocket).toBeDefined();
+      const counted = countWrites(senderSocket as ServerSocket);
+      const order: string[] = [];
+      a.on("message", () => order.push("message"));
+      const ack = await a.timeout(2000).emitWithAck("send", { text: "hello" });
+      order.push("ack");
+      expect(ack).toEqual({ ok: true });
+      expect(order).toEqual(["message", "ack"]);
+      expect(counted.writes).toBe(1);
+    });
+  });
+});
