@@ -86,7 +86,7 @@ export async function startServer(
   target: TargetName,
   options: ServerOptions = {},
 ): Promise<ServerProc> {
-  const execArgv = ["--expose-gc"];
+  const execArgv = ["--expose-gc", ...(process.env.BENCH_SERVER_FLAGS?.split(" ").filter(Boolean) ?? [])];
   const env = { ...process.env, BENCH_DUET_ENV: JSON.stringify(options.duetEnv ?? {}) };
   const { channel, ready } = await start(
     "server-child.ts",
