@@ -1,14 +1,17 @@
 /**
- * One TCP write per connection per tick, instead of one per packet.
+ * One TCP write per connection per event-loop turn, instead of one per packet.
  *
  * Why: Engine.IO writes every packet the moment it is queued, as its own WebSocket frame, and ws
  * writes every frame with its own `writev` system call. A chat message makes the server queue
  * two packets for the sender in the same tick (its copy of the message and the `send` ack), a
  * match makes it queue the state and the join ack, and so on; on loopback each system call cost
  * about 24 µs, a quarter of the server's time in the relay benchmark (BENCHMARKS.md). Here the
- * Engine.IO socket's flush is deferred to the end of the current tick (process.nextTick, after
- * the promise jobs of the event that queued the packets), and the WebSocket's TCP socket is
- * corked while the batch is framed, so the kernel gets one `writev` holding every frame.
+ * Engine.IO socket's flush is deferred to the end of the event-loop turn (one setImmediate for
+ * all sockets: after every I/O callback of the turn and the promise jobs they started), and the
+ * WebSocket's TCP socket is corked while the batch is framed, so the kernel gets one `writev`
+ * holding every frame. Under load a turn handles more input, so more packets share a write: the
+ * cost per packet falls as the load rises, at the price of holding a packet until the turn's
+ * other callbacks have run (the turn's length, well under a millisecond when idle).
  * Packets keep their order and their frames are unchanged: a client cannot tell the difference.
  *
  * Limits: this reaches into two libraries' internals, pinned in package-lock.json: Engine.IO's
@@ -46,19 +49,30 @@ function rawSocketOf(conn: EngineSocketShape): Corkable | undefined {
   return isCorkable(raw) ? raw : undefined;
 }
 
+/** Sockets with packets waiting for the end of this event-loop turn, flushed together. */
+const pending = new Set<() => void>();
+let flushScheduled = false;
+
+const flushPending = (): void => {
+  flushScheduled = false;
+  // A flush may queue more (a drain that re-flushes): those wait for the next turn.
+  const batch = [...pending];
+  pending.clear();
+  for (const flush of batch) flush();
+};
+
 /**
- * Defers this Engine.IO socket's flushes to the end of the tick and corks its TCP socket while
- * the deferred flush frames the packets. Returns false (and changes nothing) when the socket
- * does not have the expected shape.
+ * Defers this Engine.IO socket's flushes to the end of the event-loop turn (setImmediate: after
+ * every I/O callback of the turn and their promise jobs) and corks its TCP socket while the
+ * deferred flush frames the packets. Returns false (and changes nothing) when the socket does
+ * not have the expected shape.
  */
 export function batchWrites(conn: unknown): boolean {
   if (typeof conn !== "object" || conn === null) return false;
   const socket = conn as EngineSocketShape;
   if (typeof socket.flush !== "function") return false;
   const flushNow = socket.flush.bind(socket);
-  let scheduled = false;
   const flushBatch = (): void => {
-    scheduled = false;
     const raw = rawSocketOf(socket);
     raw?.cork();
     try {
@@ -68,9 +82,10 @@ export function batchWrites(conn: unknown): boolean {
     }
   };
   socket.flush = () => {
-    if (scheduled) return;
-    scheduled = true;
-    process.nextTick(flushBatch);
+    pending.add(flushBatch);
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(flushPending);
   };
   return true;
 }
