@@ -65,9 +65,11 @@ export const DEFAULTS: BenchOptions = {
   repeat: 1,
   client: "lean",
   space: "menti",
+  // Steps of 1,000 up to 10,000 (where the targets' limits lie on this machine: a ratio needs
+  // that resolution), then coarser.
   rates: [
-    2000, 5000, 10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000, 45_000, 50_000, 60_000,
-    70_000,
+    2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000, 12_000, 14_000, 16_000, 18_000, 20_000,
+    25_000, 30_000, 35_000, 40_000, 50_000, 60_000, 70_000,
   ],
   stepMs: 3000,
   drainMs: 1000,
