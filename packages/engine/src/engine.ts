@@ -143,9 +143,9 @@ export class Engine {
       topics.length > 0 && req.onlyMyTopics === true && !!policy.pairing.topics?.allowOnlyMine;
     const blocked = policy.pairing.neverWithReported ? [...new Set(context.blocked ?? [])] : [];
     return this.enqueueAndMatch(user.id, "join", policy, {
-      ...(intent ? { intent } : {}),
       topics,
       onlyMine,
+      ...(intent ? { intent } : {}),
       ...(policy.pairing.trustTiers && context.tier ? { tier: context.tier } : {}),
       ...(blocked.length > 0 ? { blocked } : {}),
     });
@@ -197,11 +197,17 @@ export class Engine {
     if (!policy || body.length > policy.maxMessageLength) return failure("message_too_long");
     if (!user.sessionId || !user.partnerId) return failure("illegal_state");
     const shown = policy.profanity === "mask" ? this.mask(body) : body;
-    const base = { sessionId: user.sessionId, id: this.ids.messageId(), text: shown };
+    const sessionId = user.sessionId;
+    const id = this.ids.messageId();
     const at = this.clock.now();
+    // Written out, not `{ ...base, from }`: see the note on object spreads in memory-store.ts.
     return success([
-      { to: userId, event: "message", payload: { ...base, from: "you", at } },
-      { to: user.partnerId, event: "message", payload: { ...base, from: "partner", at } },
+      { to: userId, event: "message", payload: { sessionId, id, text: shown, from: "you", at } },
+      {
+        to: user.partnerId,
+        event: "message",
+        payload: { sessionId, id, text: shown, from: "partner", at },
+      },
     ]);
   }
 
@@ -572,9 +578,9 @@ export class Engine {
       const move = policy?.afterClose[reason][initiator ? "initiator" : "other"] ?? "ended";
       if (move === "requeue" && policy) {
         const search: Search = {
-          ...(user.intent ? { intent: user.intent } : {}),
           topics: user.topics ?? [],
           onlyMine: user.onlyMine ?? false,
+          ...(user.intent ? { intent: user.intent } : {}),
           ...(user.tier ? { tier: user.tier } : {}),
           ...(user.blocked ? { blocked: user.blocked } : {}),
         };
@@ -644,10 +650,9 @@ export class Engine {
         };
       case "MATCHED":
       case "ACTIVE": {
-        const partner = {
-          ...(user.partnerIntent ? { intent: user.partnerIntent } : {}),
-          ...(user.sharedTopics ? { sharedTopics: [...user.sharedTopics] } : {}),
-        };
+        const partner: { intent?: Intent; sharedTopics?: string[] } = {};
+        if (user.partnerIntent) partner.intent = user.partnerIntent;
+        if (user.sharedTopics) partner.sharedTopics = [...user.sharedTopics];
         const base = {
           space: required(user.space, "space", user),
           sessionId: required(user.sessionId, "sessionId", user),
