@@ -11,7 +11,8 @@
  * WebSocket's TCP socket is corked while the batch is framed, so the kernel gets one `writev`
  * holding every frame. Under load a turn handles more input, so more packets share a write: the
  * cost per packet falls as the load rises, at the price of holding a packet until the turn's
- * other callbacks have run (the turn's length, well under a millisecond when idle).
+ * other callbacks have run (the turn's length, well under a millisecond when idle, and never
+ * more than MAX_HOLD_MS before the next packet queued sends it).
  * Packets keep their order and their frames are unchanged: a client cannot tell the difference.
  *
  * Limits: this reaches into two libraries' internals, pinned in package-lock.json: Engine.IO's
@@ -49,9 +50,18 @@ function rawSocketOf(conn: EngineSocketShape): Corkable | undefined {
   return isCorkable(raw) ? raw : undefined;
 }
 
+/**
+ * The longest a packet waits for its turn to end. A burst can make one turn long (libuv reads up
+ * to 48 × 1024 ready sockets in one poll phase): without a bound, every answer of the burst would
+ * wait for the last read of it. Past this, the next packet queued flushes everything pending.
+ */
+export const MAX_HOLD_MS = 2;
+
 /** Sockets with packets waiting for the end of this event-loop turn, flushed together. */
 const pending = new Set<() => void>();
 let flushScheduled = false;
+/** When the oldest pending packet was queued (performance.now()). */
+let oldestAt = 0;
 
 const flushPending = (): void => {
   flushScheduled = false;
@@ -63,7 +73,7 @@ const flushPending = (): void => {
 
 /**
  * Defers this Engine.IO socket's flushes to the end of the event-loop turn (setImmediate: after
- * every I/O callback of the turn and their promise jobs) and corks its TCP socket while the
+ * every I/O callback of the turn and their promise jobs; at most MAX_HOLD_MS) and corks its TCP socket while the
  * deferred flush frames the packets. Returns false (and changes nothing) when the socket does
  * not have the expected shape.
  */
@@ -83,9 +93,14 @@ export function batchWrites(conn: unknown): boolean {
   };
   socket.flush = () => {
     pending.add(flushBatch);
-    if (flushScheduled) return;
-    flushScheduled = true;
-    setImmediate(flushPending);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      oldestAt = performance.now();
+      setImmediate(flushPending);
+    } else if (performance.now() - oldestAt >= MAX_HOLD_MS) {
+      // A long turn: send what is waiting now (the scheduled flush then finds less to do).
+      flushPending();
+    }
   };
   return true;
 }

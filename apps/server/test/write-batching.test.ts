@@ -9,8 +9,8 @@ import type { AddressInfo } from "node:net";
 import { Server, type Socket as ServerSocket } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { batchWrites } from "../src/write-batching";
-import { startServer, type TestServer } from "./harness";
+import { batchWrites, MAX_HOLD_MS } from "../src/write-batching";
+import { startServer, type TestServer, until } from "./harness";
 
 interface Counted {
   writes: number;
@@ -92,6 +92,30 @@ describe("write batching", () => {
     expect(writes).toBeGreaterThan(1);
   });
 
+  it("holds packets at most MAX_HOLD_MS: a long turn sends what waits when the next is queued", async () => {
+    const { io, url } = await bareServer(true);
+    const serverSides: ServerSocket[] = [];
+    io.on("connection", (s) => serverSides.push(s));
+    const first = await client(url);
+    const second = await client(url);
+    await until(() => serverSides.length === 2);
+    await new Promise((r) => setTimeout(r, 50));
+    const [x, y] = serverSides as [ServerSocket, ServerSocket];
+    const counted = countWrites(x);
+    const got = new Promise<void>((resolve) => first.once("n", () => resolve()));
+    x.emit("n", 1);
+    expect(counted.writes).toBe(0); // held for the end of the turn
+    // The same turn goes on longer than the hold (bounded: MAX_HOLD_MS + 50 ms at most).
+    const start = performance.now();
+    while (performance.now() - start < MAX_HOLD_MS + 1) {
+      if (performance.now() - start > MAX_HOLD_MS + 50) break;
+    }
+    y.emit("n", 2);
+    expect(counted.writes).toBe(1); // sent before the turn ended
+    await got;
+    second.close();
+  });
+
   it("leaves a socket without the expected shape alone", () => {
     expect(batchWrites(undefined)).toBe(false);
     expect(batchWrites({})).toBe(false);
@@ -109,7 +133,10 @@ describe("write batching", () => {
       const opts = { transports: ["websocket"], forceNew: true, reconnection: false };
       const a = connect(server.url, opts);
       const b = connect(server.url, opts);
-      closers.push(() => void a.close(), () => void b.close());
+      closers.push(
+        () => void a.close(),
+        () => void b.close(),
+      );
       const active = (s: Socket) =>
         new Promise<string>((resolve) => {
           s.on("state", (v: { state: string; sessionId?: string }) => {
