@@ -82,11 +82,20 @@ export interface ServerOptions {
   duetEnv?: Record<string, string>;
 }
 
+/** Duet's production node flag (package.json `serve`), given to every target alike. */
+export const SERVER_NODE_FLAGS = "--max-semi-space-size=64";
+
 export async function startServer(
   target: TargetName,
   options: ServerOptions = {},
 ): Promise<ServerProc> {
-  const execArgv = ["--expose-gc", ...(process.env.BENCH_SERVER_FLAGS?.split(" ").filter(Boolean) ?? [])];
+  // Every target runs with the young-generation size Duet is deployed with (`npm run serve`):
+  // the same runtime for Duet and the floors. BENCH_SERVER_FLAGS adds node flags (--trace-gc, …).
+  const execArgv = [
+    "--expose-gc",
+    SERVER_NODE_FLAGS,
+    ...(process.env.BENCH_SERVER_FLAGS?.split(" ").filter(Boolean) ?? []),
+  ];
   const env = { ...process.env, BENCH_DUET_ENV: JSON.stringify(options.duetEnv ?? {}) };
   const { channel, ready } = await start(
     "server-child.ts",
