@@ -436,8 +436,13 @@ export class Engine {
     for (const a of res.entry.avoid ?? []) {
       if (a.until !== null) deadlines.push({ kind: "retry_match", at: a.until, userId, seq });
     }
-    const told = success([this.stateOut(res.user, previous)], deadlines);
-    return merge(told, await this.match(userId, seq));
+    const matched = await this.match(userId, seq);
+    // A join matched at once: its WAITING view would be replaced before anyone could see it, so
+    // it is not sent (one packet less per match). A re-queue's is, for the `previous` it carries.
+    const superseded =
+      event === "join" && matched.out.some((o) => o.event === "state" && o.to === userId);
+    const told = success(superseded ? [] : [this.stateOut(res.user, previous)], deadlines);
+    return merge(told, matched);
   }
 
   /**

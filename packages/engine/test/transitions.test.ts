@@ -429,12 +429,14 @@ describe("server-side events", () => {
     expect(w.snapshot().queued).toEqual([]);
   });
 
-  it("the joiner sees WAITING, then MATCHED, in one outcome", async () => {
+  it("a joiner matched at once is shown MATCHED only (its WAITING would be replaced unseen)", async () => {
     const { w } = await inState("WAITING");
     await w.connect("bob");
-    await w.join("bob", "listen");
-    // (A repeated view of the same state is allowed; the order of states is what counts.)
-    expect(screens(w, "bob")).toEqual(["IDLE", "WAITING", "MATCHED"]);
+    const joined = await w.join("bob", "listen");
+    // The record still went through WAITING (the store's versions say so); only the view that
+    // nobody could have seen is not sent. The one who waited saw WAITING.
+    expect(joined.out.filter((o) => o.to === "bob").map((o) => o.event)).toEqual(["state"]);
+    expect(screens(w, "bob")).toEqual(["IDLE", "MATCHED"]);
     expect(screens(w, "alice")).toEqual(["IDLE", "WAITING", "MATCHED"]);
   });
 
@@ -1045,6 +1047,22 @@ describe("after-close policies (dormparty: skip, end, re-queue)", () => {
     expect(w.user("alice")?.state).toBe("MATCHED");
     expect(w.user("alice")?.partnerId).toBe("bob");
     expect(w.mailbox.lastState("bob")?.state).toBe("MATCHED");
+  });
+
+  it("a re-queue matched at once still shows WAITING with `previous` before the new match", async () => {
+    const w = new World({ policies: [DORMPARTY] });
+    for (const id of ["alice", "bob", "carol"]) await w.connect(id);
+    const sessionId = await dormPair(w, "alice", "bob");
+    await w.join("carol", undefined, "dormparty");
+    const skipped = w.apply(await w.engine.skip("alice"));
+    expect(skipped.ok).toBe(true);
+    // alice is re-queued and meets carol (who waited) in the same command.
+    expect(w.user("alice")?.partnerId).toBe("carol");
+    const views = skipped.out
+      .filter((o) => o.to === "alice" && o.event === "state")
+      .map((o) => o.payload as { state: string; previous?: { sessionId: string } });
+    expect(views.map((v) => v.state)).toEqual(["WAITING", "MATCHED"]);
+    expect(views.find((v) => v.state === "WAITING")?.previous?.sessionId).toBe(sessionId);
   });
 
   it("a re-queue that cannot happen does not fail the other person's command", async () => {
