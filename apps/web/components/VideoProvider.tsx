@@ -111,6 +111,8 @@ export function VideoProvider({ children }: { children: ReactNode }) {
   mutedRef.current = muted;
   const cameraOffRef = useRef(cameraOff);
   cameraOffRef.current = cameraOff;
+  const stateRef = useRef(state);
+  stateRef.current = state;
 
   const closePeer = useCallback(() => {
     const current = peerRef.current;
@@ -214,6 +216,13 @@ export function VideoProvider({ children }: { children: ReactNode }) {
             },
           }),
         };
+        // Its MATCHED state may already have been rendered (the server sends it first): then no
+        // later render would mark the session as seen, and a batched ENDED → WAITING that never
+        // renders ENDED would leave this connection open.
+        const now = stateRef.current;
+        if ((now?.state === "MATCHED" || now?.state === "ACTIVE") && now.sessionId === sessionId) {
+          entry.seen = true;
+        }
         peerRef.current = entry;
         setConnection({ sessionId, state: entry.peer.pc.connectionState });
         if (hooks) {
@@ -243,8 +252,11 @@ export function VideoProvider({ children }: { children: ReactNode }) {
     }
     const elsewhere =
       state !== null && "sessionId" in state && state.sessionId !== current.sessionId;
+    // Re-queued straight after this session (its ENDED may not have rendered on its own).
+    const after = state?.state === "WAITING" && state.previous?.sessionId === current.sessionId;
     // `media` may come just before its MATCHED state: only a state after that one closes it.
-    if (current.seen || elsewhere || state === null || state.state === "ENDED") closePeer();
+    if (current.seen || elsewhere || after || state === null || state.state === "ENDED")
+      closePeer();
   }, [state, closePeer]);
 
   // Leaving the video space (its pages, and any search or call in it) lets go of the camera.
