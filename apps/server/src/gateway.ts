@@ -151,13 +151,18 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   let abusiveDisconnects = 0;
   /** socket id → user id, for the sockets on this node. */
   const users = new Map<string, string>();
-  /** Users on this node in a conversation (MATCHED/ACTIVE): out of the presence room. */
-  const talking = new Set<string>();
+  /**
+   * Users on this node in a conversation (MATCHED/ACTIVE), out of the presence room, each with
+   * the presence version it had last been sent when it left.
+   */
+  const talking = new Map<string, number>();
   const presence = new PresenceTracker(engine.spaces().map((p) => p.id));
   /** Views computed concurrently may finish in either order; only the newest reaches a screen. */
   const latest = new LatestViews();
   let lastPresence: Presence | undefined;
   let lastPresenceJson = "";
+  /** Counts the changes of `lastPresence`: 0 before the first. */
+  let presenceVersion = 0;
   /** Presence goes to everyone when it changed, at most every `presenceEveryMs`. */
   const presenceTimer = setInterval(() => {
     store
@@ -165,9 +170,10 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       .then((census) => {
         const next = presence.snapshot(census);
         const json = JSON.stringify(next);
-        lastPresence = next;
         if (json !== lastPresenceJson) {
+          lastPresence = next;
           lastPresenceJson = json;
+          presenceVersion += 1;
           io.to(PRESENCE_ROOM).emit("presence", next);
         }
       })
@@ -216,12 +222,17 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       if (o.event === "state") {
         toUser(o.to).emit("state", o.payload);
         const inConversation = o.payload.state === "MATCHED" || o.payload.state === "ACTIVE";
-        if (inConversation && !talking.has(o.to)) {
-          talking.add(o.to);
+        const leftAt = talking.get(o.to);
+        if (inConversation && leftAt === undefined) {
+          talking.set(o.to, presenceVersion);
           presenceRoom(o.to, false);
-        } else if (!inConversation && talking.delete(o.to)) {
-          // Back where presence shows: the latest figures at once, then every change.
-          if (lastPresence) toUser(o.to).emit("presence", lastPresence);
+        } else if (!inConversation && leftAt !== undefined) {
+          talking.delete(o.to);
+          // Back where presence shows: the latest figures at once if they changed meanwhile
+          // (clients keep the last figures they got; a short chat rarely outlives them, and
+          // under churn this was two packets per conversation), then every change.
+          if (lastPresence && leftAt !== presenceVersion)
+            toUser(o.to).emit("presence", lastPresence);
           presenceRoom(o.to, true);
         }
       } else if (o.event === "message") {

@@ -9,6 +9,13 @@ import type { Presence, SpaceId } from "@duet/protocol";
 const WINDOW_MS = 10 * 60_000;
 /** At most this many recent waits are kept per space. */
 const KEEP = 50;
+/**
+ * The estimate is rounded to this step. Screens show it in coarse words ("usually under a
+ * minute"), a millisecond median would tell a watcher how long one particular person waited in a
+ * quiet space, and it would change at nearly every match, each change a frame to every idle
+ * connection.
+ */
+export const ESTIMATE_STEP_MS = 5_000;
 
 /** "a few" under 5 (and for 0 too: an empty space is not announced as empty), else rounded. */
 export function roundHere(n: number): string {
@@ -37,13 +44,14 @@ export class PresenceTracker {
     }
   }
 
-  /** Median recent wait, or undefined with no match in the window. */
+  /** Median recent wait rounded to ESTIMATE_STEP_MS, or undefined with no match in the window. */
   estimate(space: SpaceId): number | undefined {
     const cutoff = this.now() - WINDOW_MS;
     const recent = (this.waits.get(space) ?? []).filter((w) => w.at >= cutoff).map((w) => w.ms);
     if (recent.length === 0) return undefined;
     recent.sort((a, b) => a - b);
-    return Math.round(recent[Math.floor(recent.length / 2)] as number);
+    const median = recent[Math.floor(recent.length / 2)] as number;
+    return Math.round(median / ESTIMATE_STEP_MS) * ESTIMATE_STEP_MS;
   }
 
   snapshot(census: Readonly<Record<string, SpaceCensus>>): Presence {

@@ -290,4 +290,37 @@ describe("presence", () => {
     );
     expect(await members()).toBe(3);
   });
+
+  it("someone leaving a conversation during which presence did not change gets none", async () => {
+    await boot({});
+    const [a, b, c] = [await connect(), await connect(), await connect()];
+    const seen = new Map<TestClient, { spaces: { id: string; estimatedWaitMs?: number }[] }[]>();
+    for (const x of [a, b, c]) {
+      seen.set(x, []);
+      x.socket.on("presence", (p) => seen.get(x)?.push(p));
+    }
+    const estimated = (x: TestClient) =>
+      (seen.get(x) ?? []).some((p) =>
+        p.spaces.some((sp) => sp.id === "menti" && sp.estimatedWaitMs !== undefined),
+      );
+    const talkOnce = async () => {
+      const ended = (x: TestClient) => x.states.filter((v) => v.state === "ENDED").length;
+      const before = ended(a);
+      await a.emit("join", { space: "menti", intent: "talk" });
+      await b.emit("join", { space: "menti", intent: "listen" });
+      await until(() => b.states.at(-1)?.state === "MATCHED", 5000, "matched");
+      await a.emit("exit", {});
+      await until(() => ended(a) > before && ended(b) > before, 5000, "both ended");
+    };
+    // The first conversation gives menti its first wait estimate (a change, broadcast by the
+    // next check); a and b are out of the conversation by then and hear it with c.
+    await talkOnce();
+    await until(() => estimated(a) && estimated(b) && estimated(c), 8000, "the estimate");
+    const counts = [a, b, c].map((x) => seen.get(x)?.length);
+    // A second short conversation: the figures stay the same ("a few", a wait of about 0 s), so
+    // nobody is sent them again on leaving it.
+    await talkOnce();
+    await sleep(200);
+    expect([a, b, c].map((x) => seen.get(x)?.length)).toEqual(counts);
+  });
 });

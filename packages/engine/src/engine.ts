@@ -167,7 +167,10 @@ export class Engine {
 
   /**
    * The participant claims its seat in the room. Refused with `room_unavailable` for anything but
-   * an open session this connection belongs to; a repeat is a no-op. Both in → ACTIVE.
+   * an open session this connection belongs to; a repeat is a no-op. Both in → ACTIVE, and both
+   * get the ACTIVE view. The first one in gets nothing: its MATCHED view has not changed (the
+   * seat is the server's bookkeeping; the command's acknowledgement is the client's answer), and
+   * one packet less per conversation counts under churn (BENCHMARKS.md).
    */
   async enter(userId: UserId, sessionId: SessionId): Promise<Outcome> {
     const user = await this.store.getUser(userId);
@@ -177,8 +180,7 @@ export class Engine {
     if (user.sessionId !== sessionId) return failure("room_unavailable");
     const res = await this.store.enterSession(sessionId, userId, this.clock.now());
     if (!res.ok) return failure("room_unavailable");
-    if (res.activated) return success(res.users.map((u) => this.stateOut(u)));
-    return success(res.users.filter((u) => u.id === userId).map((u) => this.stateOut(u)));
+    return res.activated ? success(res.users.map((u) => this.stateOut(u))) : success();
   }
 
   /**

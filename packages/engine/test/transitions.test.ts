@@ -440,10 +440,11 @@ describe("server-side events", () => {
     expect(screens(w, "alice")).toEqual(["IDLE", "WAITING", "MATCHED"]);
   });
 
-  it("activated: the first enter tells only the enterer; the second makes both ACTIVE", async () => {
+  it("activated: the first enter sends nothing (no view changed); the second makes both ACTIVE", async () => {
     const { w, sessionId = "" } = await inState("MATCHED");
     const first = await w.enter("alice", sessionId);
-    expect(first.out.map((o) => o.to)).toEqual(["alice"]);
+    expect(first).toEqual({ ok: true, out: [], deadlines: [], observed: [] });
+    expect(w.session(sessionId)?.entered).toEqual(["alice"]);
     expect(w.mailbox.lastState("alice")?.state).toBe("MATCHED");
     const second = await w.enter("bob", sessionId);
     expect(second.out.map((o) => o.to).sort()).toEqual(["alice", "bob"]);

@@ -1,0 +1,60 @@
+/**
+ * The presence figures themselves: rounded counts, and a wait estimate that is a rounded median
+ * of this node's recent waits.
+ */
+import type { Observation } from "@duet/engine";
+import { describe, expect, it } from "vitest";
+import { ESTIMATE_STEP_MS, PresenceTracker, roundHere } from "../src/presence";
+
+const matched = (waitedMs: [number, number]): Observation => ({
+  kind: "matched",
+  space: "menti",
+  sessionId: "s",
+  participants: ["a", "b"],
+  waitedMs,
+});
+
+describe("presence figures", () => {
+  it("counts: 'a few' under 5 (0 included), then rounded ever more coarsely", () => {
+    expect([0, 4, 5, 12, 19, 20, 94, 100, 124, 126].map(roundHere)).toEqual([
+      "a few",
+      "a few",
+      "5",
+      "10",
+      "20",
+      "20",
+      "90",
+      "100",
+      "100",
+      "150",
+    ]);
+  });
+
+  it("the estimate is the median of recent waits, rounded to the step", () => {
+    let now = 0;
+    const t = new PresenceTracker(["menti"], () => now);
+    expect(t.estimate("menti")).toBeUndefined();
+    t.observe([matched([12_345, 1]), matched([40_000, 7_600])]);
+    // Sorted 1, 7,600, 12,345, 40,000: the upper median 12,345 → 10,000.
+    expect(t.estimate("menti")).toBe(10_000);
+    expect(ESTIMATE_STEP_MS).toBe(5_000);
+    // A few milliseconds' difference changes nothing anyone could see or learn.
+    t.observe([matched([13_001, 13_002])]);
+    expect(t.estimate("menti")).toBe(15_000);
+    // Ten minutes later those waits no longer count.
+    now = 10 * 60_000 + 1;
+    expect(t.estimate("menti")).toBeUndefined();
+  });
+
+  it("snapshot: every space, the estimate only where there is one", () => {
+    const t = new PresenceTracker(["menti", "stimchat"], () => 0);
+    t.observe([matched([2_400, 2_600])]);
+    // Ended people are not "here"; a space missing from the census has nobody.
+    expect(t.snapshot({ menti: { waiting: 3, matched: 2, active: 2, ended: 9 } })).toEqual({
+      spaces: [
+        { id: "menti", here: "5", estimatedWaitMs: 5_000 },
+        { id: "stimchat", here: "a few" },
+      ],
+    });
+  });
+});
