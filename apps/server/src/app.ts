@@ -9,7 +9,7 @@ import { Engine, MemoryStore, PRESETS, type SpacePolicy, type Store } from "@due
 import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
 import { adminRoutes } from "./admin";
 import type { Config } from "./config";
-import { createGateway, type Gateway } from "./gateway";
+import { createGateway, type Gateway, type GatewayOptions } from "./gateway";
 import type { HttpHandler } from "./http";
 import { tokenRoutes } from "./identity/http";
 import { loadTokenSecret } from "./identity/secret";
@@ -75,6 +75,8 @@ export interface Duet {
 
 export interface DuetDeps {
   store?: Store;
+  /** Gateway timings that are not configuration (tests shorten them). */
+  tuning?: Pick<GatewayOptions, "presenceEveryMs" | "presenceSlice">;
   /** A repository the caller owns (and closes); otherwise one is opened from the configuration. */
   repo?: SafetyRepo;
 }
@@ -108,6 +110,7 @@ export async function createDuet(
     maskProfanity,
   });
   const gateway = createGateway(httpServer, {
+    ...deps.tuning,
     engine,
     store,
     scheduler,

@@ -86,6 +86,8 @@ export interface GatewayOptions {
   store: Pick<Store, "census">;
   /** How often presence is recomputed (ms); default 3000. */
   presenceEveryMs?: number;
+  /** Presence goes out to this many sockets per event-loop turn; default 256. */
+  presenceSlice?: number;
   scheduler: Scheduler;
   logger: Logger;
   /** Fresh random ids (≥ 128 bits) for connections and for browsers that sent none. */
@@ -174,12 +176,33 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
           lastPresence = next;
           lastPresenceJson = json;
           presenceVersion += 1;
-          io.to(PRESENCE_ROOM).emit("presence", next);
+          broadcastPresence(next);
         }
       })
       .catch((err: unknown) => logger.error({ err }, "presence failed"));
   }, options.presenceEveryMs ?? 3000);
   presenceTimer.unref();
+  /**
+   * Sends presence to this node's sockets in the presence room, a slice per event-loop turn.
+   * In one go it was one write per socket in a single turn: with 5,000 people between
+   * conversations, a 100+ ms stall every few seconds that every chat message and partner notice
+   * of that moment waited out (the 10,000-user notice benchmark). Local only: every node runs this
+   * timer over the shared census and tells its own sockets. A newer broadcast supersedes the rest
+   * of an older one (its sockets get the newer figures instead); anyone who enters the room
+   * meanwhile got the latest figures on entering.
+   */
+  const presenceSlice = Math.max(1, options.presenceSlice ?? 256);
+  let presenceRound = 0;
+  const broadcastPresence = (next: Presence): void => {
+    const round = ++presenceRound;
+    const members = [...(io.of("/").adapter.rooms.get(PRESENCE_ROOM) ?? [])];
+    const sendSlice = (from: number): void => {
+      if (round !== presenceRound || from >= members.length) return;
+      io.local.to(members.slice(from, from + presenceSlice)).emit("presence", next);
+      setImmediate(sendSlice, from + presenceSlice);
+    };
+    sendSlice(0);
+  };
 
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     maxHttpBufferSize: LIMITS.maxPacketBytes,
@@ -215,12 +238,27 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     else io.in(roomOf(userId)).socketsLeave(PRESENCE_ROOM);
   };
 
+  /**
+   * The pending join deadline of each session not yet ACTIVE, to cancel once it can no longer do
+   * anything (the session went ACTIVE or closed). Left to fire, they were no-ops, but a burst of
+   * matches made them all fire together 15 s later: at 10,000 users, 5,000 engine calls in one
+   * timer callback, a stall the load benchmark saw (BENCHMARKS.md).
+   */
+  const joinDeadlines = new Map<string, () => void>();
+  const settled = (sessionId: string): void => {
+    const cancel = joinDeadlines.get(sessionId);
+    if (!cancel) return;
+    joinDeadlines.delete(sessionId);
+    cancel();
+  };
+
   /** Carries out an engine outcome: deliveries now, deadlines later. */
   const apply = (outcome: Outcome): void => {
     for (const o of outcome.out) {
       if (!latest.accept(o)) continue;
       if (o.event === "state") {
         toUser(o.to).emit("state", o.payload);
+        if (o.payload.state === "ACTIVE") settled(o.payload.sessionId);
         const inConversation = o.payload.state === "MATCHED" || o.payload.state === "ACTIVE";
         const leftAt = talking.get(o.to);
         if (inConversation && leftAt === undefined) {
@@ -254,7 +292,18 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       presence.observe(outcome.observed);
       for (const ob of outcome.observed) observe(ob);
     }
-    for (const d of outcome.deadlines) scheduler.schedule(d.at, () => fire(d));
+    for (const d of outcome.deadlines) {
+      if (d.kind !== "join_timeout") {
+        scheduler.schedule(d.at, () => fire(d));
+        continue;
+      }
+      const sessionId = d.sessionId;
+      const cancel = scheduler.schedule(d.at, () => {
+        joinDeadlines.delete(sessionId);
+        fire(d);
+      });
+      joinDeadlines.set(sessionId, cancel);
+    }
   };
 
   /** Bookkeeping for matches and closes: report buffers, trust after long talks, health. */
@@ -277,6 +326,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       return;
     }
     buffered.delete(ob.sessionId);
+    settled(ob.sessionId);
     // A report takes the buffer before its outcome is applied (see fileReport); any other close
     // drops it here, so nothing said in an unreported conversation outlives it.
     transcripts.drop(ob.sessionId);

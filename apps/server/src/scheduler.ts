@@ -3,10 +3,15 @@
  * the one place that owns timers, so tests can swap in a manual scheduler and drive time.
  */
 export interface Scheduler {
-  /** Runs `task` at clock time `at` (ms), or as soon as possible if that has passed. */
-  schedule(at: number, task: () => void): void;
+  /**
+   * Runs `task` at clock time `at` (ms), or as soon as possible if that has passed. Returns a
+   * function that cancels it (a no-op once it ran).
+   */
+  schedule(at: number, task: () => void): () => void;
   /** Cancels everything pending (shutdown). */
   cancelAll(): void;
+  /** Tasks not yet run. */
+  size(): number;
 }
 
 export class TimerScheduler implements Scheduler {
@@ -14,7 +19,7 @@ export class TimerScheduler implements Scheduler {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  schedule(at: number, task: () => void): void {
+  schedule(at: number, task: () => void): () => void {
     const handle = setTimeout(
       () => {
         this.pending.delete(handle);
@@ -23,6 +28,9 @@ export class TimerScheduler implements Scheduler {
       Math.max(0, at - this.now()),
     );
     this.pending.add(handle);
+    return () => {
+      if (this.pending.delete(handle)) clearTimeout(handle);
+    };
   }
 
   cancelAll(): void {
@@ -30,7 +38,6 @@ export class TimerScheduler implements Scheduler {
     this.pending.clear();
   }
 
-  /** Timers not yet fired, for tests and health. */
   size(): number {
     return this.pending.size;
   }

@@ -77,6 +77,25 @@ describe("a conversation", () => {
     expect(a.state).toEqual({ state: "IDLE" });
   });
 
+  it("a join deadline is pending while MATCHED, and cancelled once ACTIVE or closed", async () => {
+    const pending = () => server.duet.scheduler.size();
+    expect(pending()).toBe(0);
+    // Both enter: the deadline could no longer do anything, so no timer is left behind.
+    const [a] = await activePair(server);
+    expect(pending()).toBe(0);
+    await a.emit("exit", {});
+    // Matched, then one leaves before entering: the close cancels it too.
+    const c = await connect();
+    const d = await connect();
+    await c.join("talk");
+    await d.join("listen");
+    await d.waitState((s) => s.state === "MATCHED");
+    expect(pending()).toBe(1);
+    await c.emit("exit", {});
+    await d.waitState((s) => s.state === "ENDED");
+    expect(pending()).toBe(0);
+  });
+
   it("talk + talk and listen + listen are never matched; a compatible third is", async () => {
     const t1 = await connect();
     const t2 = await connect();

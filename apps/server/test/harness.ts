@@ -20,7 +20,7 @@ import type {
   Welcome,
 } from "@duet/protocol";
 import { io, type Socket } from "socket.io-client";
-import { createDuet, type Duet } from "../src/app";
+import { createDuet, type Duet, type DuetDeps } from "../src/app";
 import { loadConfig } from "../src/config";
 import { issueToken, TOKEN_COOKIE } from "../src/identity/token";
 import { type Logger, silentLogger } from "../src/logger";
@@ -51,7 +51,7 @@ function defaultRepo(): Promise<SafetyRepo> {
 
 export async function startServer(
   env: Record<string, string> = {},
-  options: { repo?: SafetyRepo; logger?: Logger } = {},
+  options: { repo?: SafetyRepo; logger?: Logger; tuning?: DuetDeps["tuning"] } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
     HOST: "127.0.0.1",
@@ -71,7 +71,11 @@ export async function startServer(
   });
   const store = new MemoryStore();
   const repo = options.repo ?? (await defaultRepo());
-  const duet = await createDuet(http, config, options.logger ?? silentLogger, { store, repo });
+  const duet = await createDuet(http, config, options.logger ?? silentLogger, {
+    store,
+    repo,
+    ...(options.tuning ? { tuning: options.tuning } : {}),
+  });
   http.listen({ port: 0, host: "127.0.0.1", backlog: 4096 });
   await once(http, "listening");
   const port = (http.address() as AddressInfo).port;

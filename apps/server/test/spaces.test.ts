@@ -5,13 +5,17 @@
  */
 import type { ClientPayload, StateView } from "@duet/protocol";
 import { afterEach, describe, expect, it } from "vitest";
+import type { DuetDeps } from "../src/app";
 import { mintToken, sleep, startServer, TestClient, type TestServer, until } from "./harness";
 
 let server: TestServer | undefined;
 const clients: TestClient[] = [];
 
-async function boot(env: Record<string, string>): Promise<TestServer> {
-  server = await startServer({ SPACES: "menti,stimchat,dormparty", ...env });
+async function boot(env: Record<string, string>, tuning?: DuetDeps["tuning"]): Promise<TestServer> {
+  server = await startServer(
+    { SPACES: "menti,stimchat,dormparty", ...env },
+    tuning ? { tuning } : {},
+  );
   return server;
 }
 /** A client with its own valid token (stimchat and dormparty need one), or the given cookie. */
@@ -289,6 +293,32 @@ describe("presence", () => {
       "a and b told",
     );
     expect(await members()).toBe(3);
+  });
+
+  it("a change reaches everyone out of a conversation once, a few sockets per turn", async () => {
+    // Slices of 2: the three people out of a conversation are told over two turns.
+    await boot({}, { presenceEveryMs: 100, presenceSlice: 2 });
+    const [a, b, c, d, e] = [
+      await connect(),
+      await connect(),
+      await connect(),
+      await connect(),
+      await connect(),
+    ];
+    const seen = new Map<TestClient, { spaces: { id: string; estimatedWaitMs?: number }[] }[]>();
+    for (const x of [a, b, c, d, e]) {
+      seen.set(x, []);
+      x.socket.on("presence", (p) => seen.get(x)?.push(p));
+    }
+    const estimates = (x: TestClient) =>
+      (seen.get(x) ?? []).filter((p) =>
+        p.spaces.some((sp) => sp.id === "menti" && sp.estimatedWaitMs !== undefined),
+      ).length;
+    await a.emit("join", { space: "menti", intent: "talk" });
+    await b.emit("join", { space: "menti", intent: "listen" });
+    await until(() => [c, d, e].every((x) => estimates(x) > 0), 5000, "c, d and e told");
+    await sleep(300); // three more checks: no change, nothing more sent
+    expect([a, b, c, d, e].map(estimates)).toEqual([0, 0, 1, 1, 1]);
   });
 
   it("someone leaving a conversation during which presence did not change gets none", async () => {
