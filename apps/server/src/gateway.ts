@@ -49,6 +49,7 @@ import { Server, type Socket } from "socket.io";
 import { Claims } from "./claims";
 import type { LimitResult } from "./http";
 import type { Logger } from "./logger";
+import { spreadFirstPing } from "./ping-spread";
 import { PresenceTracker } from "./presence";
 import type { Scheduler } from "./scheduler";
 import { TranscriptBuffers } from "./transcripts";
@@ -77,6 +78,8 @@ export interface SafetyServices {
   onReported?(space: SpaceId): void;
 }
 
+/** SPEC §2.6: a silently lost connection is noticed within 15 s (config.ts enforces the sum). */
+const SILENT_LOSS_DETECTED_MS = 15_000;
 const ABUSE_LIMIT = 20;
 const ABUSE_WINDOW_MS = 10_000;
 
@@ -217,9 +220,16 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     },
   });
 
-  // One TCP write per connection per tick (see write-batching.ts).
+  // One TCP write per connection per tick (see write-batching.ts); heartbeats out of step
+  // (ping-spread.ts).
+  const pingTimings = { ...options.heartbeat, maxDetectMs: SILENT_LOSS_DETECTED_MS };
   let batchingWarned = false;
+  let spreadWarned = false;
   io.engine.on("connection", (conn: unknown) => {
+    if (!spreadFirstPing(conn, pingTimings) && !spreadWarned) {
+      spreadWarned = true;
+      logger.warn({}, "engine.io socket internals changed: heartbeats are not spread");
+    }
     if (batchWrites(conn) || batchingWarned) return;
     batchingWarned = true;
     logger.warn({}, "engine.io socket internals changed: writes are not batched");

@@ -1,0 +1,116 @@
+/**
+ * ping-spread.ts against the installed Engine.IO: a spread connection's first ping comes later
+ * than an unspread one's opened at the same moment, pings then keep coming (the connection stays
+ * up past interval + timeout), and the delay never breaks the detection bound.
+ */
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Server } from "socket.io";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { maxPingDelay, spreadFirstPing } from "../src/ping-spread";
+import { until } from "./harness";
+
+const INTERVAL = 200;
+const TIMEOUT = 200;
+
+let http: HttpServer | undefined;
+let io: Server | undefined;
+const sockets: WebSocket[] = [];
+
+afterEach(async () => {
+  for (const ws of sockets.splice(0)) ws.terminate();
+  await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
+  http = undefined;
+  io = undefined;
+});
+
+/** A raw Engine.IO v4 client that answers pings and records when each one came. */
+function rawClient(port: number): { pings: number[]; closed: () => boolean; ws: WebSocket } {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
+  sockets.push(ws);
+  const pings: number[] = [];
+  let closed = false;
+  ws.on("message", (data: WebSocket.RawData) => {
+    if (data.toString() === "2") {
+      pings.push(performance.now());
+      ws.send("3");
+    }
+  });
+  ws.on("close", () => {
+    closed = true;
+  });
+  // A socket terminated by afterEach before it opened emits an error: nothing to report.
+  ws.on("error", () => {});
+  return { pings, closed: () => closed, ws };
+}
+
+describe("spreading heartbeat pings", () => {
+  it("the delay is what the 15 s detection bound leaves, at most one interval", () => {
+    expect(maxPingDelay({ intervalMs: 5000, timeoutMs: 5000, maxDetectMs: 15_000 })).toBe(5000);
+    expect(maxPingDelay({ intervalMs: 10_000, timeoutMs: 5000, maxDetectMs: 15_000 })).toBe(0);
+    expect(maxPingDelay({ intervalMs: 6000, timeoutMs: 6000, maxDetectMs: 15_000 })).toBe(3000);
+    expect(maxPingDelay({ intervalMs: 9000, timeoutMs: 9000, maxDetectMs: 15_000 })).toBe(0);
+  });
+
+  it("a spread connection is pinged later than one opened with it, then regularly", async () => {
+    http = createServer();
+    io = new Server(http, { pingInterval: INTERVAL, pingTimeout: TIMEOUT });
+    let opened = 0;
+    const results: boolean[] = [];
+    io.engine.on("connection", (conn: unknown) => {
+      // The first connection is spread by almost a whole interval, the second is left alone.
+      opened += 1;
+      if (opened === 1) {
+        results.push(
+          spreadFirstPing(
+            conn,
+            { intervalMs: INTERVAL, timeoutMs: TIMEOUT, maxDetectMs: 3 * INTERVAL },
+            () => 0.99,
+          ),
+        );
+      }
+    });
+    http.listen(0, "127.0.0.1");
+    await new Promise((r) => http?.once("listening", r));
+    const port = (http.address() as AddressInfo).port;
+    const spread = rawClient(port);
+    await until(() => opened === 1, 5000, "first open");
+    const plain = rawClient(port);
+    await until(() => opened === 2, 5000, "second open");
+    expect(results).toEqual([true]);
+    await until(() => spread.pings.length >= 3, 5000, "three pings on the spread connection");
+    // The plain one opened after the spread one, yet was pinged first.
+    expect(plain.pings[0]).toBeLessThan(spread.pings[0] as number);
+    // Answered pings keep it open well past interval + timeout.
+    expect(spread.closed()).toBe(false);
+  });
+
+  it("a connection closed before its delayed first ping is simply gone", async () => {
+    http = createServer();
+    io = new Server(http, { pingInterval: INTERVAL, pingTimeout: TIMEOUT });
+    let conns = 0;
+    io.engine.on("connection", (conn: unknown) => {
+      conns += 1;
+      spreadFirstPing(
+        conn,
+        { intervalMs: INTERVAL, timeoutMs: TIMEOUT, maxDetectMs: 3 * INTERVAL },
+        () => 0.99,
+      );
+    });
+    http.listen(0, "127.0.0.1");
+    await new Promise((r) => http?.once("listening", r));
+    const c = rawClient((http.address() as AddressInfo).port);
+    await until(() => conns === 1, 5000, "open");
+    c.ws.close();
+    await until(() => io?.engine.clientsCount === 0, 5000, "closed on the server");
+    // Past the delayed ping and its interval: nothing fired on the closed socket.
+    await new Promise((r) => setTimeout(r, 2 * INTERVAL + 50));
+    expect(c.pings).toEqual([]);
+  });
+
+  it("leaves an object of another shape alone", () => {
+    expect(spreadFirstPing({}, { intervalMs: 1, timeoutMs: 1, maxDetectMs: 10 })).toBe(false);
+    expect(spreadFirstPing(null, { intervalMs: 1, timeoutMs: 1, maxDetectMs: 10 })).toBe(false);
+  });
+});
