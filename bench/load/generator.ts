@@ -38,6 +38,7 @@ import {
   serve,
 } from "./ipc";
 import { type ClientKind, connectWire, type Wire } from "./lean-client";
+import { GeneratorTrace } from "./trace";
 
 const INTENTS = ["talk", "listen", "both", "both"] as const;
 /** Three of stimchat's preset topics (STIMCHAT_TOPICS in packages/engine/src/policy.ts). */
@@ -84,6 +85,8 @@ const stepReceived = new Map<number, number>();
 let closedAt: Record<string, number> = {};
 let endedAt: Record<string, number> = {};
 let dropped = 0;
+/** BENCH_TRACE: slow messages and phase marks (trace.ts). */
+const trace = new GeneratorTrace();
 
 const isDuet = (): boolean => setup?.target === "duet";
 const space = (): SpaceMode => setup?.space ?? "menti";
@@ -171,7 +174,9 @@ function deliver(c: Client, text: string): void {
       h = new Histogram();
       stepLatency.set(step, h);
     }
-    h.record(now() - sent);
+    const latency = now() - sent;
+    h.record(latency);
+    trace.slow(step, sent, latency);
     stepReceived.set(step, (stepReceived.get(step) ?? 0) + 1);
     return;
   }
@@ -331,6 +336,7 @@ async function connect(cmd: ConnectCmd): Promise<ConnectResult> {
 }
 
 async function joinAll(cmd: JoinCmd): Promise<JoinResult> {
+  trace.mark("joins sent");
   joinToMatched = new Histogram();
   joinToReady = new Histogram();
   matches = [];
@@ -369,6 +375,7 @@ async function joinAll(cmd: JoinCmd): Promise<JoinResult> {
 
 async function relayStep(cmd: RelayStepCmd): Promise<RelayStepResult> {
   const senders = clients.filter((c) => c.phase === "ready" && c.wire?.open);
+  trace.mark(`relay step ${cmd.step}`);
   stepLatency.set(cmd.step, new Histogram());
   stepReceived.set(cmd.step, 0);
   let sent = 0;
@@ -417,6 +424,7 @@ async function churn(cmd: ChurnCmd): Promise<ChurnResult> {
 async function closeClients(cmd: CloseCmd): Promise<CloseResult> {
   closedAt = {};
   endedAt = {};
+  trace.mark("closes start");
   const interval = 1000 / Math.max(1, cmd.perSecond);
   const start = now();
   for (let i = 0; i < cmd.clients.length; i++) {
@@ -433,6 +441,7 @@ async function closeClients(cmd: CloseCmd): Promise<CloseResult> {
 }
 
 async function closeAll(): Promise<{ closed: number; dropped: number }> {
+  trace.flush();
   churning = false;
   let n = 0;
   for (const c of clients) {

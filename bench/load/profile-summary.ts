@@ -2,10 +2,17 @@
  * Top self-time functions of a V8 CPU profile (`node --cpu-prof`, or `npm run bench -- --profile`
  * which profiles every Duet server child into bench/results/profiles/).
  *
- *   node --import tsx bench/load/profile-summary.ts FILE.cpuprofile [--top 25]
+ *   node --import tsx bench/load/profile-summary.ts FILE.cpuprofile [--top 25] [--windows 200]
+ *   node --import tsx bench/load/profile-summary.ts FILE.heapprofile [--top 25]
  *
  * Prints self time by function (name, file:line) and by package/file area, as % of all samples.
- * "(idle)", "(program)" and "(garbage collector)" are V8's own buckets.
+ * "(idle)", "(program)" and "(garbage collector)" are V8's own buckets. `--windows MS` prints,
+ * per MS of the profile, how busy the main thread was and its top three functions: where the
+ * stalls are. A `.heapprofile` (BENCH_HEAP=all|survivors with --profile) is summarized as bytes
+ * allocated by function instead.
+ *
+ * Lines: under tsx every function of a TypeScript file reports line 1. For line numbers, profile
+ * an esbuild bundle of server-child.ts instead (BENCHMARKS.md, "How to run").
  */
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -72,13 +79,99 @@ export function summarize(
   return { functions: rows(fn), areas: rows(ar), totalMs: total / 1000 };
 }
 
+/** Busy share and top functions per window of `windowMs`. */
+export function windows(profile: Profile, windowMs: number): string[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const out: string[] = [];
+  let t = 0;
+  let current = -1;
+  let total = 0;
+  let idle = 0;
+  let fns = new Map<string, number>();
+  const flush = (): void => {
+    if (current < 0 || total === 0) return;
+    const top = [...fns.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([k, us]) => `${k} ${((us / total) * 100).toFixed(0)}%`)
+      .join(", ");
+    const busy = ((1 - idle / total) * 100).toFixed(0).padStart(3);
+    out.push(`${String(current * windowMs).padStart(7)} ms ${busy}% busy  ${top}`);
+  };
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    t += dt;
+    const w = Math.floor(t / 1000 / windowMs);
+    if (w !== current) {
+      flush();
+      current = w;
+      total = 0;
+      idle = 0;
+      fns = new Map();
+    }
+    total += dt;
+    const cf = byId.get(id)?.callFrame;
+    if (!cf || cf.functionName === "(idle)") {
+      idle += dt;
+      return;
+    }
+    const key =
+      `${cf.functionName || "(anonymous)"} ${cf.url ? `${area(cf.url)}:${cf.lineNumber + 1}` : ""}`.trim();
+    fns.set(key, (fns.get(key) ?? 0) + dt);
+  });
+  flush();
+  return out;
+}
+
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** Bytes allocated (sampled) by function, from a sampling heap profile. */
+export function heapSummary(head: HeapNode, top: number): { rows: Row[]; totalMb: number } {
+  const by = new Map<string, number>();
+  let total = 0;
+  const walk = (n: HeapNode): void => {
+    if (n.selfSize > 0) {
+      const cf = n.callFrame;
+      const key =
+        `${cf.functionName || "(anonymous)"} ${cf.url ? `${area(cf.url)}:${cf.lineNumber + 1}` : ""}`.trim();
+      by.set(key, (by.get(key) ?? 0) + n.selfSize);
+      total += n.selfSize;
+    }
+    for (const c of n.children) walk(c);
+  };
+  walk(head);
+  const rows = [...by.entries()]
+    .map(([name, bytes]) => ({ name, ms: bytes / 1e6, pct: (bytes / Math.max(1, total)) * 100 }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, top);
+  return { rows, totalMb: total / 1e6 };
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const file = args.find((a) => !a.startsWith("--"));
   if (!file) throw new Error("usage: profile-summary.ts FILE.cpuprofile [--top N]");
   const topIdx = args.indexOf("--top");
   const top = topIdx >= 0 ? Number(args[topIdx + 1]) : 25;
-  const s = summarize(JSON.parse(readFileSync(file, "utf8")) as Profile, top);
+  const parsed = JSON.parse(readFileSync(file, "utf8")) as Profile & { head?: HeapNode };
+  if (parsed.head) {
+    const h = heapSummary(parsed.head, top);
+    process.stdout.write(`${file}: ${h.totalMb.toFixed(1)} MB sampled\n\nallocated by function:\n`);
+    process.stdout.write(
+      `${h.rows.map((r) => `${r.pct.toFixed(1).padStart(5)} %  ${r.ms.toFixed(1).padStart(7)} MB  ${r.name}`).join("\n")}\n`,
+    );
+    return;
+  }
+  const winIdx = args.indexOf("--windows");
+  if (winIdx >= 0) {
+    process.stdout.write(`${windows(parsed, Number(args[winIdx + 1]) || 200).join("\n")}\n`);
+    return;
+  }
+  const s = summarize(parsed, top);
   const line = (r: Row): string =>
     `${r.pct.toFixed(1).padStart(5)} %  ${r.ms.toFixed(0).padStart(7)} ms  ${r.name}`;
   process.stdout.write(`${file}: ${s.totalMs.toFixed(0)} ms sampled\n\nself time by function:\n`);

@@ -12,8 +12,16 @@ import { startSocketIoRelay } from "../reference/socketio-relay";
 import { type RunningRelay, startWsRelay } from "../reference/ws-relay";
 import { startDuetServer } from "./duet-server";
 import { type CpuTime, type ServerCmd, serve, type TargetName, type Usage } from "./ipc";
+import { traceServer } from "./trace";
 
 const target = process.argv[2] as TargetName;
+traceServer(target);
+/**
+ * `BENCH_HEAP=all|survivors`: `profileStart`/`profileStop` take a sampling heap profile instead
+ * of a CPU profile (`.heapprofile` beside where the CPU profile would go): `all` counts every
+ * allocation (objects freed by any GC included), `survivors` only what outlived a scavenge.
+ */
+const heapMode = process.env.BENCH_HEAP;
 const extraEnv = process.env.BENCH_DUET_ENV
   ? (JSON.parse(process.env.BENCH_DUET_ENV) as Record<string, string>)
   : {};
@@ -50,11 +58,28 @@ async function main(): Promise<void> {
         // 250 µs sampling: fine enough for hot spots, cheap enough not to distort them much.
         await inspector.post("Profiler.setSamplingInterval", { interval: 250 });
       }
+      if (heapMode) {
+        await inspector.post("HeapProfiler.enable");
+        // includeObjectsCollectedBy* exist in V8 11.3 but not in node's protocol typings.
+        const params = {
+          samplingInterval: 4096,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: heapMode !== "survivors",
+        };
+        await inspector.post("HeapProfiler.startSampling", params as { samplingInterval: number });
+        return { started: true };
+      }
       await inspector.post("Profiler.start");
       return { started: true };
     }
     if (cmd.cmd === "profileStop") {
       if (!inspector) throw new Error("no profile running");
+      if (heapMode) {
+        const { profile } = await inspector.post("HeapProfiler.stopSampling");
+        const file = cmd.file.replace(/\.cpuprofile$/, ".heapprofile");
+        writeFileSync(file, JSON.stringify(profile));
+        return { file };
+      }
       const { profile } = await inspector.post("Profiler.stop");
       writeFileSync(cmd.file, JSON.stringify(profile));
       return { file: cmd.file };
