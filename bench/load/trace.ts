@@ -3,7 +3,7 @@
  * Off unless `BENCH_TRACE=<directory>` is set (every child inherits it):
  *
  * - each server child records event-loop stalls (a 5 ms interval timer that ran more than 15 ms
- *   late) and every GC pause (perf_hooks "gc" entries: kind 1 scavenge, 2 minor mark-sweep,
+ *   late, with the CPU time the process used meanwhile) and every GC pause (perf_hooks "gc" entries: kind 1 scavenge, 2 minor mark-sweep,
  *   4 mark-compact, 8 incremental step) into `server-<target>-<pid>.json` when it exits;
  * - each generator records every relay message slower than 30 ms (its send time and latency) and
  *   marks (joins sent, relay step started, closes started) into `gen-<pid>.json` when its clients
@@ -31,6 +31,11 @@ export interface TraceEvent {
   ms: number;
   /** gc: V8's kind; slow: the relay step; mark: what began. */
   detail?: string;
+  /**
+   * stall: CPU time the process used meanwhile (all its threads), in ms. Far below `ms`, the
+   * process was waiting for a core, not working.
+   */
+  cpuMs?: number;
 }
 
 const DIR = process.env.BENCH_TRACE;
@@ -40,10 +45,16 @@ export function traceServer(target: string): void {
   if (!DIR) return;
   const events: TraceEvent[] = [];
   let last = now();
+  let lastCpu = process.cpuUsage();
   setInterval(() => {
     const t = now();
-    if (t - last > 20) events.push({ kind: "stall", at: last, ms: t - last - 5 });
+    const cpu = process.cpuUsage();
+    if (t - last > 20) {
+      const cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+      events.push({ kind: "stall", at: last, ms: t - last - 5, cpuMs });
+    }
     last = t;
+    lastCpu = cpu;
   }, 5).unref();
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
@@ -96,7 +107,10 @@ export function timeline(dir: string): string[] {
   const t0 = marks.length > 0 ? Math.min(...marks.map((m) => m.at)) : 0;
   const lines: Array<[number, string]> = [];
   for (const e of events) {
-    if (e.kind === "stall" && e.ms > 20) lines.push([e.at, `stall ${e.ms.toFixed(0)} ms`]);
+    if (e.kind === "stall" && e.ms > 20) {
+      const cpu = e.cpuMs === undefined ? "" : `, process CPU ${e.cpuMs.toFixed(0)} ms`;
+      lines.push([e.at, `stall ${e.ms.toFixed(0)} ms${cpu}`]);
+    }
     if (e.kind === "gc" && e.ms > 4)
       lines.push([e.at, `gc ${e.ms.toFixed(1)} ms (kind ${e.detail})`]);
     if (e.kind === "mark") lines.push([e.at, `--- ${e.detail}`]);
