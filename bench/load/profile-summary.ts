@@ -46,6 +46,14 @@ function area(url: string): string {
   return m ? m[0].slice(1) : url;
 }
 
+type CallFrame = ProfileNode["callFrame"];
+
+/** "name area:line" for a call frame (line 1-based). */
+function frameKey(cf: CallFrame): string {
+  const where = cf.url ? `${area(cf.url)}:${cf.lineNumber + 1}` : "";
+  return `${cf.functionName || "(anonymous)"} ${where}`.trim();
+}
+
 export function summarize(
   profile: Profile,
   top = 25,
@@ -63,8 +71,7 @@ export function summarize(
   for (const [id, us] of selfUs) {
     const cf = byId.get(id)?.callFrame;
     if (!cf) continue;
-    const where = cf.url ? `${area(cf.url)}:${cf.lineNumber + 1}` : "";
-    const key = `${cf.functionName || "(anonymous)"} ${where}`.trim();
+    const key = frameKey(cf);
     fn.set(key, (fn.get(key) ?? 0) + us);
     const a = cf.url
       ? area(cf.url).replace(/^(apps\/[^/]+|packages\/[^/]+|bench)\/.*$/, "$1")
@@ -115,8 +122,7 @@ export function windows(profile: Profile, windowMs: number): string[] {
       idle += dt;
       return;
     }
-    const key =
-      `${cf.functionName || "(anonymous)"} ${cf.url ? `${area(cf.url)}:${cf.lineNumber + 1}` : ""}`.trim();
+    const key = frameKey(cf);
     fns.set(key, (fns.get(key) ?? 0) + dt);
   });
   flush();
@@ -124,7 +130,7 @@ export function windows(profile: Profile, windowMs: number): string[] {
 }
 
 interface HeapNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   selfSize: number;
   children: HeapNode[];
 }
@@ -135,9 +141,7 @@ export function heapSummary(head: HeapNode, top: number): { rows: Row[]; totalMb
   let total = 0;
   const walk = (n: HeapNode): void => {
     if (n.selfSize > 0) {
-      const cf = n.callFrame;
-      const key =
-        `${cf.functionName || "(anonymous)"} ${cf.url ? `${area(cf.url)}:${cf.lineNumber + 1}` : ""}`.trim();
+      const key = frameKey(n.callFrame);
       by.set(key, (by.get(key) ?? 0) + n.selfSize);
       total += n.selfSize;
     }

@@ -25,6 +25,20 @@ afterEach(async () => {
   io = undefined;
 });
 
+const TIMINGS = { intervalMs: INTERVAL, timeoutMs: TIMEOUT, maxDetectMs: 3 * INTERVAL };
+/** Spreads by almost a whole interval (random() = 0.99). */
+const spreadLate = (conn: unknown): boolean => spreadFirstPing(conn, TIMINGS, () => 0.99);
+
+/** A Socket.IO server on 127.0.0.1 calling `onConnection` for each Engine.IO connection; its port. */
+async function listen(onConnection: (conn: unknown) => void): Promise<number> {
+  http = createServer();
+  io = new Server(http, { pingInterval: INTERVAL, pingTimeout: TIMEOUT });
+  io.engine.on("connection", onConnection);
+  http.listen(0, "127.0.0.1");
+  await new Promise((r) => http?.once("listening", r));
+  return (http.address() as AddressInfo).port;
+}
+
 /** A raw Engine.IO v4 client that answers pings and records when each one came. */
 function rawClient(port: number): { pings: number[]; closed: () => boolean; ws: WebSocket } {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
@@ -54,26 +68,13 @@ describe("spreading heartbeat pings", () => {
   });
 
   it("a spread connection is pinged later than one opened with it, then regularly", async () => {
-    http = createServer();
-    io = new Server(http, { pingInterval: INTERVAL, pingTimeout: TIMEOUT });
     let opened = 0;
     const results: boolean[] = [];
-    io.engine.on("connection", (conn: unknown) => {
+    const port = await listen((conn) => {
       // The first connection is spread by almost a whole interval, the second is left alone.
       opened += 1;
-      if (opened === 1) {
-        results.push(
-          spreadFirstPing(
-            conn,
-            { intervalMs: INTERVAL, timeoutMs: TIMEOUT, maxDetectMs: 3 * INTERVAL },
-            () => 0.99,
-          ),
-        );
-      }
+      if (opened === 1) results.push(spreadLate(conn));
     });
-    http.listen(0, "127.0.0.1");
-    await new Promise((r) => http?.once("listening", r));
-    const port = (http.address() as AddressInfo).port;
     const spread = rawClient(port);
     await until(() => opened === 1, 5000, "first open");
     const plain = rawClient(port);
@@ -87,20 +88,12 @@ describe("spreading heartbeat pings", () => {
   });
 
   it("a connection closed before its delayed first ping is simply gone", async () => {
-    http = createServer();
-    io = new Server(http, { pingInterval: INTERVAL, pingTimeout: TIMEOUT });
     let conns = 0;
-    io.engine.on("connection", (conn: unknown) => {
+    const port = await listen((conn) => {
       conns += 1;
-      spreadFirstPing(
-        conn,
-        { intervalMs: INTERVAL, timeoutMs: TIMEOUT, maxDetectMs: 3 * INTERVAL },
-        () => 0.99,
-      );
+      spreadLate(conn);
     });
-    http.listen(0, "127.0.0.1");
-    await new Promise((r) => http?.once("listening", r));
-    const c = rawClient((http.address() as AddressInfo).port);
+    const c = rawClient(port);
     await until(() => conns === 1, 5000, "open");
     c.ws.close();
     await until(() => io?.engine.clientsCount === 0, 5000, "closed on the server");
