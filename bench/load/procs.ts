@@ -38,9 +38,12 @@ async function start(
   timeoutMs: number,
 ): Promise<{ channel: Channel; ready: Record<string, unknown> }> {
   hookExit();
-  const child = fork(resolve(HERE, file), args, {
+  // BENCH_SERVER_BUNDLE: the server child from an esbuild bundle (BENCHMARKS.md "How to run"),
+  // so that profiles name lines; under tsx every function is reported at line 1.
+  const bundle = file === "server-child.ts" ? process.env.BENCH_SERVER_BUNDLE : undefined;
+  const child = fork(bundle ? resolve(ROOT, bundle) : resolve(HERE, file), args, {
     cwd: ROOT,
-    execArgv: ["--import", "tsx", ...execArgv],
+    execArgv: bundle ? execArgv : ["--import", "tsx", ...execArgv],
     env,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

@@ -156,7 +156,7 @@ export async function createDuet(
       health,
       clock,
       logger,
-      limitLogin: (ipHash) => limits.consume("adminLogin", { ipHash }),
+      limitLogin: async (ipHash) => limits.consume("adminLogin", { ipHash }),
       ipHash: (req) => ipHasher.hash(clientIp(req, config.trustProxy)),
       onBanned: (token, ban) => gateway.banned(token, ban.until),
       onUnbanned: (token) => gateway.unbanned(token),

@@ -52,6 +52,7 @@ import type { Logger } from "./logger";
 import { spreadFirstPing } from "./ping-spread";
 import { PresenceTracker } from "./presence";
 import type { Scheduler } from "./scheduler";
+import { serialQueue } from "./serial";
 import { TranscriptBuffers } from "./transcripts";
 import { batchWrites } from "./write-batching";
 
@@ -65,7 +66,11 @@ export interface SafetyServices {
   tokenFromCookie(cookieHeader: string | undefined): string | undefined;
   /** A salted, rotating hash of the client's IP, held in memory only. */
   ipHash(address: string, headers: IncomingHttpHeaders): string;
-  limit(name: SocketLimit, keys: { person: string; ipHash: string }): Promise<LimitResult>;
+  /** Synchronous with in-process counters (the default); a promise when they are remote. */
+  limit(
+    name: SocketLimit,
+    keys: { person: string; ipHash: string },
+  ): LimitResult | Promise<LimitResult>;
   /** An unreported conversation at least this long raises both tokens' trust. */
   trustLongChatMs: number;
   /**
@@ -389,45 +394,43 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     };
   };
 
-  /** Checks that run before an event reaches the engine; an error code refuses it. */
-  const admit = async (
+  /**
+   * Checks that run before an event reaches the engine; an error code refuses it. Synchronous
+   * unless it needs the database (a join to a space with identity) or a remote rate-limit store:
+   * a chat message is admitted in the turn it arrived, with no promise of its own.
+   */
+  const admit = (
     conn: Conn,
     name: ClientEventName,
     payload: unknown,
-  ): Promise<{ error: ErrorCode; retryAfterMs?: number } | { context?: JoinContext }> => {
-    const person = conn.token ?? conn.userId;
-    let context: JoinContext | undefined;
+  ): Admission | Promise<Admission> => {
     if (name === "join") {
       const policy = policies.get((payload as ClientPayload<"join">).space);
-      if (policy?.identity === "token") {
-        const status = conn.identity.status;
-        if (status === "none" || !conn.token) return { error: "token_required" };
-        if (status === "banned") return { error: "banned" };
-        if (status === "elsewhere") return { error: "open_elsewhere" };
-        const [score, blocked] = await Promise.all([
-          safety.repo.trust(conn.token),
-          safety.repo.blockedWith(conn.token),
-        ]);
-        context = { tier: tierOf(score), blocked };
-      }
+      if (policy?.identity === "token") return admitIdentifiedJoin(conn);
     }
-    const limit: SocketLimit | undefined =
-      name === "join"
-        ? "join"
-        : name === "send"
-          ? "message"
-          : name === "typing"
-            ? "typing"
-            : name === "report"
-              ? "report"
-              : name === "signal"
-                ? "signal"
-                : undefined;
-    if (limit) {
-      const res = await safety.limit(limit, { person, ipHash: conn.ipHash });
-      if (!res.ok) return { error: "rate_limited", retryAfterMs: res.retryAfterMs };
-    }
-    return context ? { context } : {};
+    return limited(conn, name);
+  };
+
+  /** The rate limit of the event, if it has one. */
+  const limited = (conn: Conn, name: ClientEventName): Admission | Promise<Admission> => {
+    const limit = LIMIT_OF[name];
+    if (!limit) return ADMITTED;
+    const res = safety.limit(limit, { person: conn.token ?? conn.userId, ipHash: conn.ipHash });
+    return res instanceof Promise ? res.then(admission) : admission(res);
+  };
+
+  /** A join where identity counts: token status, then trust and blocks from the database. */
+  const admitIdentifiedJoin = async (conn: Conn): Promise<Admission> => {
+    const status = conn.identity.status;
+    if (status === "none" || !conn.token) return { error: "token_required" };
+    if (status === "banned") return { error: "banned" };
+    if (status === "elsewhere") return { error: "open_elsewhere" };
+    const [score, blocked] = await Promise.all([
+      safety.repo.trust(conn.token),
+      safety.repo.blockedWith(conn.token),
+    ]);
+    const limit = await limited(conn, "join");
+    return "error" in limit ? limit : { context: { tier: tierOf(score), blocked } };
   };
 
   const setIdentity = (conn: Conn, view: IdentityView): void => {
@@ -461,13 +464,10 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     const ipHash = safety.ipHash(socket.handshake.address, socket.handshake.headers);
 
     // Every event of this socket runs after the previous one finished: a join and a disconnect in
-    // the same tick are applied in the order they arrived, never interleaved.
-    let chain: Promise<void> = Promise.resolve();
-    const serially = (task: () => Promise<void>): void => {
-      chain = chain.then(task).catch((err: unknown) => {
-        logger.error({ err }, "socket task failed");
-      });
-    };
+    // the same tick are applied in the order they arrived, never interleaved (serial.ts).
+    const serially = serialQueue((err: unknown) => {
+      logger.error({ err }, "socket task failed");
+    });
 
     const conn: Conn = {
       socket,
@@ -548,7 +548,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         let outcome: Outcome;
         let report: NewReport | undefined;
         try {
-          const admitted = await admit(conn, name, parsed.data);
+          const admitting = admit(conn, name, parsed.data);
+          const admitted = admitting instanceof Promise ? await admitting : admitting;
           if ("error" in admitted) return reject(name, admitted.error, ack, admitted.retryAfterMs);
           outcome =
             name === "join"
@@ -636,6 +637,23 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     },
   };
 }
+
+/** What admission says about an event: refused with a code, or let through (with a join's context). */
+type Admission = { error: ErrorCode; retryAfterMs?: number } | { context?: JoinContext };
+
+const ADMITTED: Admission = Object.freeze({});
+
+const admission = (res: LimitResult): Admission =>
+  res.ok ? ADMITTED : { error: "rate_limited", retryAfterMs: res.retryAfterMs };
+
+/** The rate limit each client event spends (none for the rest). */
+const LIMIT_OF: Partial<Record<ClientEventName, SocketLimit>> = {
+  join: "join",
+  send: "message",
+  typing: "typing",
+  report: "report",
+  signal: "signal",
+};
 
 type Handler = (engine: Engine, userId: string, payload: unknown) => Promise<Outcome>;
 

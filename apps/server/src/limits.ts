@@ -1,5 +1,5 @@
 /**
- * Rate limits (SPEC §6, issue 4) with rate-limiter-flexible, and the salted IP hash they key on.
+ * Rate limits (SPEC §6, issue 4) and the salted IP hash they key on.
  *
  * Each named limit is a list of rules; a rule counts one scope's key in a fixed window:
  * - `person`: the token id, or for identity-free connections (menti) the connection id;
@@ -8,13 +8,20 @@
  * `Limits.consume(name, keys)` spends one point on every rule whose key it was given and refuses
  * when any rule is over, with the longest wait among the refusing rules.
  *
- * Counters live in memory (RateLimiterMemory). The store is one factory away: pass
- * `counter: (id, rule) => ...` wrapping e.g. RateLimiterRedis with the same points/duration to
- * share limits between server processes.
+ * Counters live in this process by default (`WindowCounter`, synchronous). A shared store is one
+ * factory away: pass `counter: (id, rule) => rateLimiterCounter(new RateLimiterRedis({...}))`
+ * (rate-limiter-flexible, same points and duration) to share limits between server processes.
+ *
+ * Why the in-process counter is our own and not rate-limiter-flexible's RateLimiterMemory (which
+ * this module used before and still adapts for remote stores): every chat message passes three
+ * rules, and RateLimiterMemory answers each with a new promise, a result object, a prefixed key
+ * string and, once per key and window, a timer. Under the churn benchmark that was 4–5 % of the
+ * server's time and a microtask hop per event (BENCHMARKS.md); a fixed window is a counter and a
+ * reset time, and answering synchronously lets the gateway admit an event in the same turn.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { isIP } from "node:net";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterRes } from "rate-limiter-flexible";
 import type { LimitResult } from "./http";
 
 export type LimitScope = "person" | "ip" | "global";
@@ -70,22 +77,77 @@ export const DEFAULT_LIMITS: LimitTable = {
   adminLogin: [ip(5, 15 * MINUTE), everyone(50, 15 * MINUTE)],
 };
 
-/** One rule's counters, keyed. Implementations may be remote (Redis); they never see raw IPs. */
+/**
+ * One rule's counters, keyed. Implementations may be remote (Redis) and answer with a promise;
+ * the in-process one answers at once. They never see raw IPs.
+ */
 export interface LimitCounter {
-  consume(key: string): Promise<LimitResult>;
+  consume(key: string): LimitResult | Promise<LimitResult>;
 }
 
 export type LimitCounterFactory = (id: string, rule: LimitRule) => LimitCounter;
 
-/** The in-memory counter: rate-limiter-flexible's RateLimiterMemory, one per rule. */
-export const memoryCounter: LimitCounterFactory = (id, rule) =>
-  rateLimiterCounter(
-    new RateLimiterMemory({
-      keyPrefix: id,
-      points: rule.points,
-      duration: rule.durationMs / 1000,
-    }),
-  );
+interface Window {
+  count: number;
+  /** When this window closes (ms, the clock's time). */
+  readonly resetAt: number;
+}
+
+/**
+ * Fixed windows in this process, rate-limiter-flexible's semantics: a key's window opens at its
+ * first point and lasts `durationMs`; every attempt counts, refused ones too (hammering keeps
+ * the key refused until the window closes); a refusal says how long until it closes.
+ *
+ * Memory: windows live in two generations of `durationMs` each. A window opened during the
+ * current generation closes before the next one ends, so when a third generation begins the
+ * oldest holds only closed windows and is dropped whole: no timer per key, no sweep, and at most
+ * the keys of the last two windows' worth of time are held. Nothing is kept per key beyond its
+ * count and reset time (keys are connection ids, token ids and IP hashes).
+ */
+export class WindowCounter implements LimitCounter {
+  private current = new Map<string, Window>();
+  private previous = new Map<string, Window>();
+  private generationEnds: number;
+
+  constructor(
+    private readonly rule: Pick<LimitRule, "points" | "durationMs">,
+    private readonly clock: Clock = { now: () => Date.now() },
+  ) {
+    this.generationEnds = clock.now() + rule.durationMs;
+  }
+
+  consume(key: string): LimitResult {
+    const now = this.clock.now();
+    if (now >= this.generationEnds) this.rotate(now);
+    let window = this.current.get(key) ?? this.previous.get(key);
+    if (window === undefined || window.resetAt <= now) {
+      window = { count: 0, resetAt: now + this.rule.durationMs };
+      this.current.set(key, window);
+    }
+    window.count += 1;
+    return window.count <= this.rule.points
+      ? ALLOWED
+      : { ok: false, retryAfterMs: Math.max(1, Math.ceil(window.resetAt - now)) };
+  }
+
+  /** Keys held (for tests: memory stays bounded). */
+  size(): number {
+    return this.current.size + this.previous.size;
+  }
+
+  private rotate(now: number): void {
+    const skipped = now >= this.generationEnds + this.rule.durationMs;
+    // After a whole idle generation, the current map's windows have closed as well.
+    this.previous = skipped ? new Map() : this.current;
+    this.current = new Map();
+    this.generationEnds = now + this.rule.durationMs;
+  }
+}
+
+const ALLOWED: LimitResult = Object.freeze({ ok: true });
+
+/** The default counter: fixed windows in this process. */
+export const memoryCounter: LimitCounterFactory = (_id, rule) => new WindowCounter(rule);
 
 /**
  * Adapts any rate-limiter-flexible limiter (memory, Redis, …). A refusal rejects with a
@@ -147,22 +209,34 @@ export class Limits {
   /**
    * Spends one point of every rule of `name` whose key is given (a rule whose scope has no key is
    * skipped; `global` rules always apply). Refused when any rule is over, with the longest wait.
+   * Synchronous when every counter is (the in-process default): the gateway admits an event in
+   * the turn it arrived; a promise only when a counter is remote.
    */
-  async consume(name: LimitName, keys: LimitKeys): Promise<LimitResult> {
+  consume(name: LimitName, keys: LimitKeys): LimitResult | Promise<LimitResult> {
     const rules = this.table[name];
     const counters = this.counters[name];
-    const pending: Promise<LimitResult>[] = [];
-    rules.forEach((rule, i) => {
+    const results: (LimitResult | Promise<LimitResult>)[] = [];
+    let remote = false;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as LimitRule;
       const key = rule.scope === "global" ? "*" : rule.scope === "ip" ? keys.ipHash : keys.person;
       const counter = counters[i];
-      if (key !== undefined && key !== "" && counter) pending.push(counter.consume(key));
-    });
-    let retryAfterMs = 0;
-    for (const result of await Promise.all(pending)) {
-      if (!result.ok) retryAfterMs = Math.max(retryAfterMs, result.retryAfterMs);
+      if (key === undefined || key === "" || !counter) continue;
+      const result = counter.consume(key);
+      if (result instanceof Promise) remote = true;
+      results.push(result);
     }
-    return retryAfterMs > 0 ? { ok: false, retryAfterMs } : { ok: true };
+    return remote ? Promise.all(results).then(combine) : combine(results as LimitResult[]);
   }
+}
+
+/** All rules' answers as one: refused with the longest wait when any refused. */
+function combine(results: readonly LimitResult[]): LimitResult {
+  let retryAfterMs = 0;
+  for (const result of results) {
+    if (!result.ok) retryAfterMs = Math.max(retryAfterMs, result.retryAfterMs);
+  }
+  return retryAfterMs > 0 ? { ok: false, retryAfterMs } : ALLOWED;
 }
 
 export interface Clock {

@@ -39,7 +39,7 @@ export class PresenceTracker {
       if (o.kind !== "matched") continue;
       const list = this.waits.get(o.space) ?? [];
       for (const ms of o.waitedMs) list.push({ at, ms });
-      while (list.length > KEEP) list.shift();
+      if (list.length > KEEP) list.splice(0, list.length - KEEP);
       this.waits.set(o.space, list);
     }
   }

@@ -134,8 +134,23 @@ export function decide(state: UserState, event: UserEvent): Rule {
 
 /** The states in which `event` moves a user to `to`: the source states a store op must check. */
 export function sourcesOf(event: UserEvent, to: UserState | typeof GONE): readonly UserState[] {
-  return (Object.keys(TRANSITIONS) as UserState[]).filter((s) => TRANSITIONS[s][event] === to);
+  // Asked on every join; the table never changes, so each answer is computed once.
+  let byTarget = SOURCES.get(event);
+  if (!byTarget) {
+    byTarget = new Map();
+    SOURCES.set(event, byTarget);
+  }
+  let sources = byTarget.get(to);
+  if (!sources) {
+    sources = Object.freeze(
+      (Object.keys(TRANSITIONS) as UserState[]).filter((s) => TRANSITIONS[s][event] === to),
+    );
+    byTarget.set(to, sources);
+  }
+  return sources;
 }
+
+const SOURCES = new Map<UserEvent, Map<UserState | typeof GONE, readonly UserState[]>>();
 
 /** Every edge of the table, for printing, docs and the model test's "never bypassed" check. */
 export function edges(): Array<{ from: UserState; event: UserEvent; to: UserState | typeof GONE }> {

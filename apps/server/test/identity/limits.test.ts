@@ -9,6 +9,7 @@ import {
   type LimitName,
   Limits,
   normalizeIp,
+  WindowCounter,
 } from "../../src/limits";
 
 async function spend(limits: Limits, name: LimitName, n: number, keys: object) {
@@ -130,6 +131,59 @@ describe("rate limits", () => {
     expect(
       () => new Limits({ rules: { typing: [{ scope: "person", points: 0, durationMs: 1 }] } }),
     ).toThrow();
+  });
+
+  it("in-process counters answer in the same turn: no promise to wait for", () => {
+    const limits = new Limits();
+    const keys = { person: "tok-a", ipHash: "ip-1" };
+    for (let i = 0; i < 8; i++) expect(limits.consume("message", keys)).toEqual({ ok: true });
+    const refused = limits.consume("message", keys);
+    expect(refused).not.toBeInstanceOf(Promise);
+    expect(refused).toEqual({ ok: false, retryAfterMs: 5000 });
+  });
+
+  it("a window opens at a key's first point; refused attempts count too", () => {
+    const counter = new WindowCounter({ points: 2, durationMs: 5000 });
+    vi.advanceTimersByTime(1000);
+    expect(counter.consume("k")).toEqual({ ok: true }); // window 1 s … 6 s
+    vi.advanceTimersByTime(3000);
+    expect(counter.consume("k")).toEqual({ ok: true });
+    expect(counter.consume("k")).toEqual({ ok: false, retryAfterMs: 2000 });
+    vi.advanceTimersByTime(1999);
+    expect(counter.consume("k")).toEqual({ ok: false, retryAfterMs: 1 });
+    vi.advanceTimersByTime(1);
+    // A new window: the refused attempts of the old one are gone with it.
+    expect(counter.consume("k")).toEqual({ ok: true });
+    expect(counter.consume("k")).toEqual({ ok: true });
+    expect(counter.consume("k")).toEqual({ ok: false, retryAfterMs: 5000 });
+  });
+
+  it("a window keeps counting across the counter's generations until it closes", () => {
+    const counter = new WindowCounter({ points: 3, durationMs: 5000 });
+    vi.advanceTimersByTime(4900);
+    expect(counter.consume("k").ok).toBe(true);
+    expect(counter.consume("k").ok).toBe(true);
+    vi.advanceTimersByTime(200); // a new generation began at 5 s; the window runs to 9.9 s
+    expect(counter.consume("k")).toEqual({ ok: true });
+    expect(counter.consume("k")).toEqual({ ok: false, retryAfterMs: 4800 });
+    vi.advanceTimersByTime(5000); // another generation: the old one is dropped, its window closed
+    expect(counter.consume("k")).toEqual({ ok: true });
+  });
+
+  it("memory stays bounded: closed windows are dropped without a timer per key", () => {
+    const counter = new WindowCounter({ points: 5, durationMs: 1000 });
+    for (let i = 0; i < 1000; i++) counter.consume(`conn-${i}`);
+    expect(counter.size()).toBe(1000);
+    vi.advanceTimersByTime(1000);
+    counter.consume("late");
+    expect(counter.size()).toBe(1001); // the first thousand may still be open
+    vi.advanceTimersByTime(1000);
+    counter.consume("later");
+    expect(counter.size()).toBe(2); // theirs closed by now: gone
+    vi.advanceTimersByTime(10_000);
+    counter.consume("much-later");
+    expect(counter.size()).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("the counter store is swappable (e.g. Redis later)", async () => {
