@@ -26,7 +26,8 @@ export function roundHere(n: number): string {
 }
 
 export class PresenceTracker {
-  private readonly waits = new Map<SpaceId, Array<{ at: number; ms: number }>>();
+  /** Each space's last KEEP waits, oldest overwritten first (a ring: one write per match). */
+  private readonly waits = new Map<SpaceId, { at: number[]; ms: number[]; next: number }>();
 
   constructor(
     private readonly spaces: readonly SpaceId[],
@@ -37,17 +38,27 @@ export class PresenceTracker {
     const at = this.now();
     for (const o of observations) {
       if (o.kind !== "matched") continue;
-      const list = this.waits.get(o.space) ?? [];
-      for (const ms of o.waitedMs) list.push({ at, ms });
-      if (list.length > KEEP) list.splice(0, list.length - KEEP);
-      this.waits.set(o.space, list);
+      let ring = this.waits.get(o.space);
+      if (!ring) {
+        ring = { at: [], ms: [], next: 0 };
+        this.waits.set(o.space, ring);
+      }
+      for (const ms of o.waitedMs) {
+        ring.at[ring.next] = at;
+        ring.ms[ring.next] = ms;
+        ring.next = (ring.next + 1) % KEEP;
+      }
     }
   }
 
   /** Median recent wait rounded to ESTIMATE_STEP_MS, or undefined with no match in the window. */
   estimate(space: SpaceId): number | undefined {
     const cutoff = this.now() - WINDOW_MS;
-    const recent = (this.waits.get(space) ?? []).filter((w) => w.at >= cutoff).map((w) => w.ms);
+    const ring = this.waits.get(space);
+    const recent: number[] = [];
+    for (let i = 0; ring && i < ring.ms.length; i++) {
+      if ((ring.at[i] ?? 0) >= cutoff) recent.push(ring.ms[i] as number);
+    }
     if (recent.length === 0) return undefined;
     recent.sort((a, b) => a - b);
     const median = recent[Math.floor(recent.length / 2)] as number;

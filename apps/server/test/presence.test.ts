@@ -46,6 +46,18 @@ describe("presence figures", () => {
     expect(t.estimate("menti")).toBeUndefined();
   });
 
+  it("only the last 50 waits inform the estimate", () => {
+    const t = new PresenceTracker(["menti"], () => 0);
+    for (let i = 0; i < 30; i++) t.observe([matched([300_000, 300_000])]);
+    expect(t.estimate("menti")).toBe(300_000);
+    for (let i = 0; i < 24; i++) t.observe([matched([10_000, 10_000])]);
+    // 48 short waits and 2 long ones kept: the median is short.
+    expect(t.estimate("menti")).toBe(10_000);
+    for (let i = 0; i < 26; i++) t.observe([matched([20_000, 20_000])]);
+    // 52 newer waits of 20 s: the 50 kept are all of them.
+    expect(t.estimate("menti")).toBe(20_000);
+  });
+
   it("snapshot: every space, the estimate only where there is one", () => {
     const t = new PresenceTracker(["menti", "stimchat"], () => 0);
     t.observe([matched([2_400, 2_600])]);
