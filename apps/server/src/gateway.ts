@@ -49,7 +49,7 @@ import { Server, type Socket } from "socket.io";
 import { Claims } from "./claims";
 import type { LimitResult } from "./http";
 import type { Logger } from "./logger";
-import { spreadFirstPing } from "./ping-spread";
+import { jitterPings, spreadFirstPing } from "./ping-spread";
 import { PresenceTracker } from "./presence";
 import type { Scheduler } from "./scheduler";
 import { serialQueue } from "./serial";
@@ -231,7 +231,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   let batchingWarned = false;
   let spreadWarned = false;
   io.engine.on("connection", (conn: unknown) => {
-    if (!spreadFirstPing(conn, pingTimings) && !spreadWarned) {
+    const spread = spreadFirstPing(conn, pingTimings) && jitterPings(conn, pingTimings);
+    if (!spread && !spreadWarned) {
       spreadWarned = true;
       logger.warn({}, "engine.io socket internals changed: heartbeats are not spread");
     }

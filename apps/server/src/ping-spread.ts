@@ -6,24 +6,34 @@
  * restart) stay in step for as long as they live: every interval, one timer callback sends a ping
  * to all of them, one write each. At 10,000 connections that was a 140 ms stall every 5 s in the
  * load benchmark, landing on whatever chat messages and partner notices were in flight.
- * Delaying each connection's first ping by a random part of the interval puts them out of step for
- * good (later pings follow each one's own pong).
+ * Delaying each connection's first ping by a random part of the interval puts them out of step.
  *
- * The delay keeps SPEC §2.6's bound: a silent connection is detected at most
- * delay + interval + timeout after it opened, and the delay is at most
+ * They do not stay out of step on their own, though: Engine.IO re-arms a connection's ping timer
+ * when it handles the pong, so every pong handled in one long event-loop turn (a burst of
+ * thousands of joins, a GC pause, any stall) puts those connections back in step, and their pings
+ * come together every interval from then on. In the 5,000-user relay benchmark a 1.5 s join
+ * burst did exactly that: a stall and a wave of slow messages every 5 s after it, the same
+ * milliseconds each time. `jitterPings` therefore moves every next ping a random part of
+ * `jitterMs` later as each pong is handled, so that no stall can line connections up for good.
+ *
+ * Both delays keep SPEC §2.6's bound: a silent connection is detected at most
+ * delay + interval + timeout after its last sign of life, and each delay is at most
  * `maxDetectMs - interval - timeout` (config.ts already refuses interval + timeout above 15 s).
- * With the defaults (5 s + 5 s) that leaves a whole interval to spread over.
+ * They also keep the client's bound (maxPingDelay): with the defaults (5 s + 5 s) every delay is
+ * at most 2.5 s, so a silent loss is noticed within 12.5 s and a client hears a ping at least
+ * every 7.5 s where it waits 10 s.
  *
  * Limits: this reaches into Engine.IO's Socket (pinned in package-lock.json): the
- * `pingIntervalTimer` it sets when it opens and its `schedulePing()` method. When those are not
- * found the connection is left as it is and `spreadFirstPing` returns false.
- * ping-spread.test.ts checks the effect against the installed version.
+ * `pingIntervalTimer` it sets when it opens and re-arms on each pong, its `schedulePing()`
+ * method and its "heartbeat" event. When those are not found the connection is left as it is and
+ * the functions return false. ping-spread.test.ts checks the effect against the installed version.
  */
 
 interface EngineSocketShape {
   readyState?: string;
   pingIntervalTimer?: unknown;
   schedulePing: () => void;
+  on?: (event: "heartbeat", listener: () => void) => unknown;
 }
 
 const hasShape = (conn: unknown): conn is EngineSocketShape =>
@@ -39,9 +49,35 @@ export interface PingTimings {
   maxDetectMs: number;
 }
 
-/** The longest first-ping delay these timings allow (0: none). */
+/**
+ * The longest any ping may be moved (0: none). Two bounds: the server's (a silent connection
+ * noticed within `maxDetectMs`) and the client's. Engine.IO's client closes a connection that
+ * heard no ping for interval + timeout, so a ping moved by the whole timeout would leave it no
+ * room for a server running late (a long turn, a GC pause); moves are kept to half the timeout,
+ * leaving the other half for that, as Engine.IO's own margin is the whole timeout.
+ */
 export function maxPingDelay(t: PingTimings): number {
-  return Math.max(0, Math.min(t.intervalMs, t.maxDetectMs - t.intervalMs - t.timeoutMs));
+  return Math.max(
+    0,
+    Math.min(t.intervalMs, t.maxDetectMs - t.intervalMs - t.timeoutMs, Math.floor(t.timeoutMs / 2)),
+  );
+}
+
+/** The part of the interval each later ping may move by (bounded by maxPingDelay too). */
+export const JITTER_SHARE = 0.5;
+
+/** The longest each later ping may be moved: JITTER_SHARE of the interval, within the bound. */
+export function maxPingJitter(t: PingTimings, share = JITTER_SHARE): number {
+  return Math.min(Math.floor(t.intervalMs * share), maxPingDelay(t));
+}
+
+/** Arms `conn`'s ping timer to start Engine.IO's own ping schedule `delay` ms from now. */
+function pingLater(conn: EngineSocketShape, delay: number): void {
+  clearTimeout(conn.pingIntervalTimer as NodeJS.Timeout);
+  // Stored where Engine.IO keeps its own: a close (which clears `pingIntervalTimer`) cancels it.
+  conn.pingIntervalTimer = setTimeout(() => {
+    if (conn.readyState === "open") conn.schedulePing();
+  }, delay);
 }
 
 /**
@@ -58,13 +94,29 @@ export function spreadFirstPing(
   const timer = conn.pingIntervalTimer;
   if (timer === null || timer === undefined) return false;
   const delay = Math.floor(random() * maxPingDelay(timings));
-  if (delay <= 0) return true;
-  clearTimeout(timer as NodeJS.Timeout);
-  conn.pingIntervalTimer = null;
-  const later = setTimeout(() => {
-    if (conn.readyState === "open") conn.schedulePing();
-  }, delay);
-  // Until then, a close (which clears `pingIntervalTimer`) must cancel this too.
-  conn.pingIntervalTimer = later;
+  if (delay > 0) pingLater(conn, delay);
+  return true;
+}
+
+/**
+ * From now on, each time this connection's pong is handled, moves its next ping
+ * `random() × maxPingJitter` later than Engine.IO would (see the header). Returns false (and
+ * changes nothing) when the socket does not have the expected shape.
+ */
+export function jitterPings(
+  conn: unknown,
+  timings: PingTimings,
+  random: () => number = Math.random,
+  share = JITTER_SHARE,
+): boolean {
+  if (!hasShape(conn) || typeof conn.on !== "function") return false;
+  const jitter = maxPingJitter(timings, share);
+  if (jitter <= 0) return true;
+  conn.on("heartbeat", () => {
+    // Engine.IO has just re-armed the timer (a client's ping in protocol v3 leaves none).
+    if (conn.pingIntervalTimer === null || conn.pingIntervalTimer === undefined) return;
+    const delay = Math.floor(random() * jitter);
+    if (delay > 0) pingLater(conn, delay);
+  });
   return true;
 }

@@ -6,9 +6,10 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
+import { io as ioClient } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { maxPingDelay, spreadFirstPing } from "../src/ping-spread";
+import { jitterPings, maxPingDelay, maxPingJitter, spreadFirstPing } from "../src/ping-spread";
 import { until } from "./harness";
 
 const INTERVAL = 200;
@@ -30,9 +31,12 @@ const TIMINGS = { intervalMs: INTERVAL, timeoutMs: TIMEOUT, maxDetectMs: 3 * INT
 const spreadLate = (conn: unknown): boolean => spreadFirstPing(conn, TIMINGS, () => 0.99);
 
 /** A Socket.IO server on 127.0.0.1 calling `onConnection` for each Engine.IO connection; its port. */
-async function listen(onConnection: (conn: unknown) => void): Promise<number> {
+async function listen(
+  onConnection: (conn: unknown) => void,
+  pingTimeout = TIMEOUT,
+): Promise<number> {
   http = createServer();
-  io = new Server(http, { pingInterval: INTERVAL, pingTimeout: TIMEOUT });
+  io = new Server(http, { pingInterval: INTERVAL, pingTimeout });
   io.engine.on("connection", onConnection);
   http.listen(0, "127.0.0.1");
   await new Promise((r) => http?.once("listening", r));
@@ -61,9 +65,11 @@ function rawClient(port: number): { pings: number[]; closed: () => boolean; ws: 
 
 describe("spreading heartbeat pings", () => {
   it("the delay is what the 15 s detection bound leaves, at most one interval", () => {
-    expect(maxPingDelay({ intervalMs: 5000, timeoutMs: 5000, maxDetectMs: 15_000 })).toBe(5000);
+    // Half the timeout at most: the client closes after interval + timeout without a ping.
+    expect(maxPingDelay({ intervalMs: 5000, timeoutMs: 5000, maxDetectMs: 15_000 })).toBe(2500);
+    expect(maxPingDelay({ intervalMs: 2000, timeoutMs: 8000, maxDetectMs: 15_000 })).toBe(2000);
     expect(maxPingDelay({ intervalMs: 10_000, timeoutMs: 5000, maxDetectMs: 15_000 })).toBe(0);
-    expect(maxPingDelay({ intervalMs: 6000, timeoutMs: 6000, maxDetectMs: 15_000 })).toBe(3000);
+    expect(maxPingDelay({ intervalMs: 7000, timeoutMs: 7000, maxDetectMs: 15_000 })).toBe(1000);
     expect(maxPingDelay({ intervalMs: 9000, timeoutMs: 9000, maxDetectMs: 15_000 })).toBe(0);
   });
 
@@ -102,8 +108,73 @@ describe("spreading heartbeat pings", () => {
     expect(c.pings).toEqual([]);
   });
 
+  it("each later ping may move by half the interval, within both bounds", () => {
+    expect(maxPingJitter({ intervalMs: 5000, timeoutMs: 5000, maxDetectMs: 15_000 })).toBe(2500);
+    expect(maxPingJitter({ intervalMs: 2000, timeoutMs: 8000, maxDetectMs: 15_000 })).toBe(1000);
+    expect(maxPingJitter({ intervalMs: 7000, timeoutMs: 7000, maxDetectMs: 15_000 })).toBe(1000);
+    expect(maxPingJitter({ intervalMs: 10_000, timeoutMs: 5000, maxDetectMs: 15_000 })).toBe(0);
+  });
+
+  it("with jitter, every ping after a pong comes that much later; without, on the interval", async () => {
+    // Up to 100 ms here: half the timeout, the client's bound (see the test above).
+    const SHARE = 0.5;
+    expect(maxPingJitter(TIMINGS, SHARE)).toBe(100);
+    let opened = 0;
+    const results: boolean[] = [];
+    const port = await listen((conn) => {
+      opened += 1;
+      // The first connection's pings move by almost the whole jitter each time (random() = 0.99).
+      if (opened === 1) results.push(jitterPings(conn, TIMINGS, () => 0.99, SHARE));
+    });
+    const jittered = rawClient(port);
+    await until(() => opened === 1, 5000, "first open");
+    const plain = rawClient(port);
+    await until(() => opened === 2, 5000, "second open");
+    expect(results).toEqual([true]);
+    await until(() => jittered.pings.length >= 4, 5000, "four pings on the jittered connection");
+    await until(() => plain.pings.length >= 4, 5000, "four pings on the plain connection");
+    // Timers never fire early: each gap after a pong is at least interval + the jitter drawn.
+    const gaps = (p: number[]) => p.slice(1).map((t, i) => t - (p[i] as number));
+    for (const gap of gaps(jittered.pings)) expect(gap).toBeGreaterThanOrEqual(INTERVAL + 99 - 2);
+    for (const gap of gaps(plain.pings)) expect(gap).toBeGreaterThanOrEqual(INTERVAL - 2);
+    // Answered pings keep both open well past interval + timeout.
+    expect(jittered.closed()).toBe(false);
+    expect(plain.closed()).toBe(false);
+  });
+
+  it("a real client with every ping moved to the limit stays connected (its own ping timeout)", async () => {
+    // The client gives up after interval + timeout = 300 ms without a ping. The detection bound
+    // alone would allow moving a ping by 200 ms (a first ping at 400 ms: the client gone).
+    const short = { intervalMs: INTERVAL, timeoutMs: 100, maxDetectMs: 3 * INTERVAL };
+    expect(maxPingDelay(short)).toBe(50);
+    const port = await listen((conn) => {
+      spreadFirstPing(conn, short, () => 0.999);
+      jitterPings(conn, short, () => 0.999, 1);
+    }, short.timeoutMs);
+    const client = ioClient(`http://127.0.0.1:${port}`, {
+      transports: ["websocket"],
+      reconnection: false,
+    });
+    const reasons: string[] = [];
+    client.on("disconnect", (reason) => reasons.push(reason));
+    try {
+      await until(() => client.connected, 5000, "connected");
+      let pings = 0;
+      client.io.engine.on("ping", () => {
+        pings += 1;
+      });
+      // Several cycles of first ping and jittered pings, each as late as allowed.
+      await until(() => pings >= 4, 5000, "four pings");
+      expect(reasons).toEqual([]);
+      expect(client.connected).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+
   it("leaves an object of another shape alone", () => {
     expect(spreadFirstPing({}, { intervalMs: 1, timeoutMs: 1, maxDetectMs: 10 })).toBe(false);
     expect(spreadFirstPing(null, { intervalMs: 1, timeoutMs: 1, maxDetectMs: 10 })).toBe(false);
+    expect(jitterPings({ pingIntervalTimer: null, schedulePing() {} }, TIMINGS)).toBe(false);
   });
 });
