@@ -4,6 +4,7 @@
  *
  *   node --import tsx bench/load/profile-summary.ts FILE.cpuprofile [--top 25] [--windows 200]
  *   node --import tsx bench/load/profile-summary.ts FILE.heapprofile [--top 25]
+ *   node --import tsx bench/load/profile-summary.ts FILE.cpuprofile --lines [--top 40]
  *
  * Prints self time by function (name, file:line) and by package/file area, as % of all samples.
  * "(idle)", "(program)" and "(garbage collector)" are V8's own buckets. `--windows MS` prints,
@@ -12,7 +13,11 @@
  * allocated by function instead.
  *
  * Lines: under tsx every function of a TypeScript file reports line 1. For line numbers, profile
- * an esbuild bundle of server-child.ts instead (BENCHMARKS.md, "How to run").
+ * an esbuild bundle of server-child.ts instead (BENCHMARKS.md, "How to run"). `--lines` then
+ * prints self time by source line of the bundle (V8's position ticks: builtins a line calls, such
+ * as Map lookups, Object.assign or an async function's promise, count for that line) and by the
+ * TypeScript module each line came from (esbuild's `// path/file.ts` markers). The bundle is read
+ * as it is now: rebuild it after the profile and the lines no longer match.
  */
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -20,6 +25,7 @@ import { pathToFileURL } from "node:url";
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  positionTicks?: { line: number; ticks: number }[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -129,6 +135,55 @@ export function windows(profile: Profile, windowMs: number): string[] {
   return out;
 }
 
+/**
+ * Self time of the profile's bundled code by line and by the module the line came from, as
+ * shares of all position ticks (idle included, like the other tables).
+ */
+export function lineSummary(
+  profile: Profile,
+  readSource: (url: string) => string | undefined,
+  top: number,
+): { lines: Row[]; modules: Row[] } {
+  const sources = new Map<string, { text: string[]; modules: [number, string][] } | undefined>();
+  const sourceOf = (url: string) => {
+    if (!sources.has(url)) {
+      const text = readSource(url)?.split("\n");
+      const modules: [number, string][] = [];
+      text?.forEach((l, i) => {
+        const m = /^\/\/ ((?:apps|packages|bench)\/\S+\.ts)$/.exec(l);
+        if (m?.[1]) modules.push([i + 1, m[1]]);
+      });
+      sources.set(url, text && modules.length > 0 ? { text, modules } : undefined);
+    }
+    return sources.get(url);
+  };
+  const byLine = new Map<string, number>();
+  const byModule = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    for (const { line, ticks } of node.positionTicks ?? []) {
+      total += ticks;
+      const src = sourceOf(node.callFrame.url);
+      if (!src) continue;
+      let module = "?";
+      for (const [start, name] of src.modules) {
+        if (start > line) break;
+        module = name;
+      }
+      const text = (src.text[line - 1] ?? "").trim().slice(0, 90);
+      const key = `${module.replace(/^.*\//, "")}:${line}  ${text}`;
+      byLine.set(key, (byLine.get(key) ?? 0) + ticks);
+      byModule.set(module, (byModule.get(module) ?? 0) + ticks);
+    }
+  }
+  const rows = (m: Map<string, number>, n: number): Row[] =>
+    [...m.entries()]
+      .map(([name, t]) => ({ name, ms: t, pct: (t / Math.max(1, total)) * 100 }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, n);
+  return { lines: rows(byLine, top), modules: rows(byModule, Number.POSITIVE_INFINITY) };
+}
+
 interface HeapNode {
   callFrame: CallFrame;
   selfSize: number;
@@ -168,6 +223,22 @@ function main(): void {
     process.stdout.write(
       `${h.rows.map((r) => `${r.pct.toFixed(1).padStart(5)} %  ${r.ms.toFixed(1).padStart(7)} MB  ${r.name}`).join("\n")}\n`,
     );
+    return;
+  }
+  if (args.includes("--lines")) {
+    const read = (url: string): string | undefined => {
+      if (!/\.(c|m)?js$/.test(url)) return undefined;
+      try {
+        return readFileSync(url.startsWith("file:") ? new URL(url) : url, "utf8");
+      } catch {
+        return undefined;
+      }
+    };
+    const l = lineSummary(parsed, read, top);
+    const row = (r: Row): string => `${r.pct.toFixed(2).padStart(6)} %  ${r.name}`;
+    process.stdout.write(`self time by bundled line (share of all ticks):\n`);
+    process.stdout.write(`${l.lines.map(row).join("\n")}\n\nby module:\n`);
+    process.stdout.write(`${l.modules.map(row).join("\n")}\n`);
     return;
   }
   const winIdx = args.indexOf("--windows");
