@@ -71,13 +71,28 @@ export function maxPingJitter(t: PingTimings, share = JITTER_SHARE): number {
   return Math.min(Math.floor(t.intervalMs * share), maxPingDelay(t));
 }
 
-/** Arms `conn`'s ping timer to start Engine.IO's own ping schedule `delay` ms from now. */
-function pingLater(conn: EngineSocketShape, delay: number): void {
-  clearTimeout(conn.pingIntervalTimer as NodeJS.Timeout);
+/**
+ * Moves `conn`'s next ping `delay` ms later than Engine.IO armed it (`intervalMs` from now).
+ *
+ * One timer for the whole wait where possible: Engine.IO's ping callback is taken from its timer
+ * (Node keeps it as `_onTimeout`) and re-armed for interval + delay. A two-step wait (the delay,
+ * then Engine.IO's `schedulePing()` for a whole interval) is the fallback: it works, but every
+ * first step that falls due during a stall runs when the stall ends, and their pings then come
+ * together one interval later (the 5,000-user trace showed that wave 5 s after a join burst).
+ */
+function pingLater(conn: EngineSocketShape, delay: number, intervalMs: number): void {
+  const timer = conn.pingIntervalTimer as { _onTimeout?: unknown } | null | undefined;
+  const ping = timer?._onTimeout;
+  clearTimeout(timer as NodeJS.Timeout);
   // Stored where Engine.IO keeps its own: a close (which clears `pingIntervalTimer`) cancels it.
-  conn.pingIntervalTimer = setTimeout(() => {
-    if (conn.readyState === "open") conn.schedulePing();
-  }, delay);
+  conn.pingIntervalTimer =
+    typeof ping === "function"
+      ? setTimeout(() => {
+          if (conn.readyState === "open") (ping as () => void)();
+        }, intervalMs + delay)
+      : setTimeout(() => {
+          if (conn.readyState === "open") conn.schedulePing();
+        }, delay);
 }
 
 /**
@@ -94,7 +109,7 @@ export function spreadFirstPing(
   const timer = conn.pingIntervalTimer;
   if (timer === null || timer === undefined) return false;
   const delay = Math.floor(random() * maxPingDelay(timings));
-  if (delay > 0) pingLater(conn, delay);
+  if (delay > 0) pingLater(conn, delay, timings.intervalMs);
   return true;
 }
 
@@ -116,7 +131,7 @@ export function jitterPings(
     // Engine.IO has just re-armed the timer (a client's ping in protocol v3 leaves none).
     if (conn.pingIntervalTimer === null || conn.pingIntervalTimer === undefined) return;
     const delay = Math.floor(random() * jitter);
-    if (delay > 0) pingLater(conn, delay);
+    if (delay > 0) pingLater(conn, delay, timings.intervalMs);
   });
   return true;
 }
