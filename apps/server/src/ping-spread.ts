@@ -25,7 +25,8 @@
  *
  * Limits: this reaches into Engine.IO's Socket (pinned in package-lock.json): the
  * `pingIntervalTimer` it sets when it opens and re-arms on each pong, its `schedulePing()`
- * method and its "heartbeat" event. When those are not found the connection is left as it is and
+ * method and its "heartbeat" event; and into Node's Timeout for the callback it holds
+ * (`_onTimeout`, see pingLater; without it, a slower-to-recover two-step wait is used). When those are not found the connection is left as it is and
  * the functions return false. ping-spread.test.ts checks the effect against the installed version.
  */
 
