@@ -215,29 +215,32 @@ export class Limits {
   consume(name: LimitName, keys: LimitKeys): LimitResult | Promise<LimitResult> {
     const rules = this.table[name];
     const counters = this.counters[name];
-    const results: (LimitResult | Promise<LimitResult>)[] = [];
-    let remote = false;
+    // Answers in hand are folded at once (no array on the synchronous path); remote ones wait.
+    let retryAfterMs = 0;
+    let remote: Promise<LimitResult>[] | undefined;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i] as LimitRule;
       const key = rule.scope === "global" ? "*" : rule.scope === "ip" ? keys.ipHash : keys.person;
       const counter = counters[i];
       if (key === undefined || key === "" || !counter) continue;
       const result = counter.consume(key);
-      if (result instanceof Promise) remote = true;
-      results.push(result);
+      if (result instanceof Promise) (remote ??= []).push(result);
+      else retryAfterMs = longestWait(retryAfterMs, result);
     }
-    return remote ? Promise.all(results).then(combine) : combine(results as LimitResult[]);
+    if (!remote) return verdict(retryAfterMs);
+    return Promise.all(remote).then((results) =>
+      verdict(results.reduce(longestWait, retryAfterMs)),
+    );
   }
 }
 
+/** The longest wait so far, given one more rule's answer. */
+const longestWait = (ms: number, result: LimitResult): number =>
+  result.ok ? ms : Math.max(ms, result.retryAfterMs);
+
 /** All rules' answers as one: refused with the longest wait when any refused. */
-function combine(results: readonly LimitResult[]): LimitResult {
-  let retryAfterMs = 0;
-  for (const result of results) {
-    if (!result.ok) retryAfterMs = Math.max(retryAfterMs, result.retryAfterMs);
-  }
-  return retryAfterMs > 0 ? { ok: false, retryAfterMs } : ALLOWED;
-}
+const verdict = (retryAfterMs: number): LimitResult =>
+  retryAfterMs > 0 ? { ok: false, retryAfterMs } : ALLOWED;
 
 export interface Clock {
   now(): number;

@@ -14,7 +14,8 @@
  * come together every interval from then on. In the 5,000-user relay benchmark a 1.5 s join
  * burst did exactly that: a stall and a wave of slow messages every 5 s after it, the same
  * milliseconds each time. `jitterPings` therefore moves every next ping a random part of
- * `jitterMs` later as each pong is handled, so that no stall can line connections up for good.
+ * `maxPingJitter` later as each pong is handled, so that no stall can line connections up for
+ * good.
  *
  * Both delays keep SPEC §2.6's bound: a silent connection is detected at most
  * delay + interval + timeout after its last sign of life, and each delay is at most
@@ -26,8 +27,9 @@
  * Limits: this reaches into Engine.IO's Socket (pinned in package-lock.json): the
  * `pingIntervalTimer` it sets when it opens and re-arms on each pong, its `schedulePing()`
  * method and its "heartbeat" event; and into Node's Timeout for the callback it holds
- * (`_onTimeout`, see pingLater; without it, a slower-to-recover two-step wait is used). When those are not found the connection is left as it is and
- * the functions return false. ping-spread.test.ts checks the effect against the installed version.
+ * (`_onTimeout`, see pingLater; without it, a slower-to-recover two-step wait is used). When the
+ * socket's parts are not found the connection is left as it is and the functions return false.
+ * ping-spread.test.ts checks the effect against the installed version.
  */
 
 interface EngineSocketShape {

@@ -63,6 +63,27 @@ function rawClient(port: number): { pings: number[]; closed: () => boolean; ws: 
   return { pings, closed: () => closed, ws };
 }
 
+/**
+ * Opens two raw clients one after the other: `treat` is applied to the first connection only
+ * (and must accept it), the second is left as Engine.IO made it.
+ */
+async function treatedAndPlain(
+  treat: (conn: unknown) => boolean,
+): Promise<{ treated: ReturnType<typeof rawClient>; plain: ReturnType<typeof rawClient> }> {
+  let opened = 0;
+  const results: boolean[] = [];
+  const port = await listen((conn) => {
+    opened += 1;
+    if (opened === 1) results.push(treat(conn));
+  });
+  const treated = rawClient(port);
+  await until(() => opened === 1, 5000, "first open");
+  const plain = rawClient(port);
+  await until(() => opened === 2, 5000, "second open");
+  expect(results).toEqual([true]);
+  return { treated, plain };
+}
+
 describe("spreading heartbeat pings", () => {
   it("the delay is what the 15 s detection bound leaves, at most one interval", () => {
     // Half the timeout at most: the client closes after interval + timeout without a ping.
@@ -74,18 +95,8 @@ describe("spreading heartbeat pings", () => {
   });
 
   it("a spread connection is pinged later than one opened with it, then regularly", async () => {
-    let opened = 0;
-    const results: boolean[] = [];
-    const port = await listen((conn) => {
-      // The first connection is spread by almost a whole interval, the second is left alone.
-      opened += 1;
-      if (opened === 1) results.push(spreadLate(conn));
-    });
-    const spread = rawClient(port);
-    await until(() => opened === 1, 5000, "first open");
-    const plain = rawClient(port);
-    await until(() => opened === 2, 5000, "second open");
-    expect(results).toEqual([true]);
+    // The first connection is spread by almost the whole delay allowed, the second is left alone.
+    const { treated: spread, plain } = await treatedAndPlain(spreadLate);
     await until(() => spread.pings.length >= 3, 5000, "three pings on the spread connection");
     // The plain one opened after the spread one, yet was pinged first.
     expect(plain.pings[0]).toBeLessThan(spread.pings[0] as number);
@@ -119,18 +130,10 @@ describe("spreading heartbeat pings", () => {
     // Up to 100 ms here: half the timeout, the client's bound (see the test above).
     const SHARE = 0.5;
     expect(maxPingJitter(TIMINGS, SHARE)).toBe(100);
-    let opened = 0;
-    const results: boolean[] = [];
-    const port = await listen((conn) => {
-      opened += 1;
-      // The first connection's pings move by almost the whole jitter each time (random() = 0.99).
-      if (opened === 1) results.push(jitterPings(conn, TIMINGS, () => 0.99, SHARE));
-    });
-    const jittered = rawClient(port);
-    await until(() => opened === 1, 5000, "first open");
-    const plain = rawClient(port);
-    await until(() => opened === 2, 5000, "second open");
-    expect(results).toEqual([true]);
+    // The first connection's pings move by almost the whole jitter each time (random() = 0.99).
+    const { treated: jittered, plain } = await treatedAndPlain((conn) =>
+      jitterPings(conn, TIMINGS, () => 0.99, SHARE),
+    );
     await until(() => jittered.pings.length >= 4, 5000, "four pings on the jittered connection");
     await until(() => plain.pings.length >= 4, 5000, "four pings on the plain connection");
     // Timers never fire early: each gap after a pong is at least interval + the jitter drawn.
