@@ -224,8 +224,9 @@ export class Limits {
       const counter = counters[i];
       if (key === undefined || key === "" || !counter) continue;
       const result = counter.consume(key);
-      if (result instanceof Promise) (remote ??= []).push(result);
-      else retryAfterMs = longestWait(retryAfterMs, result);
+      if (!(result instanceof Promise)) retryAfterMs = longestWait(retryAfterMs, result);
+      else if (remote) remote.push(result);
+      else remote = [result];
     }
     if (!remote) return verdict(retryAfterMs);
     return Promise.all(remote).then((results) =>
