@@ -47,6 +47,7 @@ import {
 } from "@duet/protocol";
 import { Server, type Socket } from "socket.io";
 import { Claims } from "./claims";
+import { type DirectEmit, directEmitter } from "./direct-emit";
 import type { LimitResult } from "./http";
 import type { Logger } from "./logger";
 import { jitterPings, spreadFirstPing } from "./ping-spread";
@@ -136,11 +137,19 @@ interface Conn {
   readonly token?: string;
   readonly ipHash: string;
   identity: IdentityView;
+  /** Emits one event to this socket (direct-emit.ts; `socket.emit` when that is unavailable). */
+  readonly emit: DirectEmit;
   /** Runs a task after this socket's earlier events (see `serially`). */
   serially(task: () => Promise<void>): void;
 }
 
 const roomOf = (userId: string): string => `u:${userId}`;
+
+/** Socket.IO's own emit, for a socket whose shape direct-emit.ts does not recognize. */
+const fallbackEmit =
+  (socket: DuetSocket): DirectEmit =>
+  (event, payload) =>
+    (socket as unknown as { emit(event: string, payload: unknown): boolean }).emit(event, payload);
 /**
  * The sockets that get presence broadcasts: everyone not in a conversation. Presence is shown on
  * the landing and entry screens, never in a room, and sending each change to every socket cost
@@ -242,11 +251,20 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   });
 
   /**
-   * Where to emit for a user: its socket when it is on this node (a direct emit skips the
-   * adapter's room lookup and the broadcast's pre-encoded frame copy; both showed in the relay
-   * profile), else its room, which is where a cluster adapter would find it on another node.
+   * Emits to a user: straight to its socket when it is on this node (no room lookup, no
+   * broadcast's frame copy, no Socket.IO packet: direct-emit.ts; all of them showed in the relay
+   * and churn profiles), else to its room, which is where a cluster adapter would find it on
+   * another node.
    */
-  const toUser = (userId: string) => conns.get(userId)?.socket ?? io.to(roomOf(userId));
+  const emitTo = <E extends keyof ServerToClientEvents>(
+    userId: string,
+    event: E,
+    payload: Parameters<ServerToClientEvents[E]>[0],
+  ): void => {
+    const local = conns.get(userId);
+    if (local) local.emit(event, payload);
+    else io.to(roomOf(userId)).emit(event, ...([payload] as Parameters<ServerToClientEvents[E]>));
+  };
   const presenceRoom = (userId: string, inside: boolean): void => {
     const local = conns.get(userId)?.socket;
     if (local) void (inside ? local.join(PRESENCE_ROOM) : local.leave(PRESENCE_ROOM));
@@ -273,7 +291,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     for (const o of outcome.out) {
       if (!latest.accept(o)) continue;
       if (o.event === "state") {
-        toUser(o.to).emit("state", o.payload);
+        emitTo(o.to, "state", o.payload);
         if (o.payload.state === "ACTIVE") settled(o.payload.sessionId);
         const inConversation = o.payload.state === "MATCHED" || o.payload.state === "ACTIVE";
         const leftAt = talking.get(o.to);
@@ -285,12 +303,11 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
           // Back where presence shows: the latest figures at once if they changed meanwhile
           // (clients keep the last figures they got; a short chat rarely outlives them, and
           // under churn this was two packets per conversation), then every change.
-          if (lastPresence && leftAt !== presenceVersion)
-            toUser(o.to).emit("presence", lastPresence);
+          if (lastPresence && leftAt !== presenceVersion) emitTo(o.to, "presence", lastPresence);
           presenceRoom(o.to, true);
         }
       } else if (o.event === "message") {
-        toUser(o.to).emit("message", o.payload);
+        emitTo(o.to, "message", o.payload);
         // The sender's copy is the one line the buffer keeps (the partner's is the same text).
         const space = buffered.get(o.payload.sessionId);
         const keep = space ? policies.get(space)?.reportBuffer : null;
@@ -301,8 +318,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
             at: o.payload.at,
           });
         }
-      } else if (o.event === "signal") toUser(o.to).emit("signal", o.payload);
-      else toUser(o.to).emit("typing", o.payload);
+      } else if (o.event === "signal") emitTo(o.to, "signal", o.payload);
+      else emitTo(o.to, "typing", o.payload);
     }
     if (outcome.observed.length > 0) {
       presence.observe(outcome.observed);
@@ -331,7 +348,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         // Perfect negotiation: the one who waited longer is impolite, the newcomer polite.
         const setup = safety.media?.() ?? { iceServers: [], iceTransportPolicy: "all" };
         ob.participants.forEach((userId, i) => {
-          toUser(userId).emit("media", {
+          emitTo(userId, "media", {
             sessionId: ob.sessionId,
             polite: i === 1,
             ...setup,
@@ -472,6 +489,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
 
     const conn: Conn = {
       socket,
+      emit: directEmitter(socket) ?? fallbackEmit(socket),
       userId,
       ...(token ? { token } : {}),
       ipHash,

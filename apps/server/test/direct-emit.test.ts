@@ -1,0 +1,131 @@
+/**
+ * direct-emit.ts against the installed Socket.IO / Engine.IO: the frame it writes is byte for byte
+ * the one `socket.emit` writes for the same event, a real client receives it as that event, and
+ * sockets it does not recognize get no emitter (the gateway then uses `socket.emit`).
+ */
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Server, type Socket as ServerSocket } from "socket.io";
+import { io as connect, type Socket } from "socket.io-client";
+import { afterEach, describe, expect, it } from "vitest";
+import { directEmitter, eventFrame } from "../src/direct-emit";
+
+const closers: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function pair(namespace = "/"): Promise<{ server: ServerSocket; client: Socket }> {
+  const http = createServer();
+  const io = new Server(http, { transports: ["websocket"] });
+  http.listen(0, "127.0.0.1");
+  await once(http, "listening");
+  closers.push(() => new Promise<void>((r) => io.close(() => r())));
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}${namespace}`;
+  const serverSide = once(io.of(namespace), "connection") as Promise<[ServerSocket]>;
+  const client = connect(url, { transports: ["websocket"], forceNew: true, reconnection: false });
+  closers.push(() => void client.close());
+  const [server] = await serverSide;
+  if (!client.connected) await once(client, "connect");
+  return { server, client };
+}
+
+/** Records every string the server socket's Engine.IO connection is asked to write. */
+function recordWrites(server: ServerSocket): string[] {
+  const conn = server.conn as unknown as { write: (data: unknown, ...rest: unknown[]) => unknown };
+  const original = conn.write.bind(conn);
+  const written: string[] = [];
+  conn.write = (data: unknown, ...rest: unknown[]) => {
+    if (typeof data === "string") written.push(data);
+    return original(data, ...rest);
+  };
+  return written;
+}
+
+const PAYLOADS: Array<[string, unknown]> = [
+  ["state", { state: "IDLE" }],
+  [
+    "state",
+    {
+      state: "MATCHED",
+      space: "stimchat",
+      sessionId: "tQrJZWSCDxn-8iBG-0ecYA",
+      partner: { sharedTopics: ["music", "cant sleep"] },
+      enterWithinMs: 14999,
+    },
+  ],
+  [
+    "message",
+    {
+      sessionId: "s",
+      id: "m",
+      from: "you",
+      text: 'quotes " \\ and </script> and ünïcødé 🙂 and \u2028',
+      at: 1795488381237,
+    },
+  ],
+  ["typing", { sessionId: "s", note: undefined }],
+  [
+    "presence",
+    {
+      spaces: [
+        { id: "menti", here: "a few" },
+        { id: "stimchat", here: 40 },
+      ],
+    },
+  ],
+];
+
+describe("direct emit", () => {
+  it("writes the frame socket.emit writes, and the client receives the same events", async () => {
+    const { server, client } = await pair();
+    const emit = directEmitter(server);
+    expect(emit).toBeTypeOf("function");
+    const written = recordWrites(server);
+    const received: Array<[string, unknown]> = [];
+    const all = new Promise<void>((resolve) => {
+      client.onAny((event: string, payload: unknown) => {
+        received.push([event, payload]);
+        if (received.length === PAYLOADS.length * 2) resolve();
+      });
+    });
+    for (const [event, payload] of PAYLOADS) {
+      (server as unknown as { emit(e: string, p: unknown): void }).emit(event, payload);
+      emit?.(event, payload);
+    }
+    await all;
+    expect(written).toHaveLength(PAYLOADS.length * 2);
+    for (let i = 0; i < PAYLOADS.length; i++) {
+      const [event, payload] = PAYLOADS[i] as [string, unknown];
+      // Socket.IO's own frame first, ours second: identical.
+      expect(written[2 * i + 1]).toBe(written[2 * i]);
+      expect(written[2 * i]).toBe(eventFrame(event, payload));
+      const plain = JSON.parse(JSON.stringify(payload)) as unknown;
+      expect(received[2 * i]).toEqual([event, plain]);
+      expect(received[2 * i + 1]).toEqual([event, plain]);
+    }
+  });
+
+  it("writes nothing once the connection is closed, like socket.emit", async () => {
+    const { server, client } = await pair();
+    const emit = directEmitter(server);
+    const written = recordWrites(server);
+    const gone = once(server.conn as unknown as NodeJS.EventEmitter, "close");
+    client.close();
+    await gone;
+    expect(() => emit?.("state", { state: "IDLE" })).not.toThrow();
+    (server as unknown as { emit(e: string, p: unknown): void }).emit("state", { state: "IDLE" });
+    expect(written).toEqual([]);
+  });
+
+  it("gives no emitter for another namespace or an unknown shape", async () => {
+    const { server } = await pair("/other");
+    expect(directEmitter(server)).toBeUndefined();
+    expect(directEmitter(undefined)).toBeUndefined();
+    expect(directEmitter({ nsp: { name: "/" } })).toBeUndefined();
+    expect(directEmitter({ nsp: { name: "/" }, conn: { write: () => true } })).toBeUndefined();
+    const fake = { nsp: { name: "/" }, conn: { readyState: "open", write: () => true } };
+    expect(directEmitter(fake)).toBeTypeOf("function");
+  });
+});
