@@ -27,7 +27,7 @@ async function pair(namespace = "/"): Promise<{ server: ServerSocket; client: So
   const client = connect(url, { transports: ["websocket"], forceNew: true, reconnection: false });
   closers.push(() => void client.close());
   const [server] = await serverSide;
-  if (!client.connected) await once(client, "connect");
+  if (!client.connected) await new Promise<void>((r) => client.once("connect", () => r()));
   return { server, client };
 }
 
