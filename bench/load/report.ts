@@ -239,7 +239,11 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
   }
 
   if (has("churn")) {
-    print("\n### Churn (join, one message each way, leave, rejoin)");
+    const windows = targets.flatMap((t) =>
+      of<ChurnSummary>(runs, "churn", t).map((r) => r.windowMs),
+    );
+    const over = [...new Set(windows)].map((ms) => `${ms / 1000} s`).join(", ");
+    print(`\n### Churn (join, one message each way, leave, rejoin; counted over ${over})`);
     const mps = (t: string): number =>
       median(of<ChurnSummary>(runs, "churn", t).map((r) => r.matchesPerSec));
     print(

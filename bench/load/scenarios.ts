@@ -395,6 +395,8 @@ export async function relayAt(
 
 export interface ChurnSummary {
   connected: number;
+  /** How long matches were counted. */
+  windowMs: number;
   matchesPerSec: number;
   messages: number;
   stuck: number;
@@ -419,6 +421,7 @@ async function churnOn(rig: Rig, durationMs: number): Promise<ChurnSummary> {
     for (const [k, v] of Object.entries(r.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
   return {
     connected: connected.connected,
+    windowMs: durationMs,
     matchesPerSec: results.reduce((a, r) => a + r.matchedEvents, 0) / 2 / (durationMs / 1000),
     messages: results.reduce((a, r) => a + r.messages, 0),
     stuck: results.reduce((a, r) => a + r.stuck, 0),
