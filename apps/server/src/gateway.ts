@@ -150,6 +150,7 @@ const fallbackEmit =
   (socket: DuetSocket): DirectEmit =>
   (event, payload) =>
     (socket as unknown as { emit(event: string, payload: unknown): boolean }).emit(event, payload);
+
 /**
  * The sockets that get presence broadcasts: everyone not in a conversation. Presence is shown on
  * the landing and entry screens, never in a room, and sending each change to every socket cost
