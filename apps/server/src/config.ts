@@ -81,6 +81,10 @@ const EnvSchema = z
       .min(12, { message: "use at least 12 characters (or leave unset to disable /admin)" })
       .optional(),
     METRICS_TOKEN: z.string().min(16, { message: "use at least 16 characters" }).optional(),
+    METRICS_PUBLIC: z
+      .enum(["true", "false"], { message: "true or false" })
+      .default("false")
+      .transform((v) => v === "true"),
     TRUST_PROXY: z
       .enum(["true", "false"], { message: "true or false" })
       .default("false")
@@ -152,10 +156,31 @@ const EnvSchema = z
     message: "TURN_URLS needs TURN_SECRET (coturn's static-auth-secret) to make credentials",
     path: ["TURN_SECRET"],
   })
+  // /metrics shows exact per-state counts and the Node.js version: on an address other machines
+  // can reach, an operator must choose a token or say out loud that it is meant to be public.
+  .refine((e) => isLoopbackHost(e.HOST) || e.METRICS_TOKEN !== undefined || e.METRICS_PUBLIC, {
+    message:
+      "HOST is not a loopback address, so /metrics would be readable by anyone who can reach the port: set METRICS_TOKEN (at least 16 characters), or METRICS_PUBLIC=true to serve it openly on purpose",
+    path: ["METRICS_TOKEN"],
+  })
   .refine((e) => e.SPACES.every((s) => IMPLEMENTED_SPACES.includes(s)), {
     message: `only ${IMPLEMENTED_SPACES.join(", ")} can be enabled in this version`,
     path: ["SPACES"],
   });
+
+/**
+ * Whether a listen address only accepts connections from this machine: `localhost`, 127.0.0.0/8
+ * and `::1` (with or without brackets, and IPv4-mapped). Anything else, including `0.0.0.0`, `::`
+ * and host names, counts as reachable from elsewhere.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1");
+  if (h === "localhost" || h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
+  return /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 export interface Config {
   port: number;

@@ -121,4 +121,23 @@ describe("configuration", () => {
       /cannot read/,
     );
   });
+
+  it("refuses a non-loopback HOST without METRICS_TOKEN, unless METRICS_PUBLIC=true says so", () => {
+    for (const host of ["0.0.0.0", "::", "192.0.2.10", "duet.example"]) {
+      const p = problems({ HOST: host }).join("\n");
+      expect(p, host).toContain("METRICS_TOKEN");
+      expect(p, host).toContain("METRICS_PUBLIC=true");
+    }
+    const token = "a-metrics-token-of-16+";
+    expect(loadConfig({ HOST: "0.0.0.0", METRICS_TOKEN: token }).metricsToken).toBe(token);
+    expect(loadConfig({ HOST: "0.0.0.0", METRICS_PUBLIC: "true" }).host).toBe("0.0.0.0");
+    expect(problems({ HOST: "0.0.0.0", METRICS_PUBLIC: "false" }).join()).toContain(
+      "METRICS_TOKEN",
+    );
+    expect(problems({ METRICS_PUBLIC: "yes" }).join()).toContain("METRICS_PUBLIC");
+    // Loopback needs neither: the default, the e2e servers and the benchmark listen there.
+    for (const host of ["127.0.0.1", "127.8.9.10", "localhost", "::1", "[::1]"]) {
+      expect(problems({ HOST: host }), host).toEqual([]);
+    }
+  });
 });
