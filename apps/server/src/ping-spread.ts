@@ -24,12 +24,14 @@
  * at most 2.5 s, so a silent loss is noticed within 12.5 s and a client hears a ping at least
  * every 7.5 s where it waits 10 s.
  *
- * Limits: this reaches into Engine.IO's Socket (pinned in package-lock.json): the
- * `pingIntervalTimer` it sets when it opens and re-arms on each pong, its `schedulePing()`
- * method and its "heartbeat" event; and into Node's Timeout for the callback it holds
- * (`_onTimeout`, see pingLater; without it, a slower-to-recover two-step wait is used). When the
- * socket's parts are not found the connection is left as it is and the functions return false.
- * ping-spread.test.ts checks the effect against the installed version.
+ * Limits: this reaches into Engine.IO's Socket (pinned in package-lock.json; 6.6.12 read): the
+ * `pingIntervalTimer` it sets when it opens and re-arms with `refresh()` on each pong (the timer
+ * it refreshes is then ours, see Pinger), its `schedulePing()` method and its "heartbeat" event;
+ * and into Node's Timeout for the callback it holds (`_onTimeout`, see pingLater; without it, a
+ * slower-to-recover two-step wait is used). When the socket's parts are not found the connection
+ * is left as it is and the functions return false (transport-status.ts then reports ping
+ * spreading off). ping-spread.test.ts checks the effect against the installed version, and that
+ * 50,000 heartbeats on one connection leave a ping's stack depth and its callback unchanged.
  */
 
 interface EngineSocketShape {
@@ -75,27 +77,71 @@ export function maxPingJitter(t: PingTimings, share = JITTER_SHARE): number {
 }
 
 /**
+ * Per connection: Engine.IO's own ping callback and the one callback our timers run.
+ *
+ * Why it is kept here and never read back from our own timer: Engine.IO 6.6 re-arms the ping
+ * timer on each pong with `refresh()`, which keeps the Timeout object, so after our first move
+ * the timer holds *our* callback. Taking "the callback" from it again and wrapping it nested one
+ * closure per pong: after ≈ 14,000 pongs (a tab open for about a day at 5 s heartbeats) the
+ * ping overflowed the stack (`RangeError`), uncaught, and took the process down (issue 15).
+ * Here each connection gets one `fire` function, made once; whatever a timer holds that is not
+ * that `fire` is Engine.IO's callback, and only that is stored as `ping`. So a ping is always
+ * `fire` → Engine.IO's callback, two frames, however long the connection lives, and a heartbeat
+ * allocates nothing but the new Timeout (the old one is garbage).
+ */
+interface Pinger {
+  /** Engine.IO's ping callback, as taken from a timer Engine.IO armed: never `fire`. */
+  ping: () => void;
+  /** What our timers run: Engine.IO's callback while the connection is open. */
+  readonly fire: () => void;
+}
+
+/** Keyed by the Engine.IO socket, so a closed connection's entry goes with it. */
+const pingers = new WeakMap<object, Pinger>();
+
+/** This connection's pinger, (re)taking Engine.IO's callback from `held` when it is Engine.IO's. */
+function pingerFor(conn: EngineSocketShape, held: unknown): Pinger | undefined {
+  let pinger = pingers.get(conn);
+  if (typeof held !== "function" || held === pinger?.fire) return pinger;
+  // Engine.IO's own: the timer it armed at open or, should a version re-create its timer on each
+  // pong (as 6.5 did), a fresh one; either way never a function of ours.
+  const ping = held as () => void;
+  if (pinger) {
+    pinger.ping = ping;
+  } else {
+    const made: Pinger = {
+      ping,
+      fire: () => {
+        if (conn.readyState === "open") made.ping();
+      },
+    };
+    pinger = made;
+    pingers.set(conn, made);
+  }
+  return pinger;
+}
+
+/**
  * Moves `conn`'s next ping `delay` ms later than Engine.IO armed it (`intervalMs` from now).
  *
  * One timer for the whole wait where possible: Engine.IO's ping callback is taken from its timer
- * (Node keeps it as `_onTimeout`) and re-armed for interval + delay. A two-step wait (the delay,
- * then Engine.IO's `schedulePing()` for a whole interval) is the fallback: it works, but every
- * first step that falls due during a stall runs when the stall ends, and their pings then come
- * together one interval later (the 5,000-user trace showed that wave 5 s after a join burst).
+ * (Node keeps it as `_onTimeout`; see Pinger) and re-armed for interval + delay. A two-step wait
+ * (the delay, then Engine.IO's `schedulePing()` for a whole interval) is the fallback: it works,
+ * but every first step that falls due during a stall runs when the stall ends, and their pings
+ * then come together one interval later (the 5,000-user trace showed that wave 5 s after a join
+ * burst).
  */
 function pingLater(conn: EngineSocketShape, delay: number, intervalMs: number): void {
   const timer = conn.pingIntervalTimer as { _onTimeout?: unknown } | null | undefined;
-  const ping = timer?._onTimeout;
+  // Read before clearTimeout, which sets `_onTimeout` to null.
+  const pinger = pingerFor(conn, timer?._onTimeout);
   clearTimeout(timer as NodeJS.Timeout);
   // Stored where Engine.IO keeps its own: a close (which clears `pingIntervalTimer`) cancels it.
-  conn.pingIntervalTimer =
-    typeof ping === "function"
-      ? setTimeout(() => {
-          if (conn.readyState === "open") (ping as () => void)();
-        }, intervalMs + delay)
-      : setTimeout(() => {
-          if (conn.readyState === "open") conn.schedulePing();
-        }, delay);
+  conn.pingIntervalTimer = pinger
+    ? setTimeout(pinger.fire, intervalMs + delay)
+    : setTimeout(() => {
+        if (conn.readyState === "open") conn.schedulePing();
+      }, delay);
 }
 
 /**
@@ -134,7 +180,9 @@ export function jitterPings(
     // Engine.IO has just re-armed the timer (a client's ping in protocol v3 leaves none).
     if (conn.pingIntervalTimer === null || conn.pingIntervalTimer === undefined) return;
     const delay = Math.floor(random() * jitter);
-    if (delay > 0) pingLater(conn, delay, timings.intervalMs);
+    // Once the timer is ours, Engine.IO's refresh() re-armed it for our last wait (interval + the
+    // last delay): re-arm it even for a 0 delay, so that a ping is never later than drawn.
+    if (delay > 0 || pingers.has(conn)) pingLater(conn, delay, timings.intervalMs);
   });
   return true;
 }

@@ -1,10 +1,15 @@
 /**
  * ping-spread.ts against the installed Engine.IO: a spread connection's first ping comes later
  * than an unspread one's opened at the same moment, pings then keep coming (the connection stays
- * up past interval + timeout), and the delay never breaks the detection bound.
+ * up past interval + timeout), and the delay never breaks the detection bound. And the crash of
+ * issue 15: 50,000 heartbeats through one connection leave a ping's stack depth, the callback its
+ * timer holds and the heap where they were (the old code nested one closure per pong and
+ * overflowed the stack after ≈ 14,000).
  */
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { Server } from "socket.io";
 import { io as ioClient } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
@@ -180,4 +185,110 @@ describe("spreading heartbeat pings", () => {
     expect(spreadFirstPing(null, { intervalMs: 1, timeoutMs: 1, maxDetectMs: 10 })).toBe(false);
     expect(jitterPings({ pingIntervalTimer: null, schedulePing() {} }, TIMINGS)).toBe(false);
   });
+});
+
+/** Frames on the stack right now, all of them (Node keeps 10 by default). */
+function stackDepth(): number {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Number.POSITIVE_INFINITY;
+  try {
+    return (new Error().stack ?? "").split("\n").length - 1;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
+ * V8's `gc`, exposed for this file only (taken once, at load: before any socket exists) so that
+ * the heap can be compared between two moments without garbage in it.
+ */
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+/** A full garbage collection, then the heap in use. */
+function heapAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/** The parts of an Engine.IO socket the long-lived test watches. */
+interface WatchedConn {
+  pingIntervalTimer: { _onTimeout?: unknown } | null;
+  sendPacket: (type: string, ...rest: unknown[]) => unknown;
+  on(event: "heartbeat", listener: () => void): unknown;
+  listenerCount(event: string): number;
+}
+
+describe("a connection that lives for days", () => {
+  it("50,000 heartbeats leave a ping's stack depth, its callback and the heap unchanged", async () => {
+    // A long interval next to the pong bursts, so that pings come only when a burst stops; the
+    // old code crashed when the ping after ~14,000 pongs unwound its nested closures.
+    // The pong may wait out two full garbage collections (heapAfterGc): a long timeout.
+    const timings = { intervalMs: INTERVAL, timeoutMs: 2000, maxDetectMs: 10_000 };
+    const TOTAL = 50_000;
+    const BURST = 1000;
+    const pings: Array<{ heartbeats: number; depth: number }> = [];
+    let heartbeats = 0;
+    let conn: WatchedConn | undefined;
+    const port = await listen((c) => {
+      // As the gateway does: the first ping spread, every later one jittered (random draws).
+      expect(spreadFirstPing(c, timings)).toBe(true);
+      expect(jitterPings(c, timings)).toBe(true);
+      const watched = c as WatchedConn;
+      watched.on("heartbeat", () => {
+        heartbeats += 1;
+      });
+      const send = watched.sendPacket.bind(watched);
+      watched.sendPacket = (type, ...rest) => {
+        if (type === "ping") pings.push({ heartbeats, depth: stackDepth() });
+        return send(type, ...rest);
+      };
+      conn = watched;
+    }, timings.timeoutMs);
+    const client = rawClient(port);
+    await until(() => conn !== undefined && client.ws.readyState === WebSocket.OPEN, 5000, "open");
+    // Joins the main namespace, so that Socket.IO's connect timeout leaves the connection alone.
+    client.ws.send("40");
+    const live = conn as WatchedConn;
+
+    /** Sends pongs until the server has handled `target` heartbeats, a burst at a time. */
+    const pongUntil = async (target: number): Promise<void> => {
+      while (heartbeats + BURST <= target) {
+        const goal = heartbeats + BURST;
+        for (let i = 0; i < BURST; i++) client.ws.send("3");
+        await until(() => heartbeats >= goal, 10_000, `${goal} heartbeats`);
+      }
+      const goal = target;
+      for (let i = heartbeats; i < goal; i++) client.ws.send("3");
+      await until(() => heartbeats >= goal, 10_000, `${goal} heartbeats`);
+    };
+    /** Waits for the next ping (the client answers it: one more heartbeat). */
+    const nextPing = async (): Promise<{ heartbeats: number; depth: number }> => {
+      const before = pings.length;
+      await until(() => pings.length > before, 5000, "a ping");
+      return pings[pings.length - 1] as { heartbeats: number; depth: number };
+    };
+
+    await pongUntil(100);
+    const early = await nextPing();
+    const callback = live.pingIntervalTimer?._onTimeout;
+    const listeners = live.listenerCount("heartbeat");
+    const heapEarly = heapAfterGc();
+
+    await pongUntil(TOTAL);
+    const late = await nextPing();
+    expect(late.heartbeats).toBeGreaterThanOrEqual(TOTAL);
+    expect(client.closed()).toBe(false);
+    // The same depth at every ping, early or late: nothing nests per heartbeat.
+    expect(late.depth).toBe(early.depth);
+    for (const p of pings) expect(p.depth).toBe(early.depth);
+    // One callback for the connection's whole life, and no listener added per heartbeat.
+    expect(typeof callback).toBe("function");
+    expect(live.pingIntervalTimer?._onTimeout).toBe(callback);
+    expect(live.listenerCount("heartbeat")).toBe(listeners);
+    // Nothing kept per heartbeat: the old code held one closure per pong (≈ 5 MB here).
+    const grown = heapAfterGc() - heapEarly;
+    expect(grown).toBeLessThan(2_000_000);
+  }, 60_000);
 });
