@@ -8,6 +8,7 @@ import type { Server as HttpServer } from "node:http";
 import { Engine, MemoryStore, PRESETS, type SpacePolicy, type Store } from "@duet/engine";
 import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
 import { adminRoutes } from "./admin";
+import { LoginThrottle } from "./admin/throttle";
 import type { Config } from "./config";
 import { createGateway, type Gateway, type GatewayOptions } from "./gateway";
 import type { HttpHandler } from "./http";
@@ -156,7 +157,7 @@ export async function createDuet(
       health,
       clock,
       logger,
-      limitLogin: async (ipHash) => limits.consume("adminLogin", { ipHash }),
+      loginThrottle: new LoginThrottle(limits.table.adminLogin, clock),
       ipHash: (req) => ipHasher.hash(clientIp(req, config.trustProxy)),
       onBanned: (token, ban) => gateway.banned(token, ban.until),
       onUnbanned: (token) => gateway.unbanned(token),

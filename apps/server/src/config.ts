@@ -163,6 +163,13 @@ const EnvSchema = z
       "HOST is not a loopback address, so /metrics would be readable by anyone who can reach the port: set METRICS_TOKEN (at least 16 characters), or METRICS_PUBLIC=true to serve it openly on purpose",
     path: ["METRICS_TOKEN"],
   })
+  // Admin sign-in is throttled per address only (admin/throttle.ts): a global or per-person rule
+  // would let one address's wrong guesses refuse every moderator.
+  .refine((e) => (e.RATE_LIMITS?.adminLogin ?? []).every((r) => r.scope === "ip"), {
+    message:
+      'adminLogin takes only "ip" rules (a global rule would let one address lock every moderator out)',
+    path: ["RATE_LIMITS"],
+  })
   .refine((e) => e.SPACES.every((s) => IMPLEMENTED_SPACES.includes(s)), {
     message: `only ${IMPLEMENTED_SPACES.join(", ")} can be enabled in this version`,
     path: ["SPACES"],

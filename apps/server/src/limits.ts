@@ -4,7 +4,7 @@
  * Each named limit is a list of rules; a rule counts one scope's key in a fixed window:
  * - `person`: the token id, or for identity-free connections (menti) the connection id;
  * - `ip`: the IP hash (IpHasher), shared by everyone behind one address;
- * - `global`: one counter for everybody (admin login against distributed guessing).
+ * - `global`: one counter for everybody (no default uses it: one client could spend it for all).
  * `Limits.consume(name, keys)` spends one point on every rule whose key it was given and refuses
  * when any rule is over, with the longest wait among the refusing rules.
  *
@@ -55,11 +55,6 @@ const person = (points: number, durationMs: number): LimitRule => ({
   durationMs,
 });
 const ip = (points: number, durationMs: number): LimitRule => ({ scope: "ip", points, durationMs });
-const everyone = (points: number, durationMs: number): LimitRule => ({
-  scope: "global",
-  points,
-  durationMs,
-});
 
 export const DEFAULT_LIMITS: LimitTable = {
   // Per-IP limits are generous where dorms, offices and load tests share one address.
@@ -74,7 +69,9 @@ export const DEFAULT_LIMITS: LimitTable = {
   // The proof of work is the real cost; this only caps what one address can mint.
   tokenIssue: [ip(60, HOUR)],
   challenge: [ip(60, MINUTE)],
-  adminLogin: [ip(5, 15 * MINUTE), everyone(50, 15 * MINUTE)],
+  // Failed sign-ins per address (admin/throttle.ts counts only wrong passwords). No global rule:
+  // one address's failures must never refuse another address's sign-in.
+  adminLogin: [ip(5, 15 * MINUTE)],
 };
 
 /**

@@ -135,6 +135,11 @@ describe("configuration", () => {
       "METRICS_TOKEN",
     );
     expect(problems({ METRICS_PUBLIC: "yes" }).join()).toContain("METRICS_PUBLIC");
+    // Admin sign-in takes per-address rules only: a global one would let anyone lock moderators out.
+    const global = [{ scope: "global", points: 50, durationMs: 900_000 }];
+    expect(problems({ RATE_LIMITS: JSON.stringify({ adminLogin: global }) }).join()).toContain(
+      "adminLogin",
+    );
     // Loopback needs neither: the default, the e2e servers and the benchmark listen there.
     for (const host of ["127.0.0.1", "127.8.9.10", "localhost", "::1", "[::1]"]) {
       expect(problems({ HOST: host }), host).toEqual([]);

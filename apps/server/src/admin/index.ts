@@ -13,3 +13,4 @@ export {
   type ReportView,
 } from "./routes";
 export { type AdminSessionOptions, AdminSessions } from "./sessions";
+export { LoginThrottle } from "./throttle";

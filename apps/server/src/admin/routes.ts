@@ -19,8 +19,10 @@
  *   SameSite=Strict, Path=/, Secure over HTTPS): 401 `signed_out` otherwise.
  * - Every POST must be JSON, carry `x-duet-admin: 1`, and not come from another site (guards.ts):
  *   403 `cross_site` / `missing_admin_header`, 415 `expected_json`. GETs change nothing.
- * - Sign-in spends one point of `limitLogin` per attempt before the password is compared (in
- *   constant time): 429 `rate_limited` with Retry-After (seconds) and `{ retryAfterMs }`.
+ * - Sign-in: an address that has used up its failed attempts (`loginThrottle`, throttle.ts) gets
+ *   429 `rate_limited` with Retry-After (seconds) and `{ retryAfterMs }` before the password is
+ *   compared (in constant time); only a wrong password counts, and no address's failures can
+ *   refuse another address.
  * - Tokens never leave the server: a report or ban names the person by `ref` (refs.ts).
  * - Logs carry no password, token, reference, IP address or transcript text.
  */
@@ -28,7 +30,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Ban, Report, ReportStatus, SafetyRepo } from "@duet/persistence";
 import type { SpaceId } from "@duet/protocol";
 import { z } from "zod";
-import { type HttpHandler, isSecureRequest, type LimitResult, readJson, sendJson } from "../http";
+import { type HttpHandler, isSecureRequest, readJson, sendJson } from "../http";
 import type { Logger } from "../logger";
 import type { HealthSnapshot } from "../stats";
 import {
@@ -40,6 +42,7 @@ import {
 } from "./guards";
 import { REF_PATTERN, tokenRef } from "./refs";
 import { type AdminSessionOptions, AdminSessions } from "./sessions";
+import type { LoginThrottle } from "./throttle";
 
 export const ADMIN_PREFIX = "/api/admin";
 
@@ -56,8 +59,8 @@ export interface AdminDeps {
   readonly repo: AdminRepo;
   /** config.adminPassword; unset disables the admin API. */
   readonly adminPassword?: string | undefined;
-  /** Spends one sign-in attempt for this IP hash (limit `adminLogin`). */
-  readonly limitLogin: (ipHash: string) => Promise<LimitResult>;
+  /** Failed sign-ins per IP hash (throttle.ts; the `ip` rules of limit `adminLogin`). */
+  readonly loginThrottle: Pick<LoginThrottle, "check" | "failed">;
   /** The salted, rotating hash of the request's client IP (IpHasher + clientIp). */
   readonly ipHash: (req: IncomingMessage) => string;
   /** Behind a reverse proxy: X-Forwarded-Proto/-Host count for Secure and the Origin check. */
@@ -208,12 +211,14 @@ export function adminRoutes(deps: AdminDeps): HttpHandler {
       run: async ({ req, res }) => {
         const body = LoginBody.safeParse(await readJson(req));
         if (!body.success) return sendJson(res, 400, { error: "bad_request" });
-        const limited = await deps.limitLogin(deps.ipHash(req));
+        const ipHash = deps.ipHash(req);
+        const limited = deps.loginThrottle.check(ipHash);
         if (!limited.ok) {
           logger.warn({ area: "admin" }, "admin sign-in limited");
           return sendLimited(res, limited.retryAfterMs);
         }
         if (!passwordMatches(body.data.password, password)) {
+          deps.loginThrottle.failed(ipHash);
           logger.warn({ area: "admin" }, "admin sign-in with a wrong password");
           return sendJson(res, 401, { error: "wrong_password" });
         }

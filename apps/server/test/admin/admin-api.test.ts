@@ -1,13 +1,18 @@
 import type { Ban, NewReport } from "@duet/persistence";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AdminDeps, adminRoutes, type BanView, type ReportView } from "../../src/admin";
+import {
+  type AdminDeps,
+  adminRoutes,
+  type BanView,
+  LoginThrottle,
+  type ReportView,
+} from "../../src/admin";
 import { tokenRef } from "../../src/admin/refs";
 import { type HealthSnapshot, HealthStats, healthProvider } from "../../src/stats";
 import { FakeSafetyRepo } from "./fake-repo";
 import {
   type CapturingLogger,
   capturingLogger,
-  fixedWindowLimiter,
   type Reply,
   serve,
   type TestClock,
@@ -60,7 +65,10 @@ async function setup(overrides: Partial<AdminDeps> = {}, loginPoints = 3): Promi
   const handler = adminRoutes({
     repo,
     adminPassword: PASSWORD,
-    limitLogin: fixedWindowLimiter(loginPoints, 15 * 60_000, clock),
+    loginThrottle: new LoginThrottle(
+      [{ scope: "ip", points: loginPoints, durationMs: 15 * 60_000 }],
+      clock,
+    ),
     ipHash: () => "ip-hash-of-test-client",
     trustProxy: false,
     health,

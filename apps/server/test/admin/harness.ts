@@ -4,7 +4,7 @@
  */
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { HttpHandler, LimitResult } from "../../src/http";
+import type { HttpHandler } from "../../src/http";
 import type { Logger } from "../../src/logger";
 
 export interface Reply {
@@ -111,25 +111,5 @@ export function capturingLogger(): CapturingLogger {
     info: log("info"),
     warn: log("warn"),
     error: log("error"),
-  };
-}
-
-/** A tiny fixed-window limiter: `points` attempts per key per `windowMs`. */
-export function fixedWindowLimiter(
-  points: number,
-  windowMs: number,
-  clock: { now(): number },
-): (key: string) => Promise<LimitResult> {
-  const windows = new Map<string, { start: number; used: number }>();
-  return async (key) => {
-    const now = clock.now();
-    let w = windows.get(key);
-    if (!w || now - w.start >= windowMs) {
-      w = { start: now, used: 0 };
-      windows.set(key, w);
-    }
-    if (w.used >= points) return { ok: false, retryAfterMs: w.start + windowMs - now };
-    w.used++;
-    return { ok: true };
   };
 }

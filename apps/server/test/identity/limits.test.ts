@@ -35,7 +35,7 @@ describe("rate limits", () => {
     expect(rules("report")).toEqual(["person 5/3600s", "ip 30/3600s"]);
     expect(rules("tokenIssue")).toEqual(["ip 60/3600s"]);
     expect(rules("challenge")).toEqual(["ip 60/60s"]);
-    expect(rules("adminLogin")).toEqual(["ip 5/900s", "global 50/900s"]);
+    expect(rules("adminLogin")).toEqual(["ip 5/900s"]);
   });
 
   it("a burst is allowed, then refused with a retry-after; after the window, allowed again", async () => {
