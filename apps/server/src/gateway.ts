@@ -47,15 +47,14 @@ import {
 } from "@duet/protocol";
 import { Server, type Socket } from "socket.io";
 import { Claims } from "./claims";
-import { type DirectEmit, directEmitter } from "./direct-emit";
+import type { DirectEmit } from "./direct-emit";
 import type { LimitResult } from "./http";
 import type { Logger } from "./logger";
-import { jitterPings, spreadFirstPing } from "./ping-spread";
 import { PresenceTracker } from "./presence";
 import type { Scheduler } from "./scheduler";
 import { serialQueue } from "./serial";
 import { TranscriptBuffers } from "./transcripts";
-import { batchWrites } from "./write-batching";
+import { type OptimisationFlags, transportOptimisations } from "./transport-status";
 
 /** The rate limits the gateway applies to socket events (see limits.ts for their sizes). */
 export type SocketLimit = "join" | "message" | "typing" | "report" | "signal";
@@ -114,7 +113,12 @@ export interface Gateway {
   /** Connected sockets on this node. */
   connections(): number;
   /** Counters for health and tests; aggregates only. */
-  stats(): { rejected: Record<string, number>; abusiveDisconnects: number };
+  stats(): {
+    rejected: Record<string, number>;
+    abusiveDisconnects: number;
+    /** Which transport optimisations are active (transport-status.ts). */
+    optimisations: OptimisationFlags;
+  };
   /** A moderator banned this token: its connections see the banned screen and leave any chat. */
   banned(token: string, until: number | null): void;
   /** A moderator lifted this token's ban. */
@@ -235,21 +239,14 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     },
   });
 
-  // One TCP write per connection per tick (see write-batching.ts); heartbeats out of step
-  // (ping-spread.ts).
-  const pingTimings = { ...options.heartbeat, maxDetectMs: SILENT_LOSS_DETECTED_MS };
-  let batchingWarned = false;
-  let spreadWarned = false;
-  io.engine.on("connection", (conn: unknown) => {
-    const spread = spreadFirstPing(conn, pingTimings) && jitterPings(conn, pingTimings);
-    if (!spread && !spreadWarned) {
-      spreadWarned = true;
-      logger.warn({}, "engine.io socket internals changed: heartbeats are not spread");
-    }
-    if (batchWrites(conn) || batchingWarned) return;
-    batchingWarned = true;
-    logger.warn({}, "engine.io socket internals changed: writes are not batched");
+  // One TCP write per connection per tick (write-batching.ts), heartbeats out of step
+  // (ping-spread.ts), direct emits (direct-emit.ts): each logs whether it is active once here and
+  // again if it switches off, and is in stats() (transport-status.ts).
+  const transport = transportOptimisations(io, logger, {
+    ...options.heartbeat,
+    maxDetectMs: SILENT_LOSS_DETECTED_MS,
   });
+  io.engine.on("connection", (conn: unknown) => transport.connection(conn));
 
   /**
    * Emits to a user: straight to its socket when it is on this node (no room lookup, no
@@ -490,7 +487,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
 
     const conn: Conn = {
       socket,
-      emit: directEmitter(socket) ?? fallbackEmit(socket),
+      emit: transport.emitter(socket) ?? fallbackEmit(socket),
       userId,
       ...(token ? { token } : {}),
       ipHash,
@@ -625,7 +622,11 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   return {
     io,
     connections: () => users.size,
-    stats: () => ({ rejected: { ...rejectedCounts }, abusiveDisconnects }),
+    stats: () => ({
+      rejected: { ...rejectedCounts },
+      abusiveDisconnects,
+      optimisations: transport.flags(),
+    }),
     banned(token, until) {
       for (const conn of claims.all(token)) {
         setIdentity(conn, { status: "banned", bannedUntil: until });

@@ -19,6 +19,7 @@
  * | `duet_connections` | gauge | — (this node's sockets; with a gateway provider) |
  * | `duet_rejected_events_total` | counter | `reason` (with a gateway provider) |
  * | `duet_abusive_disconnects_total` | counter | — (with a gateway provider) |
+ * | `duet_transport_optimisation` | gauge | `name` (ping_spread, write_batching, direct_emit): 1 active, 0 off (with a gateway provider; transport-status.ts) |
  *
  * A space with no wait in the window has no `duet_wait_seconds` sample (rather than a 0).
  */
@@ -27,6 +28,7 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { HttpHandler } from "./http";
 import { sendJson } from "./http";
 import type { HealthSnapshot } from "./stats";
+import type { OptimisationFlags } from "./transport-status";
 
 export const METRICS_PATH = "/metrics";
 
@@ -35,6 +37,8 @@ export interface GatewayFigures {
   readonly connections: number;
   readonly rejected: Readonly<Record<string, number>>;
   readonly abusiveDisconnects: number;
+  /** Which transport optimisations are active (Gateway.stats(); absent: none reported). */
+  readonly optimisations?: OptimisationFlags;
 }
 
 export interface MetricsOptions {
@@ -214,6 +218,20 @@ export function createMetricsRegistry(options: MetricsOptions): Registry {
         const { gateway } = await figures();
         this.reset();
         this.inc(gateway?.abusiveDisconnects ?? 0);
+      },
+    });
+
+    new Gauge({
+      name: "duet_transport_optimisation",
+      help: "Whether each transport optimisation reaching into Socket.IO/Engine.IO/Node internals is active (1) or off (0).",
+      labelNames: ["name"] as const,
+      registers,
+      async collect() {
+        const { gateway } = await figures();
+        this.reset();
+        for (const [name, active] of Object.entries(gateway?.optimisations ?? {})) {
+          this.set({ name }, active ? 1 : 0);
+        }
       },
     });
   }

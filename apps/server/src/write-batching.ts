@@ -21,6 +21,11 @@
  * `transport.socket`. When those shapes are not found the socket is left as it is (batching off,
  * behaviour unchanged) and `batchWrites` says so by returning false. Polling transports are only
  * deferred, not corked (a poll answer is already one HTTP write).
+ * Batching also relies on Engine.IO sending every packet it queues through `this.flush()`: a
+ * version that wrote some other way would bypass the override, unbatched, and could put packets
+ * out of order with ones still held. `FlushWatch` checks that on a connection's first packets
+ * (transport-status.ts watches the first few connections, reports batching off when it fails and
+ * stops batching new connections).
  * write-batching.test.ts checks the effect against the installed versions, so an upgrade that
  * changes them fails a test instead of silently losing the batching.
  */
@@ -29,6 +34,30 @@
 interface EngineSocketShape {
   flush: () => void;
   transport?: { name?: string; socket?: { _socket?: unknown } };
+  on?: (event: string, listener: () => void) => unknown;
+  removeListener?: (event: string, listener: () => void) => unknown;
+}
+
+/**
+ * Checks, on one connection's first packets, that Engine.IO still sends what it queues through
+ * `flush`: Engine.IO 6.6 emits "packetCreate" as it queues each packet, then calls `this.flush()`
+ * (our override) before it returns, so between one packet's "packetCreate" and the next one's
+ * the override must have run. Cheap: one listener on the connection, removed after `packets`
+ * packets (or at close), and one counter increment per flush call.
+ * Limits: a version that bypassed `flush` for some packets but called it (from elsewhere) between
+ * each checked pair would pass; one that stopped emitting "packetCreate" is never verified
+ * (`verified` is not called: the tests assert it is).
+ */
+export interface FlushWatch {
+  /** How many packets to check (pairs of consecutive packets: `packets` of them). */
+  readonly packets: number;
+  /** Every checked packet went through `flush`. */
+  verified(): void;
+  /**
+   * A packet was queued and the next one too without a `flush` call between. The connection's
+   * batching is undone first (the packets held are sent, `flush` is Engine.IO's own again).
+   */
+  bypassed(reason: string): void;
 }
 
 interface Corkable {
@@ -69,6 +98,8 @@ let oldestAt = 0;
 
 interface Batch {
   queued: boolean;
+  /** Calls of the override, for FlushWatch. */
+  calls: number;
   flush(): void;
 }
 
@@ -89,13 +120,14 @@ const flushPending = (): void => {
  * deferred flush frames the packets. Returns false (and changes nothing) when the socket does
  * not have the expected shape.
  */
-export function batchWrites(conn: unknown): boolean {
+export function batchWrites(conn: unknown, watch?: FlushWatch): boolean {
   if (typeof conn !== "object" || conn === null) return false;
   const socket = conn as EngineSocketShape;
   if (typeof socket.flush !== "function") return false;
   const flushNow = socket.flush.bind(socket);
   const batch: Batch = {
     queued: false,
+    calls: 0,
     flush() {
       const raw = rawSocketOf(socket);
       raw?.cork();
@@ -107,6 +139,7 @@ export function batchWrites(conn: unknown): boolean {
     },
   };
   socket.flush = () => {
+    batch.calls += 1;
     if (!batch.queued) {
       batch.queued = true;
       pending.push(batch);
@@ -120,5 +153,57 @@ export function batchWrites(conn: unknown): boolean {
       flushPending();
     }
   };
+  if (watch) watchFlushes(socket, batch, flushNow, watch);
   return true;
+}
+
+/** Runs `watch` on this batched socket (see FlushWatch). */
+function watchFlushes(
+  socket: EngineSocketShape,
+  batch: Batch,
+  flushNow: () => void,
+  watch: FlushWatch,
+): void {
+  const { on, removeListener } = socket;
+  if (typeof on !== "function" || typeof removeListener !== "function") {
+    unbatch(socket, batch, flushNow);
+    watch.bypassed("the engine.io socket is not an event emitter: its flushes cannot be checked");
+    return;
+  }
+  let checked = 0;
+  /** `batch.calls` when the previous packet was queued; -1 before the first. */
+  let callsAtLast = -1;
+  const stop = (): void => {
+    removeListener.call(socket, "packetCreate", onPacket);
+    removeListener.call(socket, "close", stop);
+  };
+  function onPacket(): void {
+    if (callsAtLast >= 0) {
+      if (batch.calls === callsAtLast) {
+        stop();
+        unbatch(socket, batch, flushNow);
+        watch.bypassed("engine.io queued a packet without calling flush() for the one before");
+        return;
+      }
+      checked += 1;
+      if (checked >= watch.packets) {
+        stop();
+        watch.verified();
+        return;
+      }
+    }
+    callsAtLast = batch.calls;
+  }
+  on.call(socket, "packetCreate", onPacket);
+  on.call(socket, "close", stop);
+}
+
+/**
+ * Gives the socket Engine.IO's own `flush` back (bound, as taken), sending what it holds first
+ * (the packet being queued is not in the buffer yet, so order is kept). A later run of the
+ * shared batch finds the buffer empty: Engine.IO's flush does nothing then.
+ */
+function unbatch(socket: EngineSocketShape, batch: Batch, flushNow: () => void): void {
+  socket.flush = flushNow;
+  if (batch.queued) flushNow();
 }

@@ -1,30 +1,57 @@
 /**
  * direct-emit.ts against the installed Socket.IO / Engine.IO: the frame it writes is byte for byte
  * the one `socket.emit` writes for the same event, a real client receives it as that event, and
- * sockets it does not recognize get no emitter (the gateway then uses `socket.emit`).
+ * sockets it does not recognize get no emitter (the gateway then uses `socket.emit`), nor do
+ * sockets of a server configured with another parser (its frames are not ours).
  */
-import { once } from "node:events";
+import { EventEmitter, once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server, type Socket as ServerSocket } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { directEmitter, eventFrame } from "../src/direct-emit";
+import { directEmitter, encoderMismatch, eventFrame } from "../src/direct-emit";
 
 const closers: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function pair(namespace = "/"): Promise<{ server: ServerSocket; client: Socket }> {
+/**
+ * A parser of our own (as socket.io-msgpack-parser or any `parser` option would be): each packet
+ * is the JSON of the whole packet object, so its frames are not the ones direct emits write.
+ */
+const CustomParser = {
+  Encoder: class {
+    encode(packet: unknown): string[] {
+      return [JSON.stringify(packet)];
+    }
+  },
+  Decoder: class extends EventEmitter {
+    add(frame: unknown): void {
+      this.emit("decoded", JSON.parse(String(frame)));
+    }
+    destroy(): void {}
+  },
+};
+
+async function pair(
+  namespace = "/",
+  parser?: typeof CustomParser,
+): Promise<{ server: ServerSocket; client: Socket }> {
   const http = createServer();
-  const io = new Server(http, { transports: ["websocket"] });
+  const io = new Server(http, { transports: ["websocket"], ...(parser ? { parser } : {}) });
   http.listen(0, "127.0.0.1");
   await once(http, "listening");
   closers.push(() => new Promise<void>((r) => io.close(() => r())));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}${namespace}`;
   const serverSide = once(io.of(namespace), "connection") as Promise<[ServerSocket]>;
-  const client = connect(url, { transports: ["websocket"], forceNew: true, reconnection: false });
+  const client = connect(url, {
+    transports: ["websocket"],
+    forceNew: true,
+    reconnection: false,
+    ...(parser ? { parser } : {}),
+  });
   closers.push(() => void client.close());
   const [server] = await serverSide;
   if (!client.connected) await new Promise<void>((r) => client.once("connect", () => r()));
@@ -126,6 +153,36 @@ describe("direct emit", () => {
     expect(directEmitter({ nsp: { name: "/" } })).toBeUndefined();
     expect(directEmitter({ nsp: { name: "/" }, conn: { write: () => true } })).toBeUndefined();
     const fake = { nsp: { name: "/" }, conn: { readyState: "open", write: () => true } };
-    expect(directEmitter(fake)).toBeTypeOf("function");
+    // Without the server's encoder to check, no emitter; with socket.io-parser's, one.
+    expect(directEmitter(fake)).toBeUndefined();
+    const { server: main } = await pair();
+    const withEncoder = {
+      ...fake,
+      client: { encoder: (main.client as unknown as { encoder: unknown }).encoder },
+    };
+    expect(directEmitter(withEncoder)).toBeTypeOf("function");
+  });
+
+  it("accepts the default parser's encoder and nothing else", () => {
+    // socket.io's default (no parser option): socket.io-parser's Encoder, our frames.
+    expect(encoderMismatch(new Server().encoder)).toBeUndefined();
+    // Another parser's encoder, a subclass, a replacer, or one that frames differently.
+    expect(encoderMismatch(new CustomParser.Encoder())).toMatch(/parser/);
+    const DefaultEncoder = new Server().encoder.constructor as new (replacer?: unknown) => object;
+    class Patched extends DefaultEncoder {}
+    expect(encoderMismatch(new Patched())).toMatch(/parser/);
+    expect(encoderMismatch(new DefaultEncoder((_k: string, v: unknown) => v))).toMatch(/replacer/);
+    const lying = new DefaultEncoder();
+    (lying as { encode: (p: unknown) => unknown }).encode = () => ["2[]"];
+    expect(encoderMismatch(lying)).toMatch(/other frames/);
+    expect(encoderMismatch(undefined)).toBeDefined();
+  });
+
+  it("with a custom parser: no direct emitter, and socket.emit still reaches the client", async () => {
+    const { server, client } = await pair("/", CustomParser);
+    expect(directEmitter(server)).toBeUndefined();
+    const got = new Promise<unknown>((resolve) => client.once("state", resolve));
+    (server as unknown as { emit(e: string, p: unknown): void }).emit("state", { state: "IDLE" });
+    expect(await got).toEqual({ state: "IDLE" });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * write-batching.ts against the installed Engine.IO / ws: packets queued in one tick leave in one
  * TCP write, in order, and the client reads them unchanged. Counted on the server's net.Socket
- * (its `_write`/`_writev`), the one place a batch becomes a system call.
+ * (its `_write`/`_writev`), the one place a batch becomes a system call. And the flush watch: it
+ * passes with the installed Engine.IO and catches one that queues packets without `flush`.
  */
 import { once } from "node:events";
 import { createServer } from "node:http";
@@ -9,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { Server, type Socket as ServerSocket } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { batchWrites, MAX_HOLD_MS } from "../src/write-batching";
+import { batchWrites, type FlushWatch, MAX_HOLD_MS } from "../src/write-batching";
 import { startServer, type TestServer, until } from "./harness";
 
 interface Counted {
@@ -32,6 +33,14 @@ function countWrites(socket: ServerSocket): Counted {
 }
 
 type CountedNet = Record<"_write" | "_writev", (...args: unknown[]) => unknown>;
+
+/** The parts of an Engine.IO socket the bypass test rewires. */
+interface BypassingConn {
+  flush: () => void;
+  sendPacket: (type: string, data?: unknown) => void;
+  writeBuffer: unknown[];
+  emit(event: string, packet: unknown): boolean;
+}
 
 const closers: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -114,6 +123,76 @@ describe("write batching", () => {
     expect(counted.writes).toBe(1); // sent before the turn ended
     await got;
     second.close();
+  });
+
+  it("the flush watch passes with the installed Engine.IO (every packet goes through flush)", async () => {
+    const results: string[] = [];
+    const { io, url } = await bareServer(false);
+    io.engine.on("connection", (conn: unknown) => {
+      const watch: FlushWatch = {
+        packets: 8,
+        verified: () => results.push("verified"),
+        bypassed: (reason) => results.push(`bypassed: ${reason}`),
+      };
+      expect(batchWrites(conn, watch)).toBe(true);
+    });
+    const serverSide = once(io, "connection") as Promise<[ServerSocket]>;
+    const socket = await client(url);
+    const [server] = await serverSide;
+    const got = new Promise<void>((resolve) => {
+      let n = 0;
+      socket.on("n", () => {
+        n += 1;
+        if (n === 10) resolve();
+      });
+    });
+    for (let i = 0; i < 10; i++) server.emit("n", i);
+    await got;
+    // Checked to the end: an upgrade that stopped emitting "packetCreate" would fail here too.
+    expect(results).toEqual(["verified"]);
+  });
+
+  it("the flush watch sees Engine.IO queue packets without flush(), and undoes the batching", async () => {
+    const results: string[] = [];
+    const { io, url } = await bareServer(false);
+    let engineConn: BypassingConn | undefined;
+    io.engine.on("connection", (conn: unknown) => {
+      engineConn = conn as BypassingConn;
+      const watch: FlushWatch = {
+        packets: 8,
+        verified: () => results.push("verified"),
+        bypassed: (reason) => results.push(`bypassed: ${reason}`),
+      };
+      expect(batchWrites(conn, watch)).toBe(true);
+    });
+    const serverSide = once(io, "connection") as Promise<[ServerSocket]>;
+    const socket = await client(url);
+    const [server] = await serverSide;
+    const conn = engineConn as BypassingConn;
+    const batchedFlush = conn.flush;
+    // A future Engine.IO that queues and writes without calling this.flush(): its own
+    // (prototype) flush, straight away.
+    const ownFlush = (Object.getPrototypeOf(conn) as BypassingConn).flush;
+    conn.sendPacket = (type, data) => {
+      const packet = { type, data, options: { compress: true } };
+      conn.emit("packetCreate", packet);
+      conn.writeBuffer.push(packet);
+      ownFlush.call(conn);
+    };
+    const got: number[] = [];
+    const all = new Promise<void>((resolve) => {
+      socket.on("n", (i: number) => {
+        got.push(i);
+        if (got.length === 5) resolve();
+      });
+    });
+    for (let i = 0; i < 5; i++) server.emit("n", i);
+    await all;
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatch(/^bypassed: engine.io queued a packet without calling flush/);
+    // The socket has Engine.IO's own flush back.
+    expect(conn.flush).not.toBe(batchedFlush);
   });
 
   it("leaves a socket without the expected shape alone", () => {
