@@ -7,6 +7,10 @@ import { VideoProvider } from "../components/VideoProvider";
 import { DISCLAIMER } from "../lib/copy";
 import "./globals.css";
 
+// Every page renders per request: the server gives each response its own CSP nonce (apps/server/
+// src/headers.ts), and a page prerendered at build time could not carry it on its scripts.
+export const dynamic = "force-dynamic";
+
 export const metadata: Metadata = {
   title: { default: "Duet", template: "%s · Duet" },
   description:

@@ -1,5 +1,6 @@
 "use client";
 
+import "../lib/no-eval";
 import {
   type Ack,
   type ChatMessage,

@@ -7,6 +7,14 @@ import { estimatedWaitText, presenceHereText, SPACE_COPY } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
 
 /**
+ * Spaces whose pages use the camera and microphone. The server allows those only in documents
+ * loaded at their paths (Permissions-Policy, apps/server/src/headers.ts), and a client-side
+ * navigation keeps the landing page's document, where they are denied: so these open with a full
+ * page load.
+ */
+const OWN_DOCUMENT = new Set(["/dormparty"]);
+
+/**
  * The spaces this server has enabled (from `welcome`), as links into each space, with how busy
  * each one is (from `presence`). With exactly one space enabled, `/` opens that space directly.
  */
@@ -24,7 +32,9 @@ export function LandingSpaces({ ended = false }: { ended?: boolean }) {
   useEffect(() => {
     if (!onlyHref) return;
     // One space: no choice to make. The banner of a refused room moves along with the person.
-    router.replace(ended ? `${onlyHref}?ended=1` : onlyHref);
+    const target = ended ? `${onlyHref}?ended=1` : onlyHref;
+    if (OWN_DOCUMENT.has(onlyHref)) window.location.replace(target);
+    else router.replace(target);
   }, [onlyHref, ended, router]);
 
   return (
@@ -48,32 +58,54 @@ export function LandingSpaces({ ended = false }: { ended?: boolean }) {
             const busy = presence?.spaces.find((p) => p.id === space.id);
             return (
               <li key={space.id}>
-                <Link className="space-card" href={space.href}>
-                  <span className="space-title">{space.title}</span>
-                  <span className="space-description">{space.description}</span>
-                  {busy ? (
-                    <span className="space-presence">
-                      <span>{presenceHereText(busy.here)}</span>
-                      {busy.estimatedWaitMs !== undefined ? (
-                        <>
-                          <span className="visually-hidden">, </span>
-                          <span className="space-presence-sep" aria-hidden="true">
-                            ·
-                          </span>
-                          <span>{estimatedWaitText(busy.estimatedWaitMs)}</span>
-                        </>
-                      ) : null}
-                    </span>
-                  ) : null}
-                  <span className="space-arrow" aria-hidden="true">
-                    →
-                  </span>
-                </Link>
+                {OWN_DOCUMENT.has(space.href) ? (
+                  <a className="space-card" href={space.href}>
+                    <SpaceCard space={space} busy={busy} />
+                  </a>
+                ) : (
+                  <Link className="space-card" href={space.href}>
+                    <SpaceCard space={space} busy={busy} />
+                  </Link>
+                )}
               </li>
             );
           })}
         </ul>
       )}
     </section>
+  );
+}
+
+type Busy = NonNullable<ReturnType<typeof useDuet>["presence"]>["spaces"][number];
+
+function SpaceCard({
+  space,
+  busy,
+}: {
+  space: { title: string; description: string };
+  busy: Busy | undefined;
+}) {
+  return (
+    <>
+      <span className="space-title">{space.title}</span>
+      <span className="space-description">{space.description}</span>
+      {busy ? (
+        <span className="space-presence">
+          <span>{presenceHereText(busy.here)}</span>
+          {busy.estimatedWaitMs !== undefined ? (
+            <>
+              <span className="visually-hidden">, </span>
+              <span className="space-presence-sep" aria-hidden="true">
+                ·
+              </span>
+              <span>{estimatedWaitText(busy.estimatedWaitMs)}</span>
+            </>
+          ) : null}
+        </span>
+      ) : null}
+      <span className="space-arrow" aria-hidden="true">
+        →
+      </span>
+    </>
   );
 }
