@@ -15,7 +15,8 @@ const PG_BASE_URL = `http://127.0.0.1:${PG_PORT}`;
 const DATABASE_SPECS = ["**/safety.spec.ts"];
 /**
  * The app again, handing out TURN credentials for a coturn on 127.0.0.1:TURN_PORT that
- * video-turn.spec.ts starts (and restarts with a wrong secret), with relay-only ICE.
+ * video-turn.spec.ts starts (and restarts with a wrong secret), with relay-only ICE: the default
+ * once TURN is configured, so ICE_TRANSPORT_POLICY is deliberately left unset.
  */
 const TURN_APP_PORT = 3109;
 const TURN_BASE_URL = `http://127.0.0.1:${TURN_APP_PORT}`;
@@ -119,7 +120,6 @@ export default defineConfig({
         ...serverEnv(TURN_APP_PORT),
         TURN_URLS: `turn:127.0.0.1:${TURN_PORT}?transport=udp`,
         TURN_SECRET,
-        ICE_TRANSPORT_POLICY: "relay",
       },
       reuseExistingServer: false,
       timeout: 60_000,

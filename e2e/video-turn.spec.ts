@@ -1,16 +1,27 @@
 /**
  * dormparty video through TURN (issue 5): the app server of the `chromium-turn` project
  * (playwright.config.ts) hands out coturn REST credentials for `turn:127.0.0.1:TURN_PORT` and
- * tells the browsers to use relayed candidates only (ICE_TRANSPORT_POLICY=relay). This spec
+ * tells the browsers to use relayed candidates only (ICE_TRANSPORT_POLICY=relay, the default
+ * once TURN is configured: issue 15; the project does not set it). This spec
  * starts the coturn itself, inside the test network namespace: with the server's secret, video
  * flows through the relay; with another secret coturn refuses the credentials, nothing
  * connects, and the session closes with media_failed.
  */
 import type { Page } from "@playwright/test";
 import { TURN_PORT, TURN_SECRET } from "../playwright.config";
-import { expect, expectDormpartyWaiting, test } from "./fixtures";
+import { expect, expectDormpartyWaiting, openDormparty, test } from "./fixtures";
 import { type Coturn, startCoturn } from "./support/coturn";
-import { expectVideoFlows, type Hooked, pairTwo, peerStates, VIDEO } from "./support/video";
+import {
+  ADDRESS_NOTE,
+  cameraAsks,
+  expectVideoFlows,
+  type Hooked,
+  pairTwo,
+  peerStates,
+  recordCameraAsks,
+  VIDEO,
+  videoUser,
+} from "./support/video";
 
 const RELAY_PORTS = { minPort: 49160, maxPort: 49260 } as const;
 
@@ -50,6 +61,19 @@ function iceOf(page: Page) {
     return { policy: config.iceTransportPolicy, servers: config.iceServers, local, selectedLocal };
   });
 }
+
+test("relay by default: the entry screen says the address stays hidden, and no direct-connection warning", async ({
+  newUser,
+}) => {
+  const user = await videoUser(newUser);
+  await recordCameraAsks(user);
+  await openDormparty(user.page);
+  await expect(user.page.getByText(ADDRESS_NOTE.relay)).toBeVisible();
+  await expect(user.page.getByText(ADDRESS_NOTE.direct)).toHaveCount(0);
+  const asks = await cameraAsks(user.page);
+  expect(asks.length).toBeGreaterThan(0);
+  expect(asks).toEqual(asks.map(() => ({ direct: false, relay: true })));
+});
 
 test("with the server's secret, video flows through the TURN relay only, on per-session credentials", async ({
   newUser,

@@ -19,11 +19,14 @@ import {
   test,
 } from "./fixtures";
 import {
+  ADDRESS_NOTE,
+  cameraAsks,
   expectVideoFlows,
   type Hooked,
   pairTwo,
   partnerVideoWidth,
   peerStates,
+  recordCameraAsks,
   trackStates,
   VIDEO,
   videoUser,
@@ -169,6 +172,27 @@ test("leaving the space lets go of the camera and microphone (the camera light g
   await expect.poll(liveTracks).toEqual(["ended", "ended"]);
 });
 
+test("no TURN: the entry screen says a direct connection reveals the network address, before the camera is asked for", async ({
+  newUser,
+}) => {
+  const user = await videoUser(newUser);
+  await recordCameraAsks(user);
+  await openDormparty(user.page);
+  await expect(user.page.getByText(ADDRESS_NOTE.direct)).toBeVisible();
+  await expect(user.page.getByText(ADDRESS_NOTE.relay)).toHaveCount(0);
+  // The camera was asked for (the preview is on) only while the warning was on screen.
+  await expect
+    .poll(() =>
+      user.page
+        .getByLabel(VIDEO.own, { exact: true })
+        .evaluate((el) => (el as unknown as { videoWidth: number }).videoWidth),
+    )
+    .toBeGreaterThan(0);
+  const asks = await cameraAsks(user.page);
+  expect(asks.length).toBeGreaterThan(0);
+  expect(asks).toEqual(asks.map(() => ({ direct: true, relay: false })));
+});
+
 test("camera refused: the explanatory screen, Try again and Home — nothing stuck", async ({
   newUser,
 }) => {
@@ -203,8 +227,9 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * Match → first remote frame, measured in each page from the server's `media` (sent with the
- * MATCHED state) to the partner video's first frame, and to the peer connection's `connected`.
+ * Match → first remote frame, measured in each page from the server's `media` (sent once both
+ * asked for it, right after the MATCHED state) to the partner video's first frame, and to the
+ * peer connection's `connected`.
  * A few pairs here (a check that the figures exist); `DUET_VIDEO_TIMING_RUNS=20 bash
  * scripts/e2e.sh e2e/video.spec.ts -g "first remote frame"` for the issue's measurement.
  */

@@ -30,6 +30,53 @@ export const VIDEO = {
   failed: "The connection failed — finding someone new",
 } as const;
 
+/** dormparty's entry-screen lines on how a call connects (apps/web/lib/copy.ts). */
+export const ADDRESS_NOTE = {
+  /** No TURN relay (ICE_TRANSPORT_POLICY=all): the partner's device can learn the address. */
+  direct: "their device can learn your network (IP) address",
+  /** ICE_TRANSPORT_POLICY=relay. */
+  relay: "the other person's device doesn't learn your network address",
+} as const;
+
+/** What the page showed at the moment it asked for the camera and microphone. */
+export interface CameraAsk {
+  direct: boolean;
+  relay: boolean;
+}
+
+/**
+ * Records, in `window.__duetCameraAsks`, which of the ADDRESS_NOTE lines the page showed at the
+ * very moment it called getUserMedia (the browser's permission prompt appears then), then asks as
+ * usual. Call before the page loads.
+ */
+export async function recordCameraAsks(user: User): Promise<void> {
+  await user.context.addInitScript({
+    content: `
+      (() => {
+        const notes = ${JSON.stringify(ADDRESS_NOTE)};
+        window.__duetCameraAsks = [];
+        const devices = navigator.mediaDevices;
+        if (!devices) return;
+        const original = devices.getUserMedia.bind(devices);
+        devices.getUserMedia = (constraints) => {
+          const text = document.body ? document.body.innerText : "";
+          window.__duetCameraAsks.push({
+            direct: text.includes(notes.direct),
+            relay: text.includes(notes.relay),
+          });
+          return original(constraints);
+        };
+      })();
+    `,
+  });
+}
+
+export function cameraAsks(page: Page): Promise<CameraAsk[]> {
+  return page.evaluate(
+    () => (globalThis as unknown as { __duetCameraAsks?: CameraAsk[] }).__duetCameraAsks ?? [],
+  );
+}
+
 /** A user whose pages expose the video test hook. */
 export async function videoUser(newUser: NewUserFn, options: NewUserOptions = {}): Promise<User> {
   const user = await newUser(options);

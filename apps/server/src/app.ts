@@ -130,6 +130,7 @@ export async function createDuet(
       limit: (name, keys) => limits.consume(name, keys),
       trustLongChatMs: config.trustLongChatMs,
       media: () => mediaSetupFor(config.ice, clock.now()),
+      iceTransportPolicy: config.ice.transportPolicy,
       onMatched: (space, waitedMs) => stats.recordMatch(space, waitedMs, clock.now()),
       onReported: (space) => stats.recordReport(space, clock.now()),
     },

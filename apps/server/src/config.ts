@@ -137,7 +137,8 @@ const EnvSchema = z
       .default([]),
     TURN_SECRET: z.string().min(16, { message: "use at least 16 characters" }).optional(),
     TURN_CREDENTIAL_TTL_S: int(60, 86_400).default(3600),
-    ICE_TRANSPORT_POLICY: z.enum(["all", "relay"]).default("all"),
+    // No fixed default: `relay` when TURN is configured, else `all` (see loadConfig).
+    ICE_TRANSPORT_POLICY: z.enum(["all", "relay"]).optional(),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -147,7 +148,7 @@ const EnvSchema = z
       "HEARTBEAT_INTERVAL_MS + HEARTBEAT_TIMEOUT_MS must be at most 15000 (SPEC: silent loss detected within 15 s)",
     path: ["HEARTBEAT_INTERVAL_MS"],
   })
-  .refine((e) => e.ICE_TRANSPORT_POLICY === "all" || e.TURN_URLS.length > 0, {
+  .refine((e) => e.ICE_TRANSPORT_POLICY !== "relay" || e.TURN_URLS.length > 0, {
     message:
       "ICE_TRANSPORT_POLICY=relay needs TURN_URLS (and TURN_SECRET): video would never connect",
     path: ["ICE_TRANSPORT_POLICY"],
@@ -298,7 +299,9 @@ export function loadConfig(
       turnUrls: e.TURN_URLS,
       ...(e.TURN_SECRET ? { turnSecret: e.TURN_SECRET } : {}),
       turnTtlS: e.TURN_CREDENTIAL_TTL_S,
-      transportPolicy: e.ICE_TRANSPORT_POLICY,
+      // With TURN at hand, relay by default: a direct connection lets a stranger's device learn
+      // this one's network address. Without TURN, relay could never connect, so `all`.
+      transportPolicy: e.ICE_TRANSPORT_POLICY ?? (e.TURN_URLS.length > 0 ? "relay" : "all"),
     },
   };
 }

@@ -78,6 +78,8 @@ export interface SafetyServices {
    * transport policy ("relay": TURN only).
    */
   media?(): { iceServers: IceServer[]; iceTransportPolicy: "all" | "relay" };
+  /** The transport policy `media()` hands out, announced in `welcome` for the entry screen. */
+  iceTransportPolicy?: "all" | "relay";
   /** Health figures (aggregates only). */
   onMatched?(space: SpaceId, waitedMs: readonly number[]): void;
   onReported?(space: SpaceId): void;
@@ -342,18 +344,21 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     if (ob.kind === "matched") {
       const policy = policies.get(ob.space);
       if (policy?.reportBuffer) buffered.set(ob.sessionId, ob.space);
-      if (policy?.media === "video") {
-        // Perfect negotiation: the one who waited longer is impolite, the newcomer polite.
-        const setup = safety.media?.() ?? { iceServers: [], iceTransportPolicy: "all" };
-        ob.participants.forEach((userId, i) => {
-          emitTo(userId, "media", {
-            sessionId: ob.sessionId,
-            polite: i === 1,
-            ...setup,
-          });
-        });
-      }
       safety.onMatched?.(ob.space, ob.waitedMs);
+      return;
+    }
+    if (ob.kind === "media") {
+      // Both asked for media (not merely matched): only now do they get ICE servers and TURN
+      // credentials, and only now are their signals relayed (engine). One setup for both.
+      // Perfect negotiation: the one who waited longer is impolite, the newcomer polite.
+      const setup = safety.media?.() ?? { iceServers: [], iceTransportPolicy: "all" };
+      ob.participants.forEach((userId, i) => {
+        emitTo(userId, "media", {
+          sessionId: ob.sessionId,
+          polite: i === 1,
+          ...setup,
+        });
+      });
       return;
     }
     buffered.delete(ob.sessionId);
@@ -527,6 +532,9 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         ...(p.controls.length > 0 ? { controls: [...p.controls] } : {}),
         ...(p.searchTimeoutMs !== null ? { searchTimeoutMs: p.searchTimeoutMs } : {}),
         ...(p.typingIndicator ? { typingIndicator: true } : {}),
+        ...(p.media === "video"
+          ? { iceTransportPolicy: safety.iceTransportPolicy ?? ("all" as const) }
+          : {}),
       })),
       limits: { maxMessageLength: LIMITS.maxMessageLength },
       crisisResources: [...options.crisisResources],
@@ -687,6 +695,7 @@ const handlers: Record<ClientEventName, Handler> = {
   join: (e, u, p) => e.join(u, p as ClientPayload<"join">),
   cancel: (e, u) => e.cancel(u),
   enter: (e, u, p) => e.enter(u, (p as ClientPayload<"enter">).sessionId),
+  media: (e, u, p) => e.media(u, (p as ClientPayload<"media">).sessionId),
   send: (e, u, p) => e.send(u, (p as ClientPayload<"send">).text),
   exit: (e, u) => e.exit(u),
   home: (e, u) => e.home(u),

@@ -46,10 +46,22 @@ describe("configuration", () => {
     expect(c.ice).toMatchObject({
       turnUrls: ["turn:127.0.0.1:3478"],
       turnTtlS: 3600,
-      transportPolicy: "all",
+      transportPolicy: "relay",
     });
     expect(c.rateLimits.join).toEqual([{ scope: "person", points: 3, durationMs: 1000 }]);
     expect(loadConfig({}).dataDir).toBe(".data");
+  });
+
+  it("ICE_TRANSPORT_POLICY: relay by default once TURN is configured, all without; explicit wins", () => {
+    const turn = { TURN_URLS: "turn:127.0.0.1:3478", TURN_SECRET: "a-long-enough-secret" };
+    // With TURN, a stranger's device never learns this one's address unless the operator says so.
+    expect(loadConfig(turn).ice.transportPolicy).toBe("relay");
+    expect(loadConfig({ ...turn, ICE_TRANSPORT_POLICY: "all" }).ice.transportPolicy).toBe("all");
+    expect(loadConfig({ ...turn, ICE_TRANSPORT_POLICY: "" }).ice.transportPolicy).toBe("relay");
+    // Without TURN relay could never connect: host (and STUN) candidates, as before.
+    expect(loadConfig({}).ice.transportPolicy).toBe("all");
+    expect(loadConfig({ ICE_STUN_URLS: "stun:127.0.0.1:3478" }).ice.transportPolicy).toBe("all");
+    expect(problems({ ICE_TRANSPORT_POLICY: "relay" }).join("\n")).toContain("TURN_URLS");
   });
 
   it("treats empty variables as unset", () => {

@@ -2,7 +2,8 @@
  * Video signalling through real sockets (SPEC §7; issue 5, server side): the `media` setup each
  * member of a dormparty session gets (opposite politeness, ICE servers with per-session TURN
  * credentials in coturn's REST scheme), and `signal` relayed only between the two members of an
- * open session — never to anyone else, never outside MATCHED/ACTIVE, never oversized.
+ * open session — never to anyone else, never outside MATCHED/ACTIVE, never oversized, and
+ * (issue 15) never before both members asked for media: being matched is not enough.
  */
 import { createHmac } from "node:crypto";
 import type { MediaSetup, RelayedSignal } from "@duet/protocol";
@@ -40,16 +41,28 @@ async function peer(): Promise<Peer> {
   return p;
 }
 
-async function matchedPair(): Promise<[Peer, Peer]> {
+/** Two dormparty peers, matched; with `ask` (the default) both asked for media and got it. */
+async function matchedPair({ ask = true }: { ask?: boolean } = {}): Promise<[Peer, Peer]> {
   const a = await peer();
   const b = await peer();
   expect(await a.client.emit("join", { space: "dormparty" })).toEqual({ ok: true });
   expect(await b.client.emit("join", { space: "dormparty" })).toEqual({ ok: true });
   await a.client.waitState((s) => s.state === "MATCHED");
   await b.client.waitState((s) => s.state === "MATCHED");
+  if (!ask) return [a, b];
+  for (const p of [a, b]) {
+    expect(await p.client.emit("media", { sessionId: p.client.sessionId() })).toEqual({ ok: true });
+  }
   await until(() => a.media.length === 1 && b.media.length === 1, 5000, "media setup");
   return [a, b];
 }
+
+const hostCandidate = {
+  candidate: {
+    candidate: "candidate:1 1 udp 2122260223 192.0.2.7 50000 typ host",
+    sdpMid: "0",
+  },
+};
 
 const offer = {
   description: { type: "offer" as const, sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n" },
@@ -110,6 +123,20 @@ describe("dormparty signalling through the gateway", () => {
     expect(JSON.stringify([a.media, b.media, a.client.states])).not.toContain(TURN_SECRET);
   });
 
+  it("welcome tells the entry screen how calls connect: relay by default with TURN, else all", async () => {
+    server = await startServer({ TURN_URLS: "turn:127.0.0.1:3478", TURN_SECRET });
+    const policyOf = (p: Peer) =>
+      p.client.welcome?.spaces.find((s) => s.id === "dormparty")?.iceTransportPolicy;
+    const withTurn = await peer();
+    expect(policyOf(withTurn)).toBe("relay");
+    expect(withTurn.client.welcome?.spaces.find((s) => s.id === "menti")).not.toHaveProperty(
+      "iceTransportPolicy",
+    );
+    await server.close();
+    server = await startServer({});
+    expect(policyOf(await peer())).toBe("all");
+  });
+
   it("relays descriptions and candidates only to the partner, while MATCHED and ACTIVE", async () => {
     server = await startServer({});
     const [a, b] = await matchedPair();
@@ -166,6 +193,67 @@ describe("dormparty signalling through the gateway", () => {
     expect(lone.signals).toEqual([]);
   });
 
+  it("a matched client that never asks for media gets no signal (no candidate, no address) from a partner that did", async () => {
+    server = await startServer({});
+    const [asker, lurker] = await matchedPair({ ask: false });
+    const sessionId = asker.client.sessionId();
+    expect(await asker.client.emit("media", { sessionId })).toEqual({ ok: true });
+    // The asker's client would start its peer connection now if it had its setup; a modified one
+    // sends its offer and host candidates anyway: refused, relayed to nobody.
+    expect(await asker.client.emit("signal", offer)).toMatchObject({ code: "not_active" });
+    expect(await asker.client.emit("signal", hostCandidate)).toMatchObject({
+      code: "not_active",
+    });
+    // The lurker can't pull any either: its own signals (an offer to provoke an answer) are
+    // refused too, and entering the room is not asking for media.
+    expect(await lurker.client.emit("signal", offer)).toMatchObject({ code: "not_active" });
+    await lurker.client.emit("enter", { sessionId });
+    expect(await asker.client.emit("signal", hostCandidate)).toMatchObject({
+      code: "not_active",
+    });
+    await sleep(200);
+    expect(lurker.signals).toEqual([]);
+    expect(asker.signals).toEqual([]);
+    // Neither got ICE servers (TURN credentials) or a role yet.
+    expect([asker.media, lurker.media]).toEqual([[], []]);
+
+    // Skip, and the next partner: the same. Nothing carries over from the last session.
+    await lurker.client.emit("skip", {});
+    const next = await peer();
+    expect(await next.client.emit("join", { space: "dormparty" })).toEqual({ ok: true });
+    await next.client.waitState((s) => s.state === "MATCHED");
+    const partner = [asker, lurker].find((p) => p.client.state?.state === "MATCHED");
+    expect(partner).toBeDefined();
+    expect(await next.client.emit("media", { sessionId: next.client.sessionId() })).toEqual({
+      ok: true,
+    });
+    expect(await next.client.emit("signal", hostCandidate)).toMatchObject({ code: "not_active" });
+    await sleep(100);
+    expect(partner?.signals).toEqual([]);
+  });
+
+  it("once both asked: one `media` each, and only then do signals flow", async () => {
+    server = await startServer({});
+    const [a, b] = await matchedPair({ ask: false });
+    expect(await a.client.emit("media", { sessionId: a.client.sessionId() })).toEqual({ ok: true });
+    await sleep(100);
+    expect([a.media, b.media]).toEqual([[], []]);
+    expect(await b.client.emit("media", { sessionId: b.client.sessionId() })).toEqual({ ok: true });
+    await until(() => a.media.length === 1 && b.media.length === 1, 5000, "media setup");
+    expect([a.media[0]?.polite, b.media[0]?.polite]).toEqual([false, true]);
+    // A repeated ask changes nothing and sends no second setup.
+    expect(await a.client.emit("media", { sessionId: a.client.sessionId() })).toEqual({ ok: true });
+    expect(await b.client.emit("signal", hostCandidate)).toEqual({ ok: true });
+    await until(() => a.signals.length === 1);
+    expect(a.signals[0]).toEqual({ sessionId: a.client.sessionId(), ...hostCandidate });
+    await sleep(100);
+    expect([a.media.length, b.media.length]).toEqual([1, 1]);
+    // An ask for a session that is not this connection's is refused.
+    expect(await a.client.emit("media", { sessionId: "AAAAAAAAAAAAAAAAAAAAAA" })).toMatchObject({
+      code: "room_unavailable",
+    });
+  });
+
   it("menti and stimchat have no video: signal is not_in_this_space", async () => {
     server = await startServer({});
     const a = await peer();
@@ -174,6 +262,9 @@ describe("dormparty signalling through the gateway", () => {
     await b.client.emit("join", { space: "stimchat" });
     await a.client.waitState((s) => s.state === "MATCHED");
     expect(await a.client.emit("signal", offer)).toMatchObject({ code: "not_in_this_space" });
+    expect(await a.client.emit("media", { sessionId: a.client.sessionId() })).toMatchObject({
+      code: "not_in_this_space",
+    });
     expect(a.media).toEqual([]);
   });
 });

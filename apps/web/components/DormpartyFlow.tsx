@@ -61,7 +61,14 @@ export function DormpartyFlow({ ended = false }: { ended?: boolean }) {
   if (gate === "banned") return <BannedScreen space="dormparty" />;
   if (gate === "elsewhere") return <ElsewhereScreen />;
 
-  return <Entry focusHeading={returned || reopened} banner={ended} ready={gate === "ready"} />;
+  return (
+    <Entry
+      focusHeading={returned || reopened}
+      banner={ended}
+      ready={gate === "ready"}
+      transport={spaces === null ? null : (summary?.iceTransportPolicy ?? "all")}
+    />
+  );
 }
 
 /** The camera or microphone can't be used: why, how to allow them, "Try again" and "Home". */
@@ -117,11 +124,14 @@ function Entry({
   focusHeading,
   banner,
   ready,
+  transport,
 }: {
   focusHeading: boolean;
   banner: boolean;
   /** This browser's pass is ready (identity "ok"); until then Start waits. */
   ready: boolean;
+  /** How calls connect (the server's `welcome`); null until it arrived. */
+  transport: "all" | "relay" | null;
 }) {
   const { join } = useDuet();
   const { local, requestLocal } = useVideo();
@@ -129,11 +139,13 @@ function Entry({
   const [error, setError] = useState<string | null>(null);
   const headingRef = useFocusedHeading(focusHeading);
 
-  // Video chat needs the camera and microphone: ask for them here, before Start.
+  // Video chat needs the camera and microphone: ask for them here, before Start, but only once
+  // the screen can say how calls connect: a direct one lets the other person's device learn
+  // this one's network address, and that must be on screen before the camera is asked for.
   const failed = local.status === "failed";
   useEffect(() => {
-    if (local.status === "off") requestLocal();
-  }, [local.status, requestLocal]);
+    if (transport !== null && local.status === "off") requestLocal();
+  }, [transport, local.status, requestLocal]);
   const cameraReady = local.status === "ready";
 
   if (failed) return <CameraProblem problem={local.problem} onRetry={requestLocal} />;
@@ -155,6 +167,11 @@ function Entry({
       </h1>
       <p className="lead">{DORMPARTY_COPY.entryLead}</p>
       <p className="muted">{DORMPARTY_COPY.entryNote}</p>
+      {transport === null ? null : (
+        <p className={transport === "all" ? "notice" : "muted"}>
+          {transport === "all" ? DORMPARTY_COPY.directNote : DORMPARTY_COPY.relayNote}
+        </p>
+      )}
       <p className="muted">{DORMPARTY_COPY.keptNote}</p>
       <PresenceLine space="dormparty" />
       <StillWaiting here="dormparty" />

@@ -126,6 +126,12 @@ export interface DuetContextValue {
    */
   subscribeMedia(listener: MediaListener): () => void;
   /**
+   * Video spaces: asks for the media of session `sessionId` (MATCHED). The server sends `media`
+   * once both members asked, and relays no `signal` before. A refusal (an ask that crossed a
+   * Skip) is harmless.
+   */
+  askMedia(sessionId: string): Promise<Ack>;
+  /**
    * Video spaces: a WebRTC signal for the partner. Fire and forget: a refusal (e.g. a late
    * candidate after the session ended) is harmless and is ignored.
    */
@@ -349,8 +355,9 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       for (const listener of mediaListenersRef.current) listener.signal(payload);
     });
     socket.on("rejected", (payload) => {
-      // Late signals (a candidate after the session ended) are refused harmlessly.
-      if (payload.event === "signal") return;
+      // Late signals (a candidate after the session ended) and asks for media that crossed the
+      // end of their session are refused harmlessly.
+      if (payload.event === "signal" || payload.event === "media") return;
       setLastRejected(payload);
       // Typing is best-effort and throttled already: a refused one is not worth a word.
       if (payload.code === "rate_limited" && payload.event !== "typing") {
@@ -507,6 +514,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   );
   const cancel = useCallback(() => emit("cancel", {}), [emit]);
   const enter = useCallback((sessionId: string) => emit("enter", { sessionId }), [emit]);
+  const askMedia = useCallback((sessionId: string) => emit("media", { sessionId }), [emit]);
   const send = useCallback(
     (text: string) => {
       // The message is on its way: what was being typed has arrived. The next keystroke starts a
@@ -607,6 +615,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       reconnect,
       typing,
       subscribeMedia,
+      askMedia,
       signal,
     }),
     [
@@ -638,6 +647,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       reconnect,
       typing,
       subscribeMedia,
+      askMedia,
       signal,
     ],
   );

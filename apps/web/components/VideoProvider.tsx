@@ -29,6 +29,11 @@ import { useDuet } from "./DuetProvider";
  * the entry screen through the waiting screen and the room (and from one Skip to the next), and
  * negotiation starts on the server's `media`, before the room page has even opened.
  *
+ * A match alone starts nothing: on its MATCHED state this tab asks for the session's media
+ * (`askMedia`), and the server answers both members with `media` only once both asked. Until then
+ * it relays no signal either way, so a client that never asks never learns this tab's network
+ * addresses from its ICE candidates (docs/protocol.md).
+ *
  * The camera and microphone are released on End (`release()`) and whenever the tab leaves the
  * video space's pages. The peer connection closes when its session is no longer this tab's.
  */
@@ -90,7 +95,7 @@ function testHooks(): TestHooks | null {
 }
 
 export function VideoProvider({ children }: { children: ReactNode }) {
-  const { state, subscribeMedia, signal, enter } = useDuet();
+  const { state, subscribeMedia, askMedia, signal, enter } = useDuet();
   const pathname = usePathname();
   const [local, setLocal] = useState<LocalMedia>({ status: "off" });
   const localRef = useRef<MediaStream | null>(null);
@@ -113,6 +118,8 @@ export function VideoProvider({ children }: { children: ReactNode }) {
   cameraOffRef.current = cameraOff;
   const stateRef = useRef(state);
   stateRef.current = state;
+  /** The last session this tab asked media for: one ask per session. */
+  const askedRef = useRef<string | null>(null);
 
   const closePeer = useCallback(() => {
     const current = peerRef.current;
@@ -238,6 +245,15 @@ export function VideoProvider({ children }: { children: ReactNode }) {
       },
     });
   }, [subscribeMedia, closePeer]);
+
+  // Matched in a video space: ask for the session's media (the server's `media` follows once
+  // the partner asked too; the peer connection, and with it every signal, starts only then).
+  useEffect(() => {
+    if (state?.state !== "MATCHED" || !VIDEO_SPACES.has(state.space)) return;
+    if (askedRef.current === state.sessionId) return;
+    askedRef.current = state.sessionId;
+    void askMedia(state.sessionId);
+  }, [state, askMedia]);
 
   // The session ended (or this tab moved on to another): close its peer connection.
   useEffect(() => {

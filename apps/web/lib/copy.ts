@@ -146,8 +146,16 @@ export const DORMPARTY_COPY = {
   entryTitle: "Video chat",
   entryLead:
     "Quick random chats with other students. Skip to meet someone new, End when you're done.",
-  entryNote:
-    "You'll see yourself here before you start. Video goes straight between the two of you and is never recorded.",
+  entryNote: "You'll see yourself here before you start. Video is never recorded.",
+  /**
+   * Shown before the camera is asked for when calls may connect directly (no TURN relay
+   * configured): WebRTC's ICE candidates carry this device's addresses to the partner.
+   */
+  directNote:
+    "Video goes straight between your device and the other person's, so their device can learn your network (IP) address, which can show roughly where you are. If that worries you, use a network you don't mind sharing, or a VPN.",
+  /** The same place when every call goes through the server's relay (ICE_TRANSPORT_POLICY=relay). */
+  relayNote:
+    "Video goes through this site's relay server, so the other person's device doesn't learn your network address.",
   /** SPEC §5: said before the first chat, since dormparty keeps a reported chat's text. */
   keptNote:
     "Chats vanish when they end, unless someone reports the chat. In that case the chat's text (never video) is kept for moderators to review.",

@@ -256,9 +256,46 @@ export class Engine {
   }
 
   /**
+   * Video spaces: the participant asks for the media of its session (MATCHED or ACTIVE). Once
+   * both have, and only then, the session's signals are relayed; the call that completes the
+   * pair returns a `media` observation, on which the gateway sends both their media setup. A
+   * repeat changes nothing. Refused with `room_unavailable` for a session that is not this
+   * connection's open one (an ask that crossed a Skip).
+   */
+  async media(userId: UserId, sessionId: SessionId): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("room_unavailable");
+    const policy = user.space ? this.policies.get(user.space) : undefined;
+    if (policy && policy.media !== "video") return failure("not_in_this_space");
+    const rule = decide(user.state, "media");
+    if (rule === NOOP) return success();
+    if (typeof rule === "object") return failure(rule.error);
+    if (!policy || user.sessionId !== sessionId) return failure("room_unavailable");
+    const res = await this.store.requestMedia(sessionId, userId);
+    if (!res.ok) return failure("room_unavailable");
+    if (!res.ready) return success();
+    return success(
+      [],
+      [],
+      [
+        {
+          kind: "media",
+          space: policy.id,
+          sessionId,
+          participants: res.session.participants,
+        },
+      ],
+    );
+  }
+
+  /**
    * WebRTC signalling in video spaces: relayed to the partner of the open session only, while
-   * MATCHED or ACTIVE (negotiation starts at the match, before both are in the room). Never
-   * stored. After the end a late candidate is a silent no-op.
+   * MATCHED or ACTIVE, and only once both participants have asked for media (`media`). Being
+   * matched is not enough: a client that never asks would otherwise collect its partner's ICE
+   * candidates (network addresses) without ever showing up, and with Skip, everyone's in turn.
+   * Before that a signal is refused with `not_active`; the reference client sends none, since it
+   * starts its peer connection on the server's media setup, which comes only then. Never stored.
+   * After the end a late candidate is a silent no-op.
    */
   async signal(userId: UserId, payload: SignalPayload): Promise<Outcome> {
     const user = await this.store.getUser(userId);
@@ -269,6 +306,13 @@ export class Engine {
     if (rule === NOOP) return success();
     if (typeof rule === "object") return failure(rule.error);
     if (!user.sessionId || !user.partnerId) return failure("illegal_state");
+    const session = await this.store.getSession(user.sessionId);
+    // Closed under us (the partner just left): a late signal, dropped as after the end.
+    if (!session) return success();
+    // Index access, not `every`: records hold frozen arrays (see memory-store.ts).
+    const asked = session.media;
+    const [first, second] = session.participants;
+    if (!asked?.includes(first) || !asked.includes(second)) return failure("not_active");
     return success([
       {
         to: user.partnerId,

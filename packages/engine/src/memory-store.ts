@@ -14,6 +14,7 @@ import type {
   EnqueueRequest,
   EnqueueResult,
   EnterResult,
+  MediaResult,
   SpaceCensus,
   Store,
 } from "./store";
@@ -158,7 +159,14 @@ export class MemoryStore implements Store {
       return this.put(next);
     };
     const users = [matched(a, b), matched(b, a)] as const;
-    this.sessions.set(session.id, freezeSession(session, { status: "PENDING", entered: [] }));
+    // A new session starts with nobody in the room and nobody having asked for media, whatever
+    // the record passed says (the rare copy without `media` only when one was passed).
+    let fresh = session;
+    if (fresh.media !== undefined) {
+      const { media: _dropped, ...rest } = fresh;
+      fresh = rest;
+    }
+    this.sessions.set(session.id, freezeSession(fresh, { status: "PENDING", entered: [] }));
     return { ok: true, users };
   }
 
@@ -193,6 +201,28 @@ export class MemoryStore implements Store {
       this.put(this.users.get(second) as UserRecord, { state: "ACTIVE" }),
     ];
     return { ok: true, session: next, activated: true, already: false, users };
+  }
+
+  async requestMedia(sessionId: SessionId, userId: UserId): Promise<MediaResult> {
+    const session = this.sessions.get(sessionId);
+    const user = this.users.get(userId);
+    if (!session || !user || !session.participants.includes(userId)) return { ok: false };
+    if (user.sessionId !== sessionId || (user.state !== "MATCHED" && user.state !== "ACTIVE")) {
+      return { ok: false };
+    }
+    const asked = session.media ?? [];
+    if (asked.includes(userId)) return { ok: true, session, ready: false, already: true };
+    const media = [...asked, userId];
+    const next = freezeSession(session, { media });
+    this.sessions.set(sessionId, next);
+    // Ready only with both still attached, as in enterSession: a partner that departed a moment
+    // ago gets no media setup (its session is about to close with `disconnected`).
+    const [first, second] = session.participants;
+    const partner = this.users.get(first === userId ? second : first);
+    const bothHere =
+      partner?.sessionId === sessionId &&
+      (partner.state === "MATCHED" || partner.state === "ACTIVE");
+    return { ok: true, session: next, ready: media.length === 2 && bothHere, already: false };
   }
 
   async closeSession(
@@ -407,6 +437,7 @@ function freezeSession(s: SessionRecord, changes?: Partial<SessionRecord>): Sess
   out.participants = Object.freeze([...out.participants]) as unknown as readonly [string, string];
   out.browsers = Object.freeze([...out.browsers]) as unknown as readonly [string, string];
   out.entered = Object.freeze([...out.entered]);
+  if (out.media) out.media = Object.freeze([...out.media]);
   if (out.persons) {
     out.persons = Object.freeze([...out.persons]) as unknown as readonly [string, string];
   }

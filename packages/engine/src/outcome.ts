@@ -26,8 +26,8 @@ export type Outgoing =
   | { readonly to: UserId; readonly event: "signal"; readonly payload: RelayedSignal };
 
 /**
- * Facts the gateway acts on besides delivering views: health figures (aggregates only), and the
- * close of a session — which drops its transcript buffer, files a report (`reported`: `by` is
+ * Facts the gateway acts on besides delivering views: health figures (aggregates only), a video
+ * session whose media may start, and the close of a session — which drops its transcript buffer, files a report (`reported`: `by` is
  * the reporter), or raises trust after a long conversation.
  */
 export type Observation =
@@ -38,6 +38,17 @@ export type Observation =
       /** The participants, the one who waited longer first. */
       readonly participants: readonly [UserId, UserId];
       readonly waitedMs: readonly [number, number];
+    }
+  /**
+   * Video spaces: both participants of an open session have asked for media. The gateway sends
+   * each its media setup (negotiation role, ICE servers); until now their signals were refused.
+   */
+  | {
+      readonly kind: "media";
+      readonly space: SpaceId;
+      readonly sessionId: SessionId;
+      /** The participants, the one who waited longer first (the impolite side). */
+      readonly participants: readonly [UserId, UserId];
     }
   | {
       readonly kind: "closed";

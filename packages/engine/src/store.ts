@@ -77,6 +77,20 @@ export type EnterResult =
     }
   | { readonly ok: false };
 
+export type MediaResult =
+  | {
+      readonly ok: true;
+      readonly session: SessionRecord;
+      /**
+       * True when this call completed the pair: both participants have now asked for media and
+       * both are still attached. Exactly one call per session says so.
+       */
+      readonly ready: boolean;
+      /** True when this participant had already asked: nothing changed. */
+      readonly already: boolean;
+    }
+  | { readonly ok: false };
+
 export type CloseResult =
   | {
       readonly closed: true;
@@ -135,6 +149,14 @@ export interface Store {
    * closed, unknown or foreign session.
    */
   enterSession(sessionId: SessionId, userId: UserId, at: number): Promise<EnterResult>;
+
+  /**
+   * Marks `userId` as having asked for media in the open session `sessionId` (SessionRecord
+   * `media`), if it is a participant still attached to it (MATCHED or ACTIVE with that session).
+   * `ready` when this call made both participants' asks complete while the partner is still
+   * attached. `{ ok: false }` for anything else: a closed, unknown or foreign session.
+   */
+  requestMedia(sessionId: SessionId, userId: UserId): Promise<MediaResult>;
 
   /**
    * Closes an open session: deletes it and moves each participant still attached to it (MATCHED or

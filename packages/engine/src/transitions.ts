@@ -25,6 +25,7 @@ export const USER_EVENTS = [
   "end", // client (spaces with End): end this one and go home; the partner looks again
   "typing", // client: "I am typing" (spaces with a typing indicator)
   "report", // client: report the conversation; it ends for both
+  "media", // client (video spaces): asks for the session's media setup; signals flow once both have
   "signal", // client (video spaces): a WebRTC description or candidate for the partner
   "closed", // the session closed for any other reason (partner left, timeout, shutdown)
   "requeue", // space policy: back to the queue straight after a close
@@ -57,6 +58,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       end: NOOP,
       typing: illegal,
       report: illegal,
+      media: noRoom,
       signal: illegal,
       disconnect: GONE,
     },
@@ -73,6 +75,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       end: NOOP,
       typing: illegal,
       report: illegal,
+      media: noRoom,
       signal: illegal,
       disconnect: GONE,
     },
@@ -90,6 +93,8 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       report: "ENDED",
       closed: "ENDED",
       home: illegal,
+      media: "MATCHED",
+      // Legal, but relayed only once both participants asked for media (see Engine.signal).
       signal: "MATCHED",
       disconnect: GONE,
     },
@@ -105,6 +110,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       report: "ENDED",
       closed: "ENDED",
       home: illegal,
+      media: "ACTIVE",
       signal: "ACTIVE",
       disconnect: GONE,
     },
@@ -121,6 +127,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       // Reports are made from inside a session; after it closed the transcript is gone.
       report: noRoom,
       home: "IDLE",
+      media: noRoom,
       // A candidate that crosses the end of the session is harmless: dropped.
       signal: NOOP,
       disconnect: GONE,

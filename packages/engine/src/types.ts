@@ -113,6 +113,12 @@ export interface SessionRecord {
   readonly status: SessionStatus;
   /** Participants who have entered the room. ACTIVE once both have. */
   readonly entered: readonly UserId[];
+  /**
+   * Video spaces: participants who have asked for media (the client event `media`). Signals are
+   * relayed only once both have, so a client that merely got matched never learns its partner's
+   * network addresses from ICE candidates. Absent: nobody yet.
+   */
+  readonly media?: readonly UserId[];
   readonly createdAt: number;
   /** MATCHED must become ACTIVE before this time, else the session closes with join_timeout. */
   readonly enterBy: number;

@@ -267,6 +267,10 @@ export class World {
   async enter(userId: string, sessionId: string): Promise<Outcome> {
     return this.apply(await this.engine.enter(userId, sessionId));
   }
+  /** Video spaces: the user asks for its session's media. */
+  async media(userId: string, sessionId: string): Promise<Outcome> {
+    return this.apply(await this.engine.media(userId, sessionId));
+  }
   async send(userId: string, text: string): Promise<Outcome> {
     return this.apply(await this.engine.send(userId, text));
   }

@@ -706,6 +706,91 @@ export function storeContract(
       });
     });
 
+    // ---- requestMedia ------------------------------------------------------------------------
+
+    describe("requestMedia", () => {
+      it("a new session has nobody who asked; the first ask is recorded, not ready", async () => {
+        const { s } = await matched();
+        expect((await store.getSession(s.id))?.media ?? []).toEqual([]);
+        const res = await store.requestMedia(s.id, "alice");
+        expect(res).toMatchObject({ ok: true, ready: false, already: false });
+        if (!res.ok) return;
+        expect(res.session.media).toEqual(["alice"]);
+        expect((await store.getSession(s.id))?.media).toEqual(["alice"]);
+        // Nothing else moves: no one entered, both still MATCHED.
+        expect(await store.getSession(s.id)).toMatchObject({ status: "PENDING", entered: [] });
+        expect(await states("alice", "bob")).toEqual(["MATCHED", "MATCHED"]);
+      });
+
+      it("the second participant's ask is the one that says ready, exactly once", async () => {
+        const { s } = await matched();
+        await store.requestMedia(s.id, "bob");
+        const res = await store.requestMedia(s.id, "alice");
+        expect(res).toMatchObject({ ok: true, ready: true, already: false });
+        if (res.ok) expect([...(res.session.media ?? [])].sort()).toEqual(["alice", "bob"]);
+        for (const who of ["alice", "bob"]) {
+          expect(await store.requestMedia(s.id, who)).toMatchObject({
+            ok: true,
+            ready: false,
+            already: true,
+          });
+        }
+        expect(await states("alice", "bob")).toEqual(["MATCHED", "MATCHED"]);
+      });
+
+      it("in an ACTIVE session too; entering does not count as asking", async () => {
+        const s = await active();
+        expect((await store.getSession(s.id))?.media ?? []).toEqual([]);
+        expect(await store.requestMedia(s.id, "alice")).toMatchObject({ ok: true, ready: false });
+        expect(await store.requestMedia(s.id, "bob")).toMatchObject({ ok: true, ready: true });
+        expect(await states("alice", "bob")).toEqual(["ACTIVE", "ACTIVE"]);
+      });
+
+      it("a non-participant, an unknown user or session, another session's member: ok false", async () => {
+        const { s } = await matched();
+        await user("mallory");
+        const c = await waiting("carol", "talk");
+        const d = await waiting("dave", "listen");
+        await store.createSession(session(c, d), c, d);
+        for (const who of ["mallory", "nobody", "carol"]) {
+          expect(await store.requestMedia(s.id, who)).toEqual({ ok: false });
+        }
+        expect(await store.requestMedia("no_such_session_000000", "alice")).toEqual({ ok: false });
+        expect((await store.getSession(s.id))?.media ?? []).toEqual([]);
+      });
+
+      it("after close: ok false; a new session of the same people starts with nobody asked", async () => {
+        const { s } = await matched();
+        await store.requestMedia(s.id, "alice");
+        await store.requestMedia(s.id, "bob");
+        await store.closeSession(s.id, "skipped", "alice");
+        expect(await store.requestMedia(s.id, "alice")).toEqual({ ok: false });
+        const a = await waiting("alice", "talk");
+        const b = await waiting("bob", "listen");
+        const next = session(a, b);
+        // Whatever the record passed says, a new session starts with nobody having asked.
+        expect((await store.createSession({ ...next, media: ["alice", "bob"] }, a, b)).ok).toBe(
+          true,
+        );
+        expect((await store.getSession(next.id))?.media ?? []).toEqual([]);
+        expect(await store.requestMedia(next.id, "alice")).toMatchObject({ ready: false });
+      });
+
+      it("with the partner departed: recorded, never ready", async () => {
+        const { s } = await matched();
+        await store.requestMedia(s.id, "alice");
+        await store.removeUser("alice");
+        expect(await store.requestMedia(s.id, "bob")).toMatchObject({ ok: true, ready: false });
+      });
+
+      it("returns snapshots: changing one changes nothing in the store", async () => {
+        const { s } = await matched();
+        const res = await store.requestMedia(s.id, "alice");
+        if (res.ok) scribble(res.session, "media", ["alice", "bob"]);
+        expect((await store.getSession(s.id))?.media).toEqual(["alice"]);
+      });
+    });
+
     // ---- closeSession ------------------------------------------------------------------------
 
     describe("closeSession", () => {

@@ -54,6 +54,7 @@ const CLIENT_EVENTS = [
   "end",
   "typing",
   "report",
+  "media",
   "signal",
 ] as const;
 type ClientEvent = (typeof CLIENT_EVENTS)[number];
@@ -72,6 +73,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: NOOP,
     typing: { error: "illegal_state" },
     report: { error: "illegal_state" },
+    media: { error: "room_unavailable" },
     signal: { error: "illegal_state" },
     disconnect: GONE,
   },
@@ -86,6 +88,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: NOOP,
     typing: { error: "illegal_state" },
     report: { error: "illegal_state" },
+    media: { error: "room_unavailable" },
     signal: { error: "illegal_state" },
     disconnect: GONE,
   },
@@ -100,6 +103,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: "ENDED",
     typing: NOOP,
     report: "ENDED",
+    media: "MATCHED",
     signal: "MATCHED",
     disconnect: GONE,
   },
@@ -114,6 +118,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: "ENDED",
     typing: "ACTIVE",
     report: "ENDED",
+    media: "ACTIVE",
     signal: "ACTIVE",
     disconnect: GONE,
   },
@@ -128,6 +133,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: NOOP,
     typing: NOOP,
     report: { error: "room_unavailable" },
+    media: { error: "room_unavailable" },
     signal: NOOP,
     disconnect: GONE,
   },
@@ -153,7 +159,7 @@ function expectedFor(policy: SpacePolicy, state: UserState, event: ClientEvent):
   if (event === "typing" && state !== "IDLE" && !policy.typingIndicator) {
     return { error: "not_in_this_space" };
   }
-  if (event === "signal" && state !== "IDLE" && policy.media !== "video") {
+  if ((event === "signal" || event === "media") && state !== "IDLE" && policy.media !== "video") {
     return { error: "not_in_this_space" };
   }
   return rule;
@@ -175,9 +181,14 @@ interface Ctx {
   sessionId?: string;
 }
 
-/** A fresh world with user `alice` in `state` (and `bob` as her partner where there is one). */
+/**
+ * A fresh world with user `alice` in `state` (and `bob` as her partner where there is one). In a
+ * video space a MATCHED or ACTIVE pair has both asked for media, as the reference client does,
+ * so that `signal` is relayed (what happens before is tested on its own, below).
+ */
 async function inState(state: UserState, options: { policies?: SpacePolicy[] } = {}): Promise<Ctx> {
   const w = new World(options);
+  const video = options.policies?.some((p) => p.media === "video") ?? false;
   await w.connect("alice");
   switch (state) {
     case "IDLE":
@@ -187,10 +198,13 @@ async function inState(state: UserState, options: { policies?: SpacePolicy[] } =
       return { w, me: "alice" };
     case "MATCHED": {
       const sessionId = await w.pair("alice", "bob");
+      if (video) for (const u of ["alice", "bob"]) await w.media(u, sessionId);
       return { w, me: "alice", partner: "bob", sessionId };
     }
     case "ACTIVE": {
-      const sessionId = await w.converse("alice", "bob");
+      const sessionId = await w.pair("alice", "bob");
+      if (video) for (const u of ["alice", "bob"]) await w.media(u, sessionId);
+      for (const u of ["alice", "bob"]) await w.enter(u, sessionId);
       return { w, me: "alice", partner: "bob", sessionId };
     }
     case "ENDED": {
@@ -226,6 +240,8 @@ async function fire(ctx: Ctx, event: ClientEvent): Promise<Outcome> {
       return w.apply(await w.engine.typing(me));
     case "report":
       return w.apply(await w.engine.report(me));
+    case "media":
+      return w.media(me, ctx.sessionId ?? MADE_UP_SESSION);
     case "signal":
       return w.apply(await w.engine.signal(me, { candidate: null }));
   }
@@ -335,6 +351,12 @@ describe.each([
                   payload: { sessionId: ctx.sessionId, candidate: null },
                 },
               ]);
+            }
+            if (event === "media") {
+              // Both had asked already: a repeat changes nothing and sends nothing.
+              expect(after).toEqual(before);
+              expect(outcome.out).toEqual([]);
+              expect(outcome.observed).toEqual([]);
             }
             if (state === "MATCHED" && event === "enter") {
               expect(w.session(ctx.sessionId ?? "")?.entered).toEqual([me]);

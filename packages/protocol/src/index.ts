@@ -64,6 +64,8 @@ export const ERRORS = {
   message_too_long: `Messages can be at most ${LIMITS.maxMessageLength} characters.`,
   server_shutting_down: "The server is restarting. Please try again in a moment.",
   rate_limited: "You're going a little fast. Please wait a moment and try again.",
+  too_many_waiting_here:
+    "Many people on your network are already looking in this space. Please try again in a moment.",
   token_required: "This space needs a moment to set up your browser. Please reload the page.",
   banned: "This browser can't use this space right now.",
   open_elsewhere: "Duet is already open in another tab. Close it, or keep using that one.",
@@ -165,8 +167,13 @@ export const clientEventSchemas = {
    */
   report: ReportPayload,
   /**
-   * Video spaces, MATCHED/ACTIVE: a WebRTC description or ICE candidate for the partner. The
-   * server relays it only to the other member of this session.
+   * Video spaces, MATCHED/ACTIVE: ask for this session's media. When both members have asked,
+   * the server sends each its `media` setup, and from then on relays their `signal`s.
+   */
+  media: EnterPayload,
+  /**
+   * Video spaces, MATCHED/ACTIVE, once both members asked for media: a WebRTC description or ICE
+   * candidate for the partner. The server relays it only to the other member of this session.
    */
   signal: SignalPayload,
 } as const;
@@ -257,6 +264,12 @@ export const SpaceSummary = z.object({
   searchTimeoutMs: z.number().int().positive().optional(),
   /** Whether the room relays `typing` (a typing indicator). */
   typingIndicator: z.boolean().optional(),
+  /**
+   * Video spaces: the ICE transport policy their calls will use, for the entry screen to say
+   * before the camera is asked for. "all": a direct connection, so the partner's device can
+   * learn this one's network address; "relay": TURN only, it cannot.
+   */
+  iceTransportPolicy: z.enum(["all", "relay"]).optional(),
 });
 export type SpaceSummary = z.infer<typeof SpaceSummary>;
 
@@ -292,7 +305,11 @@ export const Typing = z.object({ sessionId: opaqueId });
 export type Typing = z.infer<typeof Typing>;
 
 export const Notice = z.object({
-  kind: z.enum(["server_restarting"]),
+  /**
+   * server_restarting: sockets close after a short grace; too_many_refused: this connection sent
+   * too many events the server refused and is being closed (docs/protocol.md, "Abuse").
+   */
+  kind: z.enum(["server_restarting", "too_many_refused"]),
   message: z.string(),
 });
 export type Notice = z.infer<typeof Notice>;
@@ -319,7 +336,8 @@ export const IceServer = z.object({
 export type IceServer = z.infer<typeof IceServer>;
 
 /**
- * Sent to both members when a video session is created: who is "polite" in perfect negotiation
+ * Sent to both members of a video session once both asked for it (client `media`): who is
+ * "polite" in perfect negotiation
  * (the server decides, so glare cannot deadlock) and the ICE servers to use, with TURN
  * credentials made for this session only (short-lived; never the long-term secret).
  */
@@ -365,7 +383,7 @@ export const serverEventSchemas = {
   rejected: Rejected,
   /** The token status of this connection; sent after `welcome` and whenever it changes. */
   identity: IdentityView,
-  /** Video spaces: a new session's negotiation role and ICE servers. */
+  /** Video spaces: a session's negotiation role and ICE servers, once both members asked. */
   media: MediaSetup,
   /** Video spaces: the partner's description or ICE candidate. */
   signal: RelayedSignal,
@@ -386,6 +404,7 @@ export interface ClientToServerEvents {
   end: (payload: ClientPayload<"end">, ack?: AckFn) => void;
   typing: (payload: ClientPayload<"typing">, ack?: AckFn) => void;
   report: (payload: ClientPayload<"report">, ack?: AckFn) => void;
+  media: (payload: ClientPayload<"media">, ack?: AckFn) => void;
   signal: (payload: ClientPayload<"signal">, ack?: AckFn) => void;
 }
 
