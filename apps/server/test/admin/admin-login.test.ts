@@ -43,13 +43,14 @@ describe("admin sign-in throttling", () => {
     // A is still slowed, whatever it sends.
     expect(await signIn(A, "another-guess")).toBe(429);
     expect(await signIn(A, PASSWORD)).toBe(429);
-  });
+    // The database (PGlite) alone takes tens of seconds to open on a loaded machine.
+  }, 120_000);
 
   it("wrong guesses spread over many addresses never refuse a moderator's right password", async () => {
     server = await startServer({ ADMIN_PASSWORD: PASSWORD, TRUST_PROXY: "true" });
     for (let i = 0; i < 60; i++) expect(await signIn(`192.0.2.${i + 1}`, "guess")).toBe(401);
     expect(await signIn(B, PASSWORD)).toBe(200);
-  });
+  }, 120_000);
 
   it("only failures count: successful sign-ins never use up an address's attempts", async () => {
     server = await startServer({ ADMIN_PASSWORD: PASSWORD, TRUST_PROXY: "true" });
@@ -58,5 +59,5 @@ describe("admin sign-in throttling", () => {
     expect(await signIn(A, PASSWORD)).toBe(200);
     expect(await signIn(A, "wrong-5")).toBe(401);
     expect(await signIn(A, PASSWORD)).toBe(429);
-  });
+  }, 120_000);
 });
