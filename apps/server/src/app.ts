@@ -121,6 +121,7 @@ export async function createDuet(
     heartbeat: config.heartbeat,
     crisisResources: config.crisisResources,
     shutdownGraceMs: config.shutdownGraceMs,
+    caps: config.caps,
     safety: {
       repo,
       tokenFromCookie: (cookie) =>

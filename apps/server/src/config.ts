@@ -20,6 +20,14 @@ export const IMPLEMENTED_SPACES: readonly SpaceId[] = ["menti", "stimchat", "dor
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Open connections one process accepts by default. A process here may hold at most 20,000 open
+ * files (MACHINE-NOTES; `ulimit -n`), and every connection is one: the cap stays below that so
+ * /healthz, /readyz, /metrics, /admin and the web app's own files still get a descriptor when
+ * the sockets are all taken. connection-caps.ts lowers it further to fit a smaller file limit.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 18_000;
+
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const csv = z.string().transform((s) =>
@@ -90,6 +98,9 @@ const EnvSchema = z
       .default("false")
       .transform((v) => v === "true"),
     TRUST_LONG_CHAT_MS: int(100, 86_400_000).default(300_000),
+    MAX_CONNECTIONS: int(1, 1_000_000).default(DEFAULT_MAX_CONNECTIONS),
+    MAX_CONNECTIONS_PER_ADDRESS: int(1, 1_000_000).default(500),
+    MAX_WAITING_PER_ADDRESS: int(1, 1_000_000).default(100),
     REPORT_RETENTION_DAYS: int(1, 3650).default(30),
     RATE_LIMITS: z
       .string()
@@ -104,6 +115,7 @@ const EnvSchema = z
       .pipe(
         z.partialRecord(
           z.enum([
+            "connect",
             "join",
             "message",
             "typing",
@@ -223,6 +235,15 @@ export interface Config {
   reportRetentionMs: number;
   /** Replacements for named rate limits (see limits.ts DEFAULT_LIMITS). */
   rateLimits: Partial<Record<LimitName, readonly LimitRule[]>>;
+  /** Caps on open connections and queue entries (connection-caps.ts). */
+  caps: {
+    /** Open Socket.IO connections of this process (kept below its open-file limit). */
+    maxConnections: number;
+    /** Open Socket.IO connections from one address (by its salted hash). */
+    maxConnectionsPerAddress: number;
+    /** People from one address waiting in one space at once, on this process. */
+    maxWaitingPerAddress: number;
+  };
   /** STUN/TURN for video sessions (media/ice.ts). */
   ice: IceConfig;
 }
@@ -294,6 +315,11 @@ export function loadConfig(
     trustLongChatMs: e.TRUST_LONG_CHAT_MS,
     reportRetentionMs: e.REPORT_RETENTION_DAYS * DAY_MS,
     rateLimits: e.RATE_LIMITS ?? {},
+    caps: {
+      maxConnections: e.MAX_CONNECTIONS,
+      maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
+      maxWaitingPerAddress: e.MAX_WAITING_PER_ADDRESS,
+    },
     ice: {
       stunUrls: e.ICE_STUN_URLS,
       turnUrls: e.TURN_URLS,

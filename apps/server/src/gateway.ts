@@ -17,15 +17,18 @@
 import type { Server as HttpServer, IncomingHttpHeaders, IncomingMessage } from "node:http";
 import {
   type Deadline,
+  decide,
   type Engine,
   type JoinContext,
   LatestViews,
+  NOOP,
   type Observation,
   type Outcome,
   type SpacePolicy,
   type Store,
   TRUST,
   tierOf,
+  type UserEvent,
 } from "@duet/engine";
 import type { NewReport, SafetyRepo } from "@duet/persistence";
 import {
@@ -44,20 +47,31 @@ import {
   type Presence,
   type ServerToClientEvents,
   type SpaceId,
+  type StateView,
+  type UserState,
 } from "@duet/protocol";
 import { Server, type Socket } from "socket.io";
+import { LATE_LIMIT, Strikes } from "./abuse";
 import { Claims } from "./claims";
+import {
+  ConnectionCaps,
+  CountMap,
+  effectiveMaxConnections,
+  guardNewConnections,
+  openFileLimit,
+} from "./connection-caps";
 import type { DirectEmit } from "./direct-emit";
 import type { LimitResult } from "./http";
 import type { Logger } from "./logger";
+import { PeriodicLog } from "./periodic-log";
 import { PresenceTracker } from "./presence";
 import type { Scheduler } from "./scheduler";
-import { serialQueue } from "./serial";
+import { type SerialQueue, serialQueue } from "./serial";
 import { TranscriptBuffers } from "./transcripts";
 import { type OptimisationFlags, transportOptimisations } from "./transport-status";
 
 /** The rate limits the gateway applies to socket events (see limits.ts for their sizes). */
-export type SocketLimit = "join" | "message" | "typing" | "report" | "signal";
+export type SocketLimit = "connect" | "join" | "message" | "typing" | "report" | "signal";
 
 /** What the gateway needs for SPEC §6, provided by app.ts (identity/, limits.ts, persistence). */
 export interface SafetyServices {
@@ -87,8 +101,15 @@ export interface SafetyServices {
 
 /** SPEC §2.6: a silently lost connection is noticed within 15 s (config.ts enforces the sum). */
 const SILENT_LOSS_DETECTED_MS = 15_000;
-const ABUSE_LIMIT = 20;
-const ABUSE_WINDOW_MS = 10_000;
+
+/** Caps on connections and queue entries (connection-caps.ts; config.ts has the defaults). */
+export interface GatewayCaps {
+  /** Open connections of this process; lowered to fit its open-file limit. */
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  /** People from one address waiting in one space at once (this node). */
+  maxWaitingPerAddress: number;
+}
 
 export interface GatewayOptions {
   engine: Engine;
@@ -108,6 +129,7 @@ export interface GatewayOptions {
   /** How long to let "the server is restarting" reach clients before sockets close. */
   shutdownGraceMs: number;
   safety: SafetyServices;
+  caps: GatewayCaps;
 }
 
 export interface Gateway {
@@ -121,6 +143,8 @@ export interface Gateway {
     /** Which transport optimisations are active (transport-status.ts). */
     optimisations: OptimisationFlags;
   };
+  /** The connection caps in force (maxConnections after fitting the open-file limit). */
+  readonly caps: GatewayCaps;
   /** A moderator banned this token: its connections see the banned screen and leave any chat. */
   banned(token: string, until: number | null): void;
   /** A moderator lifted this token's ban. */
@@ -143,10 +167,22 @@ interface Conn {
   readonly token?: string;
   readonly ipHash: string;
   identity: IdentityView;
+  /**
+   * The state this connection's screen was last sent (updated as views are delivered): the
+   * cheap first check of an event, before any limit is charged or the store is touched. It can
+   * only lag the store by an outcome in flight; the engine still decides.
+   */
+  state: UserState;
+  /** While WAITING: the key it counts under in `waitingByAddress`. */
+  waitingKey: string | undefined;
+  /** Refused events, toward the abuse disconnect (abuse.ts): malformed or over a limit… */
+  readonly strikes: Strikes;
+  /** …and refused for the state they arrived in (a larger budget). */
+  readonly lateStrikes: Strikes;
   /** Emits one event to this socket (direct-emit.ts; `socket.emit` when that is unavailable). */
   readonly emit: DirectEmit;
-  /** Runs a task after this socket's earlier events (see `serially`). */
-  serially(task: () => Promise<void>): void;
+  /** This socket's events, in order, bounded (serial.ts). */
+  readonly queue: SerialQueue;
 }
 
 const roomOf = (userId: string): string => `u:${userId}`;
@@ -250,6 +286,67 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   });
   io.engine.on("connection", (conn: unknown) => transport.connection(conn));
 
+  // Caps on open connections (connection-caps.ts): a refused one is answered 429/503 before
+  // Engine.IO sees it. Each request's address key is computed once, for the guard and the socket.
+  const fileLimit = openFileLimit();
+  const caps: GatewayCaps = {
+    ...options.caps,
+    maxConnections: effectiveMaxConnections(options.caps.maxConnections, fileLimit),
+  };
+  if (caps.maxConnections < options.caps.maxConnections) {
+    logger.warn(
+      { configured: options.caps.maxConnections, effective: caps.maxConnections, fileLimit },
+      "MAX_CONNECTIONS lowered to leave open files for health checks and the web app",
+    );
+  }
+  const connectionCaps = new ConnectionCaps({
+    perAddress: caps.maxConnectionsPerAddress,
+    total: caps.maxConnections,
+    rate: (key) => safety.limit("connect", { person: "", ipHash: key }),
+  });
+  const addressKeys = new WeakMap<IncomingMessage, string>();
+  const addressKey = (req: IncomingMessage): string => {
+    let key = addressKeys.get(req);
+    if (key === undefined) {
+      key = safety.ipHash(req.socket?.remoteAddress ?? "unknown", req.headers);
+      addressKeys.set(req, key);
+    }
+    return key;
+  };
+  guardNewConnections(httpServer, {
+    path: `${io.path()}/`,
+    // While shutting down, Engine.IO's allowRequest refuses with its own words.
+    decide: (req) => (shuttingDown ? undefined : connectionCaps.check(addressKey(req))),
+    log: new PeriodicLog(logger, "connections refused"),
+  });
+  io.engine.on("connection", (conn: EngineConnection) => {
+    const key = addressKey(conn.request);
+    connectionCaps.opened(key);
+    conn.once("close", () => connectionCaps.closed(key));
+  });
+  /** People waiting per space and address key (`space|key`), on this node (the waiting cap). */
+  const waitingByAddress = new CountMap();
+  const abuseLog = new PeriodicLog(
+    logger,
+    "connections closed for sending too many refused events",
+  );
+  /**
+   * Sessions of spaces with trust tiers, and whether their two people came from two different
+   * addresses (noted at the match): trust is raised only for those (two passes from one browser
+   * or one address meeting each other must not raise each other's trust).
+   */
+  const twoAddresses = new Map<string, boolean>();
+
+  /** Keeps a local connection's screen state and its place in the waiting cap up to date. */
+  const track = (conn: Conn, view: StateView): void => {
+    conn.state = view.state;
+    const key = view.state === "WAITING" ? `${view.space}|${conn.ipHash}` : undefined;
+    if (key === conn.waitingKey) return;
+    if (conn.waitingKey !== undefined) waitingByAddress.remove(conn.waitingKey);
+    if (key !== undefined) waitingByAddress.add(key);
+    conn.waitingKey = key;
+  };
+
   /**
    * Emits to a user: straight to its socket when it is on this node (no room lookup, no
    * broadcast's frame copy, no Socket.IO packet: direct-emit.ts; all of them showed in the relay
@@ -292,6 +389,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       if (!latest.accept(o)) continue;
       if (o.event === "state") {
         emitTo(o.to, "state", o.payload);
+        const local = conns.get(o.to);
+        if (local) track(local, o.payload);
         if (o.payload.state === "ACTIVE") settled(o.payload.sessionId);
         const inConversation = o.payload.state === "MATCHED" || o.payload.state === "ACTIVE";
         const leftAt = talking.get(o.to);
@@ -344,6 +443,10 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     if (ob.kind === "matched") {
       const policy = policies.get(ob.space);
       if (policy?.reportBuffer) buffered.set(ob.sessionId, ob.space);
+      if (policy?.identity === "token" && policy.pairing.trustTiers) {
+        const [a, b] = ob.participants.map((u) => conns.get(u)?.ipHash);
+        twoAddresses.set(ob.sessionId, a !== undefined && b !== undefined && a !== b);
+      }
       safety.onMatched?.(ob.space, ob.waitedMs);
       return;
     }
@@ -367,7 +470,10 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     // drops it here, so nothing said in an unreported conversation outlives it.
     transcripts.drop(ob.sessionId);
     const policy = policies.get(ob.space);
+    const distinct = twoAddresses.get(ob.sessionId) === true;
+    twoAddresses.delete(ob.sessionId);
     if (
+      distinct &&
       ob.reason !== "reported" &&
       policy?.identity === "token" &&
       policy.pairing.trustTiers &&
@@ -416,42 +522,76 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   };
 
   /**
-   * Checks that run before an event reaches the engine; an error code refuses it. Synchronous
-   * unless it needs the database (a join to a space with identity) or a remote rate-limit store:
-   * a chat message is admitted in the turn it arrived, with no promise of its own.
+   * Admission, cheapest first (issue 15), before the event reaches the engine; an error code
+   * refuses it:
+   * 1. the state this connection's screen shows: an event that is not legal there is refused
+   *    (the declared table, transitions.ts) — no limit charged, nothing read;
+   * 2. what the connection itself says: for a join, the space, the pass and its status, and the
+   *    per-address waiting cap;
+   * 3. rate limits, keyed on the pass or the connection (never the address: limits.ts) and
+   *    charged only when every rule admits the event;
+   * 4. only then the database: trust and "never with someone I reported" for a join.
+   * Synchronous unless the database or a remote counter is involved: a chat message is admitted
+   * in the turn it arrived, with no promise of its own.
    */
   const admit = (
     conn: Conn,
     name: ClientEventName,
     payload: unknown,
   ): Admission | Promise<Admission> => {
-    if (name === "join") {
-      const policy = policies.get((payload as ClientPayload<"join">).space);
-      if (policy?.identity === "token") return admitIdentifiedJoin(conn);
-    }
-    return limited(conn, name);
-  };
-
-  /** The rate limit of the event, if it has one. */
-  const limited = (conn: Conn, name: ClientEventName): Admission | Promise<Admission> => {
+    const refused = precheck(conn, name, payload);
+    if (refused) return refused;
     const limit = LIMIT_OF[name];
-    if (!limit) return ADMITTED;
-    const res = safety.limit(limit, { person: conn.token ?? conn.userId, ipHash: conn.ipHash });
-    return res instanceof Promise ? res.then(admission) : admission(res);
+    if (limit) {
+      const res = safety.limit(limit, { person: conn.token ?? conn.userId, ipHash: conn.ipHash });
+      if (res instanceof Promise) {
+        return res.then((r) => (r.ok ? afterLimits(conn, name, payload) : refusedBy(r)));
+      }
+      if (!res.ok) return refusedBy(res);
+    }
+    return afterLimits(conn, name, payload);
   };
 
-  /** A join where identity counts: token status, then trust and blocks from the database. */
-  const admitIdentifiedJoin = async (conn: Conn): Promise<Admission> => {
-    const status = conn.identity.status;
-    if (status === "none" || !conn.token) return { error: "token_required" };
-    if (status === "banned") return { error: "banned" };
-    if (status === "elsewhere") return { error: "open_elsewhere" };
+  /** Steps 1 and 2 of `admit`: in memory, no limit charged. */
+  const precheck = (conn: Conn, name: ClientEventName, payload: unknown): Refused | undefined => {
+    const rule = decide(conn.state, userEvent(name));
+    if (typeof rule === "object") return { error: rule.error };
+    if (name !== "join") return undefined;
+    const space = (payload as ClientPayload<"join">).space;
+    const policy = policies.get(space);
+    if (!policy) return { error: "space_unavailable" };
+    if (policy.identity === "token") {
+      const status = conn.identity.status;
+      if (status === "none" || !conn.token) return { error: "token_required" };
+      if (status === "banned") return { error: "banned" };
+      if (status === "elsewhere") return { error: "open_elsewhere" };
+    }
+    // A duplicate join while waiting changes nothing: it is not a new place in the queue.
+    if (rule === NOOP) return undefined;
+    if (waitingByAddress.get(`${space}|${conn.ipHash}`) >= caps.maxWaitingPerAddress) {
+      return { error: "too_many_waiting_here" };
+    }
+    return undefined;
+  };
+
+  /** Step 4 of `admit`. */
+  const afterLimits = (
+    conn: Conn,
+    name: ClientEventName,
+    payload: unknown,
+  ): Admission | Promise<Admission> => {
+    if (name !== "join" || !conn.token) return ADMITTED;
+    const policy = policies.get((payload as ClientPayload<"join">).space);
+    return policy?.identity === "token" ? joinContext(conn.token) : ADMITTED;
+  };
+
+  /** Trust and blocks of a pass, from the database, for a join where identity counts. */
+  const joinContext = async (token: string): Promise<Admission> => {
     const [score, blocked] = await Promise.all([
-      safety.repo.trust(conn.token),
-      safety.repo.blockedWith(conn.token),
+      safety.repo.trust(token),
+      safety.repo.blockedWith(token),
     ]);
-    const limit = await limited(conn, "join");
-    return "error" in limit ? limit : { context: { tier: tierOf(score), blocked } };
+    return { context: { tier: tierOf(score), blocked } };
   };
 
   const setIdentity = (conn: Conn, view: IdentityView): void => {
@@ -461,11 +601,11 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
 
   /** Takes a banned connection out of any search or conversation (the partner sees "left"). */
   const leaveEverything = (conn: Conn): void => {
-    conn.serially(async () => {
+    conn.queue.offer(async () => {
       const cancelled = await engine.cancel(conn.userId);
       apply(cancelled);
       apply(await engine.exit(conn.userId));
-    });
+    }, true);
   };
 
   const fire = (deadline: Deadline): void => {
@@ -480,24 +620,24 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     const browserId = (auth.success && auth.data.browserId) || options.newId();
     users.set(socket.id, userId);
     void socket.join([roomOf(userId), PRESENCE_ROOM]);
-    let strikes: number[] = [];
     const token = safety.tokenFromCookie(socket.handshake.headers.cookie);
-    const ipHash = safety.ipHash(socket.handshake.address, socket.handshake.headers);
-
-    // Every event of this socket runs after the previous one finished: a join and a disconnect in
-    // the same tick are applied in the order they arrived, never interleaved (serial.ts).
-    const serially = serialQueue((err: unknown) => {
-      logger.error({ err }, "socket task failed");
-    });
 
     const conn: Conn = {
       socket,
       emit: transport.emitter(socket) ?? fallbackEmit(socket),
       userId,
       ...(token ? { token } : {}),
-      ipHash,
+      ipHash: addressKey(socket.request),
       identity: { status: token ? "ok" : "none" },
-      serially,
+      state: "IDLE",
+      waitingKey: undefined,
+      strikes: new Strikes(),
+      lateStrikes: new Strikes(LATE_LIMIT),
+      // Every event of this socket runs after the previous one finished: a join and a disconnect
+      // in the same tick are applied in the order they arrived, never interleaved (serial.ts).
+      queue: serialQueue((err: unknown) => {
+        logger.error({ err }, "socket task failed");
+      }),
     };
     conns.set(userId, conn);
 
@@ -510,18 +650,20 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       rejectedCounts[code] = (rejectedCounts[code] ?? 0) + 1;
       const message = ERRORS[code];
       const after = retryAfterMs !== undefined ? { retryAfterMs: Math.ceil(retryAfterMs) } : {};
-      ack?.({ ok: false, code, message, ...after });
-      socket.emit("rejected", { event, code, message, ...after });
-      if (code === "invalid_payload" || code === "unknown_event") {
-        const now = Date.now();
-        strikes = strikes.filter((t) => now - t < ABUSE_WINDOW_MS);
-        strikes.push(now);
-        if (strikes.length > ABUSE_LIMIT) {
-          abusiveDisconnects += 1;
-          logger.warn({ code }, "disconnecting a socket that sent too many malformed events");
-          socket.disconnect(true);
-        }
-      }
+      // One answer per refused event: the ack when the client asked for one, else `rejected`.
+      if (ack) ack({ ok: false, code, message, ...after });
+      else conn.emit("rejected", { event, code, message, ...after });
+      // Our own failures are not the client's doing.
+      if (code === "internal" || code === "server_shutting_down") return;
+      const strikes = STRICT_STRIKES.has(code) ? conn.strikes : conn.lateStrikes;
+      if (!strikes.strike(Date.now()) || socket.disconnected) return;
+      abusiveDisconnects += 1;
+      abuseLog.note(code);
+      conn.emit("notice", {
+        kind: "too_many_refused",
+        message: NOTICE_TOO_MANY_REFUSED,
+      });
+      socket.disconnect(true);
     };
 
     socket.emit("welcome", {
@@ -539,7 +681,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       limits: { maxMessageLength: LIMITS.maxMessageLength },
       crisisResources: [...options.crisisResources],
     });
-    serially(async () => {
+    conn.queue.offer(async () => {
       if (token) {
         const ban = await safety.repo.activeBan(token, Date.now());
         const holds = claims.claim(token, conn);
@@ -549,7 +691,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       }
       socket.emit("identity", conn.identity);
       apply(await engine.connect(userId, browserId, token));
-    });
+    }, true);
     if (lastPresence) socket.emit("presence", lastPresence);
 
     socket.onAny((event: string, ...args: unknown[]) => {
@@ -568,7 +710,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         reject(name, "invalid_payload", ack);
         return;
       }
-      serially(async () => {
+      const queued = conn.queue.offer(async () => {
         if (shuttingDown) return reject(name, "server_shutting_down", ack);
         let outcome: Outcome;
         let report: NewReport | undefined;
@@ -607,23 +749,27 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         }
         ack?.({ ok: true });
       });
+      // More events waiting than a client ever needs: refused cheaply, and it counts as abuse.
+      if (!queued) reject(name, "rate_limited", ack, BUSY_RETRY_MS);
     });
 
     socket.on("disconnect", (reason) => {
       logger.debug({ reason }, "socket disconnected");
       users.delete(socket.id);
       conns.delete(userId);
+      if (conn.waitingKey !== undefined) waitingByAddress.remove(conn.waitingKey);
+      conn.waitingKey = undefined;
       if (token) {
         const next = claims.release(token, conn);
         // The oldest other tab takes over (unless it is banned, which it then already shows).
         if (next && next.identity.status === "elsewhere") setIdentity(next, { status: "ok" });
       }
-      serially(async () => {
+      conn.queue.offer(async () => {
         apply(await engine.disconnect(userId));
         latest.forget(userId);
         // After the last deliveries of this user (they may have been views in a session).
         talking.delete(userId);
-      });
+      }, true);
     });
   });
 
@@ -635,6 +781,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       abusiveDisconnects,
       optimisations: transport.flags(),
     }),
+    caps,
     banned(token, until) {
       for (const conn of claims.all(token)) {
         setIdentity(conn, { status: "banned", bannedUntil: until });
@@ -668,12 +815,38 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
 }
 
 /** What admission says about an event: refused with a code, or let through (with a join's context). */
-type Admission = { error: ErrorCode; retryAfterMs?: number } | { context?: JoinContext };
+type Refused = { error: ErrorCode; retryAfterMs?: number };
+type Admission = Refused | { context?: JoinContext };
 
 const ADMITTED: Admission = Object.freeze({});
 
-const admission = (res: LimitResult): Admission =>
-  res.ok ? ADMITTED : { error: "rate_limited", retryAfterMs: res.retryAfterMs };
+const refusedBy = (res: Extract<LimitResult, { ok: false }>): Refused => ({
+  error: "rate_limited",
+  retryAfterMs: res.retryAfterMs,
+});
+
+/** A client event is the state machine's event of the same name (a compile-time check). */
+const userEvent = (name: ClientEventName): UserEvent => name;
+
+/** Refusals that a well-behaved client never causes (abuse.ts: the strict budget). */
+const STRICT_STRIKES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "invalid_payload",
+  "unknown_event",
+  "rate_limited",
+]);
+
+/** What a connection closed for abuse is told before it closes. */
+const NOTICE_TOO_MANY_REFUSED =
+  "This connection sent too many requests that could not be accepted, so it was closed. Reload the page to start again.";
+
+/** How long a client is asked to wait when its queue of events is full (serial.ts). */
+const BUSY_RETRY_MS = 1000;
+
+/** The parts of an Engine.IO connection the connection caps use. */
+interface EngineConnection {
+  readonly request: IncomingMessage;
+  once(event: "close", listener: () => void): unknown;
+}
 
 /** The rate limit each client event spends (none for the rest). */
 const LIMIT_OF: Partial<Record<ClientEventName, SocketLimit>> = {

@@ -4,9 +4,18 @@
  * Each named limit is a list of rules; a rule counts one scope's key in a fixed window:
  * - `person`: the token id, or for identity-free connections (menti) the connection id;
  * - `ip`: the IP hash (IpHasher), shared by everyone behind one address;
- * - `global`: one counter for everybody (no default uses it: one client could spend it for all).
- * `Limits.consume(name, keys)` spends one point on every rule whose key it was given and refuses
- * when any rule is over, with the longest wait among the refusing rules.
+ * - `global`: one counter for everybody.
+ * `Limits.consume(name, keys)` admits an event only when every rule whose key it was given has a
+ * point left, and only then spends one point of each; a refusal spends nothing, on any rule, and
+ * says the longest wait among the refusing rules.
+ *
+ * Which key (issue 15): a campus or carrier NAT puts hundreds of real people behind one address,
+ * so a rule keyed on the address is a rule one of them can use up for all the others. Per-address
+ * rules exist only where the address is the right key: minting passes (and the challenges before
+ * them), opening connections, and admin sign-in attempts. What people do once connected (join,
+ * message, typing, report, signal) is limited per pass, or per connection where there is none.
+ * And a refused attempt spends nothing: hammering a refused limit costs the hammerer its
+ * connection (the gateway counts refusals toward the abuse disconnect) and nobody else anything.
  *
  * Counters live in this process by default (`WindowCounter`, synchronous). A shared store is one
  * factory away: pass `counter: (id, rule) => rateLimiterCounter(new RateLimiterRedis({...}))`
@@ -34,6 +43,7 @@ export interface LimitRule {
 }
 
 export type LimitName =
+  | "connect"
   | "join"
   | "message"
   | "typing"
@@ -56,19 +66,27 @@ const person = (points: number, durationMs: number): LimitRule => ({
 });
 const ip = (points: number, durationMs: number): LimitRule => ({ scope: "ip", points, durationMs });
 
+/**
+ * The defaults let at least 300 well-behaved people behind one address use every space at once
+ * (apps/server/test/shared-address.test.ts): the per-address rules are sized for that crowd, the
+ * rest are per person.
+ */
 export const DEFAULT_LIMITS: LimitTable = {
-  // Per-IP limits are generous where dorms, offices and load tests share one address.
-  join: [person(20, MINUTE), ip(2000, MINUTE)],
+  // New connections per address: 300 people each opening a tab and reloading a few times a
+  // minute. (Open connections per address are capped separately: connection-caps.ts.)
+  connect: [ip(1200, MINUTE)],
+  join: [person(20, MINUTE)],
   // Burst, then sustained.
-  message: [person(8, 5 * SECOND), person(60, MINUTE), ip(3000, MINUTE)],
+  message: [person(8, 5 * SECOND), person(60, MINUTE)],
   typing: [person(6, 5 * SECOND)],
-  report: [person(5, HOUR), ip(30, HOUR)],
+  report: [person(5, HOUR)],
   // WebRTC signalling: an offer/answer and a few dozen candidates per session; renegotiations.
   signal: [person(200, 10 * SECOND)],
-  // Issuance (a solved proof of work) and the challenges that precede it.
-  // The proof of work is the real cost; this only caps what one address can mint.
-  tokenIssue: [ip(60, HOUR)],
-  challenge: [ip(60, MINUTE)],
+  // Issuance (a solved proof of work) and the challenges that precede it. The proof of work is
+  // the real cost of a pass; this caps what one address can mint, sized for 300 people behind
+  // it getting their first pass within the hour (and reloads asking for a challenge again).
+  tokenIssue: [ip(600, HOUR)],
+  challenge: [ip(1200, 10 * MINUTE)],
   // Failed sign-ins per address (admin/throttle.ts counts only wrong passwords). No global rule:
   // one address's failures must never refuse another address's sign-in.
   adminLogin: [ip(5, 15 * MINUTE)],
@@ -79,7 +97,10 @@ export const DEFAULT_LIMITS: LimitTable = {
  * the in-process one answers at once. They never see raw IPs.
  */
 export interface LimitCounter {
+  /** Spends a point of `key` if one is left; a refusal spends nothing. */
   consume(key: string): LimitResult | Promise<LimitResult>;
+  /** Gives back a point spent by `consume` (a later rule refused the same event). */
+  refund(key: string): void | Promise<void>;
 }
 
 export type LimitCounterFactory = (id: string, rule: LimitRule) => LimitCounter;
@@ -91,9 +112,9 @@ interface Window {
 }
 
 /**
- * Fixed windows in this process, rate-limiter-flexible's semantics: a key's window opens at its
- * first point and lasts `durationMs`; every attempt counts, refused ones too (hammering keeps
- * the key refused until the window closes); a refusal says how long until it closes.
+ * Fixed windows in this process: a key's window opens at its first point and lasts
+ * `durationMs`; only admitted attempts count (a refused one spends nothing, so hammering a
+ * refused key does not push anyone's wait further out); a refusal says how long until it closes.
  *
  * Memory: windows live in two generations of `durationMs` each. A window opened during the
  * current generation closes before the next one ends, so when a third generation begins the
@@ -121,10 +142,18 @@ export class WindowCounter implements LimitCounter {
       window = { count: 0, resetAt: now + this.rule.durationMs };
       this.current.set(key, window);
     }
+    if (window.count >= this.rule.points) {
+      return { ok: false, retryAfterMs: Math.max(1, Math.ceil(window.resetAt - now)) };
+    }
     window.count += 1;
-    return window.count <= this.rule.points
-      ? ALLOWED
-      : { ok: false, retryAfterMs: Math.max(1, Math.ceil(window.resetAt - now)) };
+    return ALLOWED;
+  }
+
+  refund(key: string): void {
+    const window = this.current.get(key) ?? this.previous.get(key);
+    if (window !== undefined && window.count > 0 && window.resetAt > this.clock.now()) {
+      window.count -= 1;
+    }
   }
 
   /** Keys held (for tests: memory stays bounded). */
@@ -149,10 +178,13 @@ export const memoryCounter: LimitCounterFactory = (_id, rule) => new WindowCount
 /**
  * Adapts any rate-limiter-flexible limiter (memory, Redis, …). A refusal rejects with a
  * RateLimiterRes; any other rejection is a store failure and propagates (configure the limiter's
- * `insuranceLimiter` to keep serving when a remote store is down).
+ * `insuranceLimiter` to keep serving when a remote store is down). rate-limiter-flexible counts
+ * the point of a refused attempt too; it is given back (`reward`), so a refusal spends nothing
+ * here either.
  */
 export function rateLimiterCounter(limiter: {
   consume(key: string | number, points?: number): Promise<RateLimiterRes>;
+  reward(key: string | number, points?: number): Promise<RateLimiterRes>;
 }): LimitCounter {
   return {
     async consume(key) {
@@ -161,10 +193,14 @@ export function rateLimiterCounter(limiter: {
         return { ok: true };
       } catch (err) {
         if (err instanceof RateLimiterRes) {
+          await limiter.reward(key, 1);
           return { ok: false, retryAfterMs: Math.max(1, Math.ceil(err.msBeforeNext)) };
         }
         throw err;
       }
+    },
+    async refund(key) {
+      await limiter.reward(key, 1);
     },
   };
 }
@@ -188,6 +224,7 @@ export class Limits {
   constructor(options: LimitsOptions = {}) {
     const table = { ...DEFAULT_LIMITS, ...options.rules };
     for (const [name, rules] of Object.entries(table)) {
+      if (rules.length > 30) throw new Error(`limit ${name}: at most 30 rules`);
       for (const rule of rules) {
         if (!(Number.isInteger(rule.points) && rule.points >= 1 && rule.durationMs > 0)) {
           throw new Error(`limit ${name}: points must be a positive integer and durationMs > 0`);
@@ -204,41 +241,81 @@ export class Limits {
   }
 
   /**
-   * Spends one point of every rule of `name` whose key is given (a rule whose scope has no key is
-   * skipped; `global` rules always apply). Refused when any rule is over, with the longest wait.
+   * Admits one `name` event if every rule whose key is given has a point left (a rule whose scope
+   * has no key is skipped; `global` rules always apply), and only then spends a point of each. A
+   * refusal spends nothing: the rules admitted before the refusing one get their point back.
    * Synchronous when every counter is (the in-process default): the gateway admits an event in
    * the turn it arrived; a promise only when a counter is remote.
    */
   consume(name: LimitName, keys: LimitKeys): LimitResult | Promise<LimitResult> {
     const rules = this.table[name];
     const counters = this.counters[name];
-    // Answers in hand are folded at once (no array on the synchronous path); remote ones wait.
-    let retryAfterMs = 0;
-    let remote: Promise<LimitResult>[] | undefined;
+    // Answers in hand are handled at once (no array on the synchronous path); remote ones wait.
+    let remote: { counter: LimitCounter; key: string; result: Promise<LimitResult> }[] | undefined;
+    // The in-process rules that admitted this event so far, one bit each (a limit has few rules).
+    let admitted = 0;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i] as LimitRule;
-      const key = rule.scope === "global" ? "*" : rule.scope === "ip" ? keys.ipHash : keys.person;
+      const key = keyOf(rule, keys);
       const counter = counters[i];
-      if (key === undefined || key === "" || !counter) continue;
+      if (key === undefined || !counter) continue;
       const result = counter.consume(key);
-      if (!(result instanceof Promise)) retryAfterMs = longestWait(retryAfterMs, result);
-      else if (remote) remote.push(result);
-      else remote = [result];
+      if (result instanceof Promise) {
+        remote ??= [];
+        remote.push({ counter, key, result });
+      } else if (result.ok) {
+        admitted |= 1 << i;
+      } else {
+        this.refund(name, admitted, keys);
+        return remote ? refundAll(remote).then(() => result) : result;
+      }
     }
-    if (!remote) return verdict(retryAfterMs);
-    return Promise.all(remote).then((results) =>
-      verdict(results.reduce(longestWait, retryAfterMs)),
-    );
+    if (!remote) return ALLOWED;
+    const pending = remote;
+    return Promise.all(pending.map((r) => r.result)).then(async (results) => {
+      const refused = results.reduce(longestWait, 0);
+      if (refused === 0) return ALLOWED;
+      // Some remote rule refused: give back what the others (local and remote) spent.
+      this.refund(name, admitted, keys);
+      await Promise.all(
+        pending.map((r, i) => (results[i]?.ok ? r.counter.refund(r.key) : undefined)),
+      );
+      return { ok: false, retryAfterMs: refused };
+    });
+  }
+
+  /** Gives back the points the in-process rules in `admitted` (a bit per rule) spent. */
+  private refund(name: LimitName, admitted: number, keys: LimitKeys): void {
+    const rules = this.table[name];
+    const counters = this.counters[name];
+    for (let i = 0; admitted !== 0 && i < rules.length; i++) {
+      if ((admitted & (1 << i)) === 0) continue;
+      const key = keyOf(rules[i] as LimitRule, keys);
+      if (key !== undefined) void counters[i]?.refund(key);
+    }
   }
 }
 
-/** The longest wait so far, given one more rule's answer. */
+/** The key a rule counts for these keys; undefined when the rule does not apply. */
+const keyOf = (rule: LimitRule, keys: LimitKeys): string | undefined => {
+  const key = rule.scope === "global" ? "*" : rule.scope === "ip" ? keys.ipHash : keys.person;
+  return key === "" ? undefined : key;
+};
+
+/** Gives back the points of remote rules that were spent (the event was refused locally). */
+const refundAll = async (
+  remote: readonly { counter: LimitCounter; key: string; result: Promise<LimitResult> }[],
+): Promise<void> => {
+  await Promise.all(
+    remote.map(async (r) => {
+      if ((await r.result).ok) await r.counter.refund(r.key);
+    }),
+  );
+};
+
+/** The longest wait so far, given one more rule's answer (0: none refused). */
 const longestWait = (ms: number, result: LimitResult): number =>
   result.ok ? ms : Math.max(ms, result.retryAfterMs);
-
-/** All rules' answers as one: refused with the longest wait when any refused. */
-const verdict = (retryAfterMs: number): LimitResult =>
-  retryAfterMs > 0 ? { ok: false, retryAfterMs } : ALLOWED;
 
 export interface Clock {
   now(): number;

@@ -157,4 +157,29 @@ describe("configuration", () => {
       expect(problems({ HOST: host }), host).toEqual([]);
     }
   });
+
+  it("connection and waiting caps: generous defaults for a shared address, overridable, validated", () => {
+    expect(loadConfig({}).caps).toEqual({
+      maxConnections: 18_000,
+      maxConnectionsPerAddress: 500,
+      maxWaitingPerAddress: 100,
+    });
+    expect(
+      loadConfig({
+        MAX_CONNECTIONS: "5000",
+        MAX_CONNECTIONS_PER_ADDRESS: "50",
+        MAX_WAITING_PER_ADDRESS: "5",
+      }).caps,
+    ).toEqual({ maxConnections: 5000, maxConnectionsPerAddress: 50, maxWaitingPerAddress: 5 });
+    expect(() => loadConfig({ MAX_CONNECTIONS_PER_ADDRESS: "0" })).toThrow(
+      /MAX_CONNECTIONS_PER_ADDRESS/,
+    );
+    expect(() => loadConfig({ MAX_WAITING_PER_ADDRESS: "many" })).toThrow(
+      /MAX_WAITING_PER_ADDRESS/,
+    );
+    const connect = [{ scope: "ip", points: 10, durationMs: 60_000 }];
+    expect(loadConfig({ RATE_LIMITS: JSON.stringify({ connect }) }).rateLimits.connect).toEqual(
+      connect,
+    );
+  });
 });

@@ -164,6 +164,20 @@ export interface SlowDown {
   until: number;
 }
 
+/**
+ * The "slow down" a refusal asks for, if any. The server answers a refused event once: in its ack
+ * when the client asked for one, else with a `rejected` event (docs/protocol.md), so both paths
+ * come here. Typing is best-effort and throttled already: a refused one is not worth a word.
+ */
+function slowDownFor(
+  event: string,
+  refusal: { code: string; retryAfterMs?: number | undefined },
+): SlowDown | null {
+  if (refusal.code !== "rate_limited" || event === "typing") return null;
+  const retryAfterMs = refusal.retryAfterMs ?? 1_000;
+  return { event, retryAfterMs, until: Date.now() + retryAfterMs };
+}
+
 /** The outcome of this tab's `report` for a session, for the reporter's ended screen. */
 export interface ReportOutcome {
   sessionId: string;
@@ -359,11 +373,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       // end of their session are refused harmlessly.
       if (payload.event === "signal" || payload.event === "media") return;
       setLastRejected(payload);
-      // Typing is best-effort and throttled already: a refused one is not worth a word.
-      if (payload.code === "rate_limited" && payload.event !== "typing") {
-        const retryAfterMs = payload.retryAfterMs ?? 1_000;
-        setSlowDown({ event: payload.event, retryAfterMs, until: Date.now() + retryAfterMs });
-      }
+      const slow = slowDownFor(payload.event, payload);
+      if (slow) setSlowDown(slow);
     });
     socket.on("identity", (payload) => {
       setIdentity(payload);
@@ -492,7 +503,12 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       if (!socket.connected && !(await waitForConnect(socket, CONNECT_WAIT_MS))) return OFFLINE_ACK;
       return new Promise<Ack>((resolve) => {
         const emitter = socket.timeout(ACK_TIMEOUT_MS) as unknown as LooseEmitter;
-        emitter.emit(event, payload, (err, ack) => resolve(err || !ack ? NO_ANSWER_ACK : ack));
+        emitter.emit(event, payload, (err, ack) => {
+          const answer = err || !ack ? NO_ANSWER_ACK : ack;
+          const slow = answer.ok ? null : slowDownFor(event, answer);
+          if (slow) setSlowDown(slow);
+          resolve(answer);
+        });
       });
     },
     [],

@@ -29,12 +29,13 @@ describe("rate limits", () => {
   it("the default table is the one documented", () => {
     const rules = (name: LimitName) =>
       DEFAULT_LIMITS[name].map((r) => `${r.scope} ${r.points}/${r.durationMs / 1000}s`);
-    expect(rules("join")).toEqual(["person 20/60s", "ip 2000/60s"]);
-    expect(rules("message")).toEqual(["person 8/5s", "person 60/60s", "ip 3000/60s"]);
+    expect(rules("connect")).toEqual(["ip 1200/60s"]);
+    expect(rules("join")).toEqual(["person 20/60s"]);
+    expect(rules("message")).toEqual(["person 8/5s", "person 60/60s"]);
     expect(rules("typing")).toEqual(["person 6/5s"]);
-    expect(rules("report")).toEqual(["person 5/3600s", "ip 30/3600s"]);
-    expect(rules("tokenIssue")).toEqual(["ip 60/3600s"]);
-    expect(rules("challenge")).toEqual(["ip 60/60s"]);
+    expect(rules("report")).toEqual(["person 5/3600s"]);
+    expect(rules("tokenIssue")).toEqual(["ip 600/3600s"]);
+    expect(rules("challenge")).toEqual(["ip 1200/600s"]);
     expect(rules("adminLogin")).toEqual(["ip 5/900s"]);
   });
 
@@ -88,18 +89,28 @@ describe("rate limits", () => {
     expect((await limits.consume("join", { person: "d", ipHash: "home" })).ok).toBe(true);
   });
 
-  it("when several rules refuse, the longest wait is reported", async () => {
+  it("a refusal by one rule spends nothing on the others (someone else's rule refused)", async () => {
     const limits = new Limits({
       rules: {
         report: [
           { scope: "person", points: 1, durationMs: 10_000 },
-          { scope: "ip", points: 1, durationMs: 3_600_000 },
+          { scope: "ip", points: 3, durationMs: 3_600_000 },
         ],
       },
     });
     expect((await limits.consume("report", { person: "a", ipHash: "x" })).ok).toBe(true);
-    const refused = await limits.consume("report", { person: "a", ipHash: "x" });
-    expect(refused).toEqual({ ok: false, retryAfterMs: 3_600_000 });
+    // a's own rule refuses, 30 times: the shared address rule must not be spent by them.
+    for (let i = 0; i < 30; i++) {
+      expect(await limits.consume("report", { person: "a", ipHash: "x" })).toEqual({
+        ok: false,
+        retryAfterMs: 10_000,
+      });
+    }
+    expect((await limits.consume("report", { person: "b", ipHash: "x" })).ok).toBe(true);
+    expect((await limits.consume("report", { person: "c", ipHash: "x" })).ok).toBe(true);
+    // The address rule refuses d: the person rule it passed first gets its point back.
+    expect((await limits.consume("report", { person: "d", ipHash: "x" })).ok).toBe(false);
+    expect((await limits.consume("report", { person: "d", ipHash: "y" })).ok).toBe(true);
   });
 
   it("a rule whose key is not given is skipped; global rules always count", async () => {
@@ -114,8 +125,9 @@ describe("rate limits", () => {
     expect((await limits.consume("adminLogin", { ipHash: "a" })).ok).toBe(true);
     expect((await limits.consume("adminLogin", { ipHash: "a" })).ok).toBe(true);
     expect((await limits.consume("adminLogin", { ipHash: "a" })).ok).toBe(false); // ip
-    // Distributed guessing: other addresses run into the global limit.
-    expect((await limits.consume("adminLogin", { ipHash: "b" })).ok).toBe(false);
+    // The refused attempt spent no global point: b gets the third, then the global rule refuses.
+    expect((await limits.consume("adminLogin", { ipHash: "b" })).ok).toBe(true);
+    expect((await limits.consume("adminLogin", { ipHash: "c" })).ok).toBe(false);
     // Person-only limits with no person: nothing to count.
     expect((await spend(new Limits(), "typing", 20, { ipHash: "a" })).every((r) => r.ok)).toBe(
       true,
@@ -142,13 +154,15 @@ describe("rate limits", () => {
     expect(refused).toEqual({ ok: false, retryAfterMs: 5000 });
   });
 
-  it("a window opens at a key's first point; refused attempts count too", () => {
+  it("a window opens at a key's first point; refused attempts spend nothing", () => {
     const counter = new WindowCounter({ points: 2, durationMs: 5000 });
     vi.advanceTimersByTime(1000);
     expect(counter.consume("k")).toEqual({ ok: true }); // window 1 s … 6 s
     vi.advanceTimersByTime(3000);
     expect(counter.consume("k")).toEqual({ ok: true });
     expect(counter.consume("k")).toEqual({ ok: false, retryAfterMs: 2000 });
+    // Hammering a refused key changes nothing: the window still closes when it would have.
+    for (let i = 0; i < 1000; i++) counter.consume("k");
     vi.advanceTimersByTime(1999);
     expect(counter.consume("k")).toEqual({ ok: false, retryAfterMs: 1 });
     vi.advanceTimersByTime(1);
@@ -193,13 +207,25 @@ describe("rate limits", () => {
         seen.push(`${id} ${key}`);
         return key === "blocked" ? { ok: false, retryAfterMs: 42 } : { ok: true };
       },
+      refund: async (key) => {
+        seen.push(`${id} refund ${key}`);
+      },
     });
-    const limits = new Limits({ counter });
+    const limits = new Limits({
+      counter,
+      rules: {
+        report: [
+          { scope: "person", points: 5, durationMs: 3_600_000 },
+          { scope: "ip", points: 30, durationMs: 3_600_000 },
+        ],
+      },
+    });
     expect(await limits.consume("report", { person: "p", ipHash: "blocked" })).toEqual({
       ok: false,
       retryAfterMs: 42,
     });
-    expect(seen).toEqual(["report:0:person p", "report:1:ip blocked"]);
+    // The rule that admitted the refused event gets its point back.
+    expect(seen).toEqual(["report:0:person p", "report:1:ip blocked", "report:0:person refund p"]);
   });
 });
 

@@ -38,10 +38,19 @@ describe.each(DATABASES)("safety through the gateway on $name", (backend) => {
     return server;
   }
 
-  async function connect(cookie?: string, browserId?: string): Promise<TestClient> {
+  async function connect(
+    cookie?: string,
+    browserId?: string,
+    address?: string,
+  ): Promise<TestClient> {
     if (!server) throw new Error("no server");
+    // With TRUST_PROXY=true a test can give a client its own address (X-Forwarded-For).
+    const headers = {
+      ...(cookie ? { cookie } : {}),
+      ...(address ? { "x-forwarded-for": address } : {}),
+    };
     const c = await TestClient.connect(server, {
-      ...(cookie ? { extraHeaders: { cookie } } : {}),
+      ...(Object.keys(headers).length > 0 ? { extraHeaders: headers } : {}),
       ...(browserId ? { browserId } : {}),
     });
     clients.push(c);
@@ -49,11 +58,13 @@ describe.each(DATABASES)("safety through the gateway on $name", (backend) => {
     return c;
   }
 
-  /** A connected client with a fresh valid token. */
-  async function person(): Promise<{ client: TestClient; token: string; cookie: string }> {
+  /** A connected client with a fresh valid token (from `address`, with TRUST_PROXY=true). */
+  async function person(
+    address?: string,
+  ): Promise<{ client: TestClient; token: string; cookie: string }> {
     if (!server) throw new Error("no server");
     const t = mintToken(server);
-    return { client: await connect(t.cookie), token: t.id, cookie: t.cookie };
+    return { client: await connect(t.cookie, undefined, address), token: t.id, cookie: t.cookie };
   }
 
   async function stimchatPair(a: TestClient, b: TestClient): Promise<void> {
@@ -135,8 +146,9 @@ describe.each(DATABASES)("safety through the gateway on $name", (backend) => {
     const a = await person();
     const b = await person();
     await stimchatPair(a.client, b.client);
+    // 25: past the burst of 8, and fewer refusals than the abuse disconnect's 20.
     const acks = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => a.client.emit("send", { text: `flood ${i}` })),
+      Array.from({ length: 25 }, (_, i) => a.client.emit("send", { text: `flood ${i}` })),
     );
     const refused = acks.filter((x) => !x.ok);
     expect(refused.length).toBeGreaterThan(0);
@@ -254,19 +266,34 @@ describe.each(DATABASES)("safety through the gateway on $name", (backend) => {
     expect(JSON.stringify(menti)).not.toContain("identifying");
   });
 
-  it("a report outside a session is refused; reports are rate limited", async () => {
-    await start();
-    const a = await person();
-    expect(await a.client.emit("report", { reason: "spam" })).toMatchObject({
-      code: "illegal_state",
+  it("a report outside a session is refused and spends no limit; reports are rate limited", async () => {
+    await start({
+      RATE_LIMITS: JSON.stringify({
+        report: [{ scope: "person", points: 1, durationMs: 3_600_000 }],
+      }),
     });
+    const a = await person();
+    const b = await person();
+    const c = await person();
     expect(await a.client.emit("report", { reason: "nope" } as never)).toMatchObject({
       code: "invalid_payload",
     });
-    for (let i = 0; i < 4; i++) await a.client.emit("report", { reason: "spam" });
+    // Illegal in IDLE: refused by state before any limit is charged, however often.
+    for (let i = 0; i < 5; i++) {
+      expect(await a.client.emit("report", { reason: "spam" })).toMatchObject({
+        code: "illegal_state",
+      });
+    }
+    // So the one report a's limit allows is still there for a real conversation…
+    await stimchatPair(a.client, b.client);
+    expect(await a.client.emit("report", { reason: "spam" })).toEqual({ ok: true });
+    // …and the next one, in another conversation, is over it.
+    await a.client.emit("home", {});
+    await stimchatPair(a.client, c.client);
     expect(await a.client.emit("report", { reason: "spam" })).toMatchObject({
       code: "rate_limited",
     });
+    expect(a.client.state?.state).toBe("ACTIVE");
   });
 
   it("a ban while connected: the banned side sees the banned screen and leaves; the partner sees a neutral end", async () => {
@@ -305,9 +332,9 @@ describe.each(DATABASES)("safety through the gateway on $name", (backend) => {
   });
 
   it("a long unreported conversation raises both tokens' trust; a short one does not", async () => {
-    await start({ TRUST_LONG_CHAT_MS: "300" });
-    const a = await person();
-    const b = await person();
+    await start({ TRUST_LONG_CHAT_MS: "300", TRUST_PROXY: "true" });
+    const a = await person("198.51.100.1");
+    const b = await person("198.51.100.2");
     await stimchatPair(a.client, b.client);
     await a.client.emit("exit", {});
     await b.client.waitState((s) => s.state === "ENDED");
@@ -328,5 +355,30 @@ describe.each(DATABASES)("safety through the gateway on $name", (backend) => {
     }
     expect(await repo.trust(a.token)).toBe(TRUST.longChatGain);
     expect(await repo.trust(b.token)).toBe(TRUST.longChatGain);
+  });
+
+  it("two passes from one address never raise each other's trust, however long they talk", async () => {
+    await start({ TRUST_LONG_CHAT_MS: "300", TRUST_PROXY: "true" });
+    // Two browsers (or one, with a second pass) behind the same address.
+    const a = await person("198.51.100.7");
+    const b = await person("198.51.100.7");
+    const c = await person("198.51.100.8");
+    await stimchatPair(a.client, b.client);
+    await sleep(400);
+    await a.client.emit("exit", {});
+    await b.client.waitState((s) => s.state === "ENDED");
+    // A long chat between distinct addresses afterwards proves the gain would have been seen.
+    await a.client.emit("home", {});
+    await stimchatPair(a.client, c.client);
+    await sleep(400);
+    await c.client.emit("exit", {});
+    await a.client.waitState((s) => s.state === "ENDED");
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && (await repo.trust(c.token)) !== TRUST.longChatGain) {
+      await sleep(20);
+    }
+    expect(await repo.trust(c.token)).toBe(TRUST.longChatGain);
+    expect(await repo.trust(a.token)).toBe(TRUST.longChatGain); // once: with c, not with b
+    expect(await repo.trust(b.token)).toBe(0);
   });
 });
