@@ -12,7 +12,13 @@ import { mintToken, until } from "../harness";
 import { behindProxy } from "./behind-proxy";
 
 const WAIT = 30_000;
-const { start, from } = behindProxy();
+const warnings: string[] = [];
+const { start, from } = behindProxy({
+  debug: () => {},
+  info: () => {},
+  warn: (_obj, msg) => warnings.push(msg ?? ""),
+  error: () => {},
+});
 
 describe("a flood from one socket", () => {
   it("a join flood with a pass: the flooder is cut off with a reason, a bystander pair and /healthz are unaffected", async () => {
@@ -69,6 +75,16 @@ describe("a flood from one socket", () => {
     await until(() => neighbour.identities.at(-1)?.status === "ok", WAIT, "the neighbour's pass");
     expect(await neighbour.emit("join", { space: "stimchat" })).toEqual({ ok: true });
   }, 120_000);
+
+  it("abusive disconnects are logged once per period with a count, not once per socket", async () => {
+    const p = await start();
+    warnings.length = 0;
+    const abusers = await Promise.all([1, 2, 3].map((i) => from(p, `203.0.113.${70 + i}`)));
+    for (const c of abusers) for (let i = 0; i < 25; i++) c.socket.emit("nonsense", {});
+    await until(() => abusers.every((c) => c.disconnected), WAIT, "all three cut off");
+    expect(p.duet.gateway.stats().abusiveDisconnects).toBe(3);
+    expect(warnings.filter((w) => w.includes("too many refused events"))).toHaveLength(1);
+  });
 
   it("a refused event gets one answer: its ack when it asked for one, else a `rejected` event", async () => {
     const p = await start();
