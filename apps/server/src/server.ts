@@ -74,7 +74,9 @@ export async function startDuetProcess(options: DuetProcessOptions): Promise<Due
       pathname === "/readyz" ||
       pathname === "/metrics" ||
       pathname.startsWith("/api/");
-    applySecurityHeaders(req, res, pathname, { page: web.rendersPages && !own });
+    const kind =
+      !web.rendersPages || own ? "other" : pathname.startsWith("/_next/") ? "asset" : "page";
+    applySecurityHeaders(req, res, pathname, { kind });
     if (pathname === undefined) {
       badTarget(res, logger);
       return;
