@@ -47,7 +47,7 @@ async function matchedPair(): Promise<[Peer, Peer]> {
   expect(await b.client.emit("join", { space: "dormparty" })).toEqual({ ok: true });
   await a.client.waitState((s) => s.state === "MATCHED");
   await b.client.waitState((s) => s.state === "MATCHED");
-  await until(() => a.media.length === 1 && b.media.length === 1, 5000, "media setup");
+  await until(() => a.media.length === 1 && b.media.length === 1, 20_000, "media setup");
   return [a, b];
 }
 
