@@ -36,10 +36,10 @@ const serverEnv = (port: number): Record<string, string> => ({
   // a match gets one first; a searching person looks at the landing page and comes back) and
   // topic window; dormparty's pair cooldown (a skipped pair is watched not meeting while a third
   // person meets one of them). The specs that rely on a value repeat it next to the test.
-  MENTI_JOIN_TIMEOUT_MS: "12000",
+  MENTI_JOIN_TIMEOUT_MS: "30000",
   STIMCHAT_SEARCH_TIMEOUT_MS: "20000",
   STIMCHAT_TOPIC_FALLBACK_MS: "3000",
-  DORMPARTY_PAIR_COOLDOWN_MS: "30000",
+  DORMPARTY_PAIR_COOLDOWN_MS: "45000",
   ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
   // Every browser of every spec earns a token from 127.0.0.1: far more than one address would
   // in an hour. The admin login limit stays as shipped (a spec checks it).

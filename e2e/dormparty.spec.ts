@@ -3,7 +3,7 @@
  * browsers (SPEC §1 dormparty; issue 3): Skip re-queues both and keeps the pair apart for the
  * cooldown, End sends the ender home and re-queues the partner, Esc pressed twice skips.
  *
- * playwright.config.ts sets DORMPARTY_PAIR_COOLDOWN_MS = 30 s: long enough to check "not again
+ * playwright.config.ts sets DORMPARTY_PAIR_COOLDOWN_MS = 45 s: long enough to check "not again
  * inside the cooldown" while a third person meets one of the pair, even on a busy machine; short
  * enough to see the pair meet once it is over.
  */
@@ -28,7 +28,7 @@ import {
 } from "./fixtures";
 
 /** From playwright.config.ts's webServer env. */
-const PAIR_COOLDOWN_MS = 30_000;
+const PAIR_COOLDOWN_MS = 45_000;
 
 /**
  * Stops the page's clock for the Esc confirmation: Date.now stands still and the hint's next 2 s
@@ -121,15 +121,16 @@ test("A skips B: both wait, C meets one of them, A and B only meet again after t
   await alone.page.waitForTimeout(2_000);
   await expectDormpartyWaiting(alone.page, CHAT.dormparty.skipped);
 
-  // ---- C ends: C goes home, the partner is re-queued and told
+  // ---- C ends: C goes home, the partner is re-queued (and told: video.spec.ts's End test; here
+  // it may meet the other at once, if the cooldown is already over on a slow machine)
   await sendChat(c.page, "gotta go, bye");
   await expect(messageItems(withC.page)).toHaveText(["Stranger: gotta go, bye"]);
   await button(c.page, "End").click();
   await expect(c.page).toHaveURL(/\/$/);
   await expect(heading(c.page, "Duet")).toBeVisible();
-  await expectDormpartyWaiting(withC.page, CHAT.dormparty.partnerLeft);
+  await expect(withC.page).not.toHaveURL(new RegExp(`${cRoom}$`));
 
-  // A and B are both waiting again: once their cooldown is over, they meet (not before: a lower
+  // A and B are both looking again: once their cooldown is over, they meet (not before: a lower
   // bound, which a busy machine can only make later).
   await expect(alone.page).toHaveURL(/\/room\//, { timeout: PAIR_COOLDOWN_MS + 30_000 });
   expect(Date.now() - skippedAt, "A and B met again inside the cooldown").toBeGreaterThanOrEqual(

@@ -239,8 +239,8 @@ test("a partner who never enters the room: 'Connecting you…', then the join ti
   await expect(person.page.getByRole("status").filter({ hasText: TEXT.connecting })).toBeVisible();
   await expect(messageBox(person.page)).toHaveCount(0);
 
-  // MENTI_JOIN_TIMEOUT_MS is 12 s in playwright.config.ts.
-  await expect(endedReason(person.page, TEXT.reason.partnerLate)).toBeVisible({ timeout: 30_000 });
+  // MENTI_JOIN_TIMEOUT_MS is 30 s in playwright.config.ts.
+  await expect(endedReason(person.page, TEXT.reason.partnerLate)).toBeVisible({ timeout: 60_000 });
   await expect(heading(person.page, TEXT.endedTitle)).toBeVisible();
   const ended = await absent.waitForState("ENDED");
   expect(ended).toMatchObject({ sessionId: matched.sessionId, reason: "join_timeout" });
@@ -270,7 +270,7 @@ test("the one who never entered the room is told that it was them", async ({
   await expect(person.page.getByRole("status").filter({ hasText: TEXT.connecting })).toBeVisible();
 
   // The partner did enter; it is this person who didn't (UI contract: apps/web/lib/copy.ts).
-  const ended = await partner.waitForState("ENDED");
+  const ended = await partner.waitForState("ENDED", 60_000);
   expect(ended).toMatchObject({ sessionId: matched.sessionId, reason: "join_timeout" });
   await expect(heading(person.page, TEXT.endedTitle)).toBeVisible();
   await expect(endedReason(person.page, TEXT.reason.youLate)).toBeVisible();

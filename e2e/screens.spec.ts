@@ -80,7 +80,7 @@ for (const { label, suffix, viewport } of VIEWPORTS) {
     await checkScreen(page, shot("waiting"));
 
     // "Connecting you…": a partner (a bare socket) that never enters keeps the room MATCHED
-    // until the 12 s join timeout of playwright.config.ts.
+    // until the 30 s join timeout of playwright.config.ts.
     const absent = await rawClient();
     expect(await absent.emit("join", { space: "menti", intent: "listen" })).toEqual({ ok: true });
     await expect(page).toHaveURL(ROOM_PATH);
@@ -89,7 +89,7 @@ for (const { label, suffix, viewport } of VIEWPORTS) {
     await checkScreen(page, shot("room-connecting"));
     // Still the same screen after the checks, so they were made on it.
     await expect(connecting).toBeVisible();
-    await expect(endedReason(page, TEXT.reason.partnerLate)).toBeVisible({ timeout: 30_000 });
+    await expect(endedReason(page, TEXT.reason.partnerLate)).toBeVisible({ timeout: 60_000 });
     await checkScreen(page, shot("ended-join-timeout"));
     absent.close();
 
