@@ -31,12 +31,12 @@ const serverEnv = (port: number): Record<string, string> => ({
   NEXT_TELEMETRY_DISABLED: "1",
   // Space timers shortened so that specs can wait them out, yet long enough for what must happen
   // inside them on a busy machine (two CPU-bound loops beside `npm test`: npm run
-  // test:under-load): menti's join limit (both pages of a pair reach the room and enter; a
-  // screen is checked while "Connecting you…"); stimchat's search limit (every spec that expects
-  // a match gets one first; a searching person looks at the landing page and comes back) and
-  // topic window; dormparty's pair cooldown (a skipped pair is watched not meeting while a third
-  // person meets one of them). The specs that rely on a value repeat it next to the test.
-  MENTI_JOIN_TIMEOUT_MS: "30000",
+  // test:under-load): menti's join limit (both pages of a pair reach the room and enter);
+  // stimchat's search limit (every spec that expects a match gets one first; a searching person
+  // looks at the landing page and comes back) and topic window; dormparty's pair cooldown (a
+  // skipped pair is watched not meeting while a third person meets one of them). The specs that
+  // rely on a value repeat it next to the test.
+  MENTI_JOIN_TIMEOUT_MS: "20000",
   STIMCHAT_SEARCH_TIMEOUT_MS: "20000",
   STIMCHAT_TOPIC_FALLBACK_MS: "3000",
   DORMPARTY_PAIR_COOLDOWN_MS: "45000",

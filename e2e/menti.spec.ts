@@ -239,7 +239,7 @@ test("a partner who never enters the room: 'Connecting you…', then the join ti
   await expect(person.page.getByRole("status").filter({ hasText: TEXT.connecting })).toBeVisible();
   await expect(messageBox(person.page)).toHaveCount(0);
 
-  // MENTI_JOIN_TIMEOUT_MS is 30 s in playwright.config.ts.
+  // MENTI_JOIN_TIMEOUT_MS is 20 s in playwright.config.ts.
   await expect(endedReason(person.page, TEXT.reason.partnerLate)).toBeVisible({ timeout: 60_000 });
   await expect(heading(person.page, TEXT.endedTitle)).toBeVisible();
   const ended = await absent.waitForState("ENDED");
