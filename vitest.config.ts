@@ -17,8 +17,10 @@ export default defineConfig({
     ],
     exclude: [...configDefaults.exclude, "e2e/**", "**/.next/**"],
     environment: "node",
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Ceilings, not speed limits: a server's first start (an in-memory PGlite with its
+    // migrations) alone can take tens of seconds when the 2 cores are busy.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     // Forks isolate tests that open sockets or set process-wide state; the machine has 2 cores.
     pool: "forks",
     maxWorkers: 2,

@@ -99,7 +99,7 @@ function connectRaw(baseURL: string): Promise<RawClient> {
     auth: { browserId: randomSessionId() },
     reconnection: false,
     forceNew: true,
-    timeout: 5_000,
+    timeout: 20_000,
   });
   const states: StateView[] = [];
   const messages: ChatMessage[] = [];
@@ -114,7 +114,7 @@ function connectRaw(baseURL: string): Promise<RawClient> {
     socket,
     states,
     messages,
-    emit(event, payload, timeoutMs = 5_000) {
+    emit(event, payload, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         (socket.timeout(timeoutMs) as unknown as LooseEmit).emit(event, payload, (err, ack) => {
           if (err || !ack) reject(err ?? new Error(`no ack for ${event}`));
@@ -122,7 +122,7 @@ function connectRaw(baseURL: string): Promise<RawClient> {
         });
       });
     },
-    waitForState<S extends StateView["state"]>(state: S, timeoutMs = 10_000) {
+    waitForState<S extends StateView["state"]>(state: S, timeoutMs = 30_000) {
       type Found = Extract<StateView, { state: S }>;
       const find = (): Found | undefined =>
         states.find((s): s is Found => s.state === state) as Found | undefined;
@@ -156,8 +156,8 @@ function connectRaw(baseURL: string): Promise<RawClient> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.disconnect();
-      reject(new Error(`raw client: could not connect to ${origin} within 5 s`));
-    }, 5_000);
+      reject(new Error(`raw client: could not connect to ${origin} within 20 s`));
+    }, 20_000);
     socket.once("connect", () => {
       clearTimeout(timer);
       resolve(client);

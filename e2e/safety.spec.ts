@@ -133,7 +133,7 @@ test("a second tab of one browser sees 'already open in another tab'; the first 
 
   // The first tab closes: the second becomes ready by itself.
   await person.page.close();
-  await expect(button(second, CHAT.stimchat.start)).toBeEnabled({ timeout: 15_000 });
+  await expect(button(second, CHAT.stimchat.start)).toBeEnabled({ timeout: 30_000 });
 });
 
 test("/admin: wrong passwords are refused, then limited", async ({ newUser }) => {

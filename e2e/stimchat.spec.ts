@@ -3,7 +3,7 @@
  * the first-visit rules, two clicks from the landing page to a search, the chat with its typing
  * indicator and profanity masking, leaving and "New chat", topic preference, and the search limit.
  *
- * playwright.config.ts shortens the space's timers: STIMCHAT_SEARCH_TIMEOUT_MS = 6 s (long enough
+ * playwright.config.ts shortens the space's timers: STIMCHAT_SEARCH_TIMEOUT_MS = 20 s (long enough
  * for every other test here to be matched first) and STIMCHAT_TOPIC_FALLBACK_MS = 3 s.
  */
 
@@ -34,8 +34,7 @@ import {
 } from "./fixtures";
 
 /** From playwright.config.ts's webServer env. */
-const SEARCH_TIMEOUT_MS = 6_000;
-const TOPIC_FALLBACK_MS = 3_000;
+const SEARCH_TIMEOUT_MS = 20_000;
 
 /** The stored consent, read in the page (the specs compile without the DOM library). */
 function storedConsent(page: Page): Promise<string | null> {
@@ -123,8 +122,9 @@ test("first visit: rules, Agree & continue (remembered), 2 clicks to a search, c
   await expect(messageItems(stranger.page)).toHaveText([
     "Stranger: hey, anyone else up at this hour?",
   ]);
-  // Cleared by the message itself, well before the 4 s after which it would clear by itself.
-  await expect(typingStatus(stranger.page)).toHaveCount(0, { timeout: 1_000 });
+  // Cleared by the message itself: gone in the same render that shows the message (read once,
+  // at once; a retried check would also pass once it cleared by itself, 4 s after typing).
+  expect(await typingStatus(stranger.page).count(), "typing shown with the message").toBe(0);
   await expect(messageItems(page)).toHaveText(["You: hey, anyone else up at this hour?"]);
 
   // ---- profanity is masked by the server; innocent words that contain a listed term are not
@@ -142,7 +142,7 @@ test("first visit: rules, Agree & continue (remembered), 2 clicks to a search, c
   // ---- the typing indicator also clears by itself when the partner stops typing
   await messageBox(stranger.page).fill("haha same");
   await expect(typingStatus(page)).toBeVisible();
-  await expect(typingStatus(page)).toHaveCount(0, { timeout: 8_000 });
+  await expect(typingStatus(page)).toHaveCount(0, { timeout: 30_000 });
   await expect(messageBox(stranger.page)).toHaveValue("haha same");
   await expect(messageItems(page)).toHaveCount(2);
 
@@ -198,17 +198,18 @@ test("topics: 'music' meets 'music' while 'games' keeps searching", async ({ new
     await expect(onlyMine).toBeEnabled();
     await expect(onlyMine).toHaveAttribute("aria-checked", "false");
   }
+  // a wants only its topics, so a and b can never meet, however long c takes to arrive (after
+  // the 3 s topic window b would accept anyone). c arrives with its own window open: it takes
+  // only someone who shares a topic, i.e. a, not b.
+  const onlyMineA = a.page.getByRole("switch", { name: CHAT.stimchat.onlyMine, exact: true });
+  await onlyMineA.click();
+  await expect(onlyMineA).toHaveAttribute("aria-checked", "true");
 
-  const aStarted = Date.now();
   await startSearching(a.page);
-  await expectSearchTopics(a.page, ["music"]);
+  await expectSearchTopics(a.page, ["music"], true);
   await startSearching(b.page);
   await expectSearchTopics(b.page, ["games"]);
   await button(c.page, CHAT.stimchat.start).click();
-  // Inside a's topic window (after it, a and b would accept anyone, each other included).
-  expect(Date.now() - aStarted, "c must start inside the topic window").toBeLessThan(
-    TOPIC_FALLBACK_MS,
-  );
 
   await expectChatRoom(c.page);
   await expectChatRoom(a.page);
@@ -240,7 +241,7 @@ test("search timeout: 'No one is available right now — try again?', Try again 
   await expectSearchTopics(page, ["cant sleep"], true);
 
   const timedOut = heading(page, CHAT.stimchat.timedOut);
-  await expect(timedOut).toBeVisible({ timeout: SEARCH_TIMEOUT_MS + 4_000 });
+  await expect(timedOut).toBeVisible({ timeout: SEARCH_TIMEOUT_MS + 20_000 });
   expect(Date.now() - started).toBeGreaterThanOrEqual(SEARCH_TIMEOUT_MS);
   await expect(timedOut).toBeFocused();
   await expect(page).toHaveURL(/\/stimchat$/);

@@ -102,7 +102,7 @@ test("with the server's secret, video flows through the TURN relay only, on per-
 test("with a wrong secret coturn refuses the credentials: nothing connects, media_failed, both re-queued", async ({
   newUser,
 }) => {
-  test.setTimeout(60_000);
+  test.setTimeout(180_000);
   coturn = await startCoturn({
     port: TURN_PORT,
     secret: "not-the-secret-duet-signs-with",
@@ -118,7 +118,7 @@ test("with a wrong secret coturn refuses the credentials: nothing connects, medi
   }
   // The join limit (15 s by default) closes the session; both are told and looking again.
   for (const user of [a, b]) {
-    await expect(user.page).toHaveURL(/\/dormparty$/, { timeout: 25_000 });
+    await expect(user.page).toHaveURL(/\/dormparty$/, { timeout: 45_000 });
     await expectDormpartyWaiting(user.page, VIDEO.failed);
     await expect.poll(() => peerStates(user.page)).toEqual(["closed"]);
   }

@@ -41,7 +41,7 @@ test("the waiting clock keeps counting while the person looks at the landing pag
   await openDormparty(dormparty.page);
   await button(dormparty.page, CHAT.dormparty.start).click();
   await expectDormpartyWaiting(dormparty.page);
-  // stimchat last and back first: its search ends after 6 s (playwright.config.ts).
+  // stimchat last and back first: its search ends after 20 s (playwright.config.ts).
   await openStimchat(stimchat.page);
   await startSearching(stimchat.page);
   const startedAt = Date.now();

@@ -106,7 +106,8 @@ export async function startServer(
     execArgv,
     env,
     `server(${target})`,
-    90_000,
+    // Duet's start-up (an in-memory PGlite) can take minutes when the cores are busy.
+    300_000,
   );
   const port = ready.port as number;
   return {
@@ -128,7 +129,7 @@ export async function startServer(
 export async function startGenerators(count: number): Promise<Channel[]> {
   return Promise.all(
     Array.from({ length: count }, (_, i) =>
-      start("generator.ts", [], [], process.env, `generator ${i}`, 30_000).then((s) => s.channel),
+      start("generator.ts", [], [], process.env, `generator ${i}`, 120_000).then((s) => s.channel),
     ),
   );
 }

@@ -23,7 +23,7 @@ const TURNSERVER = "/usr/bin/turnserver";
 
 function assertInstalled(): void {
   try {
-    execFileSync(TURNSERVER, ["--version"], { stdio: "ignore", timeout: 5_000 });
+    execFileSync(TURNSERVER, ["--version"], { stdio: "ignore", timeout: 30_000 });
   } catch {
     throw new Error(
       "coturn is required for the TURN browser test: install Debian's package 'coturn' (apt-get install coturn); scripts/ensure-chromium.sh does it when run as root",
@@ -106,7 +106,7 @@ export async function startCoturn(options: {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForPort(options.port, child, 10_000);
+    await waitForPort(options.port, child, 30_000);
   } catch (error) {
     await stop();
     throw new Error(`${(error as Error).message}\n--- coturn output ---\n${output}`);

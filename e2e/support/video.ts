@@ -122,10 +122,10 @@ export function partnerVideoWidth(page: Page): Promise<number> {
 
 /** Each sees the other's video: a decoded frame, and inbound video bytes that keep growing. */
 export async function expectVideoFlows(page: Page): Promise<void> {
-  await expect.poll(() => partnerVideoWidth(page), { timeout: 10_000 }).toBeGreaterThan(0);
+  await expect.poll(() => partnerVideoWidth(page), { timeout: 30_000 }).toBeGreaterThan(0);
   const before = await inboundVideoBytes(page);
   expect(before).toBeGreaterThan(0);
-  await expect.poll(() => inboundVideoBytes(page), { timeout: 5_000 }).toBeGreaterThan(before);
+  await expect.poll(() => inboundVideoBytes(page), { timeout: 30_000 }).toBeGreaterThan(before);
 }
 
 /** The readyState ("live" / "ended") of every camera and microphone track the page opened. */

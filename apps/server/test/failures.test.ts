@@ -14,7 +14,7 @@ const connect = async (opts?: Parameters<typeof TestClient.connect>[1]) => {
 };
 
 beforeEach(async () => {
-  server = await startServer({ MENTI_JOIN_TIMEOUT_MS: "1000" });
+  server = await startServer();
 });
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
@@ -27,7 +27,7 @@ describe("disconnect while waiting", () => {
     await a.join("talk");
     await a.waitState((s) => s.state === "WAITING");
     a.close();
-    await until(() => server.store.inspect().users.length === 0, 2000, "user removed");
+    await until(() => server.store.inspect().users.length === 0, 20_000, "user removed");
     expect(server.store.inspect().queued).toEqual([]);
     const b = await connect();
     await b.join("listen");
@@ -39,7 +39,7 @@ describe("disconnect while waiting", () => {
     const a = await connect();
     void a.join("talk");
     a.close();
-    await until(() => server.store.inspect().users.length === 0, 2000, "user removed");
+    await until(() => server.store.inspect().users.length === 0, 20_000, "user removed");
     const b = await connect();
     await b.join("listen");
     await sleep(100);
@@ -52,7 +52,7 @@ describe("disconnect during a session", () => {
   it("a clean close ends the session and tells the partner", async () => {
     const [a, b] = await activePair(server);
     a.close();
-    const ended = await b.waitState((s) => s.state === "ENDED", 2000);
+    const ended = await b.waitState((s) => s.state === "ENDED");
     expect(ended).toMatchObject({ reason: "disconnected", by: "partner" });
     expect(server.store.inspect().sessions).toEqual([]);
   });
@@ -78,21 +78,29 @@ describe("disconnect during a session", () => {
 
   it("a silent network loss is detected by the heartbeat and the partner is told", async () => {
     await server.close();
-    server = await startServer({ HEARTBEAT_INTERVAL_MS: "200", HEARTBEAT_TIMEOUT_MS: "200" });
+    // Short enough to wait out, long enough for the real client `b` to answer every ping on a
+    // busy machine (a missed pong would end its own connection instead).
+    server = await startServer({ HEARTBEAT_INTERVAL_MS: "1000", HEARTBEAT_TIMEOUT_MS: "4000" });
     const b = await connect();
-    // A raw Engine.IO v4 client that opens the socket, joins, and then never answers a ping:
-    // to the server it looks exactly like a network that went silent.
+    // A raw Engine.IO v4 client that opens the socket, joins, answers pings until the
+    // conversation is ACTIVE and then never again: to the server it looks exactly like a network
+    // that went silent.
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
+    let answering = true;
+    ws.on("message", (data) => {
+      if (answering && data.toString() === "2") ws.send("3");
+    });
     await new Promise((r) => ws.once("open", r));
     ws.send("40");
-    await until(() => server.store.inspect().users.length === 2, 2000, "raw client connected");
+    await until(() => server.store.inspect().users.length === 2, 20_000, "raw client connected");
     ws.send('42["join",{"space":"menti","intent":"talk"}]');
     await b.join("listen");
     await b.waitState((s) => s.state === "MATCHED");
     ws.send(`42["enter",{"sessionId":"${b.sessionId()}"}]`);
     await b.emit("enter", { sessionId: b.sessionId() });
     await b.waitState((s) => s.state === "ACTIVE");
-    const ended = await b.waitState((s) => s.state === "ENDED", 3000);
+    answering = false;
+    const ended = await b.waitState((s) => s.state === "ENDED");
     expect(ended).toMatchObject({ reason: "disconnected", by: "partner" });
     ws.terminate();
   });
@@ -109,7 +117,7 @@ describe("disconnect during a session", () => {
     const before = a.states.length;
     // Drop the transport under the client: it reconnects by itself as a new connection.
     a.socket.io.engine.close();
-    await until(() => a.states.length > before && a.socket.connected, 5000, "reconnect");
+    await until(() => a.states.length > before && a.socket.connected, 20_000, "reconnect");
     expect(a.state).toEqual({ state: "IDLE" });
     await b.waitState((s) => s.state === "ENDED");
   });
@@ -178,14 +186,17 @@ describe("stale or foreign /room/{id}", () => {
 
 describe("partner never enters the room", () => {
   it("the session ends after the limit with join_timeout and both are told", async () => {
+    // A limit short enough to wait out; `a` only has to enter inside it (one round trip).
+    await server.close();
+    server = await startServer({ MENTI_JOIN_TIMEOUT_MS: "4000" });
     const a = await connect();
     const b = await connect();
     await a.join("listen");
     await b.join("talk");
     await a.waitState((s) => s.state === "MATCHED");
     await a.emit("enter", { sessionId: a.sessionId() });
-    const endedA = await a.waitState((s) => s.state === "ENDED", 3000);
-    const endedB = await b.waitState((s) => s.state === "ENDED", 3000);
+    const endedA = await a.waitState((s) => s.state === "ENDED");
+    const endedB = await b.waitState((s) => s.state === "ENDED");
     // a entered, b never did: b is told it was them, a that it was the other person.
     expect(endedA).toMatchObject({ reason: "join_timeout", by: "partner" });
     expect(endedB).toMatchObject({ reason: "join_timeout", by: "you" });
@@ -202,7 +213,7 @@ describe("malformed, oversized or unknown events", () => {
     emitRaw("send", { text: 42 }, (x: unknown) => acks.push(x));
     emitRaw("send", { text: "hi", extra: true }, (x: unknown) => acks.push(x));
     emitRaw("enter", "not an object", (x: unknown) => acks.push(x));
-    await until(() => acks.length === 5, 2000, "acks");
+    await until(() => acks.length === 5, 20_000, "acks");
     expect(acks.map((x) => (x as { code: string }).code)).toEqual([
       "unknown_event",
       "invalid_payload",
@@ -239,7 +250,7 @@ describe("malformed, oversized or unknown events", () => {
   it("an oversized packet closes that connection (maxHttpBufferSize)", async () => {
     const [a, b] = await activePair(server);
     a.socket.emit("send", { text: "y".repeat(40_000) });
-    await until(() => a.disconnected, 3000, "oversized sender disconnected");
+    await until(() => a.disconnected, 20_000, "oversized sender disconnected");
     await b.waitState((s) => s.state === "ENDED");
   });
 
@@ -247,7 +258,7 @@ describe("malformed, oversized or unknown events", () => {
     const a = await connect();
     const emitRaw = a.socket.emit.bind(a.socket) as (e: string, ...args: unknown[]) => void;
     for (let i = 0; i < 30; i++) emitRaw("nope", {});
-    await until(() => a.disconnected, 3000, "abusive socket disconnected");
+    await until(() => a.disconnected, 20_000, "abusive socket disconnected");
     expect(server.duet.gateway.stats().abusiveDisconnects).toBe(1);
   });
 });

@@ -97,10 +97,14 @@ export function mintToken(server: Pick<TestServer, "duet">): { cookie: string; i
   return { cookie: `${TOKEN_COOKIE}=${cookieValue}`, id };
 }
 
-/** Polls `check` until it returns true, at most `timeoutMs`. */
+/**
+ * Polls `check` until it returns true, at most `timeoutMs`: a ceiling for an event that is
+ * expected to happen, generous enough for a machine under heavy load (never a speed figure;
+ * speeds are measured by the benchmarks, bench/).
+ */
 export async function until(
   check: () => boolean,
-  timeoutMs = 5000,
+  timeoutMs = 20_000,
   what = "condition",
 ): Promise<void> {
   const start = Date.now();
@@ -149,6 +153,9 @@ export class TestClient {
       transports: ["websocket"],
       reconnection: opts.reconnection ?? false,
       forceNew: true,
+      // Socket.IO's connect timeout (20 s by default): hundreds of clients at once on a busy
+      // machine take longer.
+      timeout: 120_000,
       auth: opts.browserId ? { browserId: opts.browserId } : {},
       ...(opts.extraHeaders ? { extraHeaders: opts.extraHeaders } : {}),
     });
@@ -157,7 +164,7 @@ export class TestClient {
       socket.once("connect", () => resolve());
       socket.once("connect_error", reject);
     });
-    await until(() => client.states.length > 0, 5000, "initial IDLE state");
+    await until(() => client.states.length > 0, 20_000, "initial IDLE state");
     return client;
   }
 
@@ -165,7 +172,7 @@ export class TestClient {
     return this.states[this.states.length - 1];
   }
 
-  async waitState(pred: (s: StateView) => boolean, timeoutMs = 5000): Promise<StateView> {
+  async waitState(pred: (s: StateView) => boolean, timeoutMs = 20_000): Promise<StateView> {
     let found: StateView | undefined;
     await until(
       () => {

@@ -53,7 +53,7 @@ async function matchedPair({ ask = true }: { ask?: boolean } = {}): Promise<[Pee
   for (const p of [a, b]) {
     expect(await p.client.emit("media", { sessionId: p.client.sessionId() })).toEqual({ ok: true });
   }
-  await until(() => a.media.length === 1 && b.media.length === 1, 5000, "media setup");
+  await until(() => a.media.length === 1 && b.media.length === 1, 20_000, "media setup");
   return [a, b];
 }
 

@@ -1459,7 +1459,7 @@ describe("model: random sequences against Engine + MemoryStore", () => {
       "queue:3+",
     ];
     expect(required.filter((k) => !coverage.has(k))).toEqual([]);
-  }, 180_000);
+  }, 300_000);
 
   it("menti with a search timeout (1 s): 2,000 sequences", async () => {
     const policy: SpacePolicy = { ...MENTI, searchTimeoutMs: 1_000 };
@@ -1469,7 +1469,7 @@ describe("model: random sequences against Engine + MemoryStore", () => {
       }),
       { numRuns: 2_000 },
     );
-  }, 120_000);
+  }, 300_000);
 
   // Dormparty alone offers no topics: its joins mostly ask for none (else most would be refused
   // with topic_unknown and few sessions would get as far as a close), and it must reach every
@@ -1504,7 +1504,7 @@ describe("model: random sequences against Engine + MemoryStore", () => {
       expect(delta.some(([k]) => k === "state:ACTIVE")).toBe(true);
       const reached = new Map(delta);
       expect(closes.filter((k) => (reached.get(k) ?? 0) < 100)).toEqual([]);
-    }, 180_000);
+    }, 300_000);
   });
 
   it("the checker itself catches a stuck screen, a stranded pair and a bypassed table", async () => {
@@ -1780,6 +1780,6 @@ describe("concurrency: random bursts under fast-check's scheduler", () => {
         ),
         { numRuns: runs },
       );
-    }, 120_000);
+    }, 300_000);
   });
 });

@@ -17,7 +17,7 @@ let shared: PGlite;
 beforeAll(async () => {
   shared = new PGlite();
   await shared.waitReady;
-}, 60_000);
+}, 300_000);
 afterAll(async () => {
   await shared?.close();
 });
@@ -55,7 +55,7 @@ describe("PGlite drivers", () => {
       await repo.close();
     }
     expect(await repo.ping()).toBe(false);
-  }, 60_000);
+  }, 300_000);
 
   it("a data folder keeps data across close and reopen; migrations are applied once", async () => {
     const dir = mkdtempSync(join(tmpdir(), "duet-pglite-"));
@@ -94,5 +94,5 @@ describe("PGlite drivers", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 300_000);
 });

@@ -54,7 +54,7 @@ export function repoContract(name: string, open: () => Promise<SafetyRepo>): voi
     let repo: SafetyRepo;
     beforeEach(async () => {
       repo = await open();
-    }, 60_000);
+    }, 300_000);
     afterEach(async () => {
       await repo?.close();
     });

@@ -154,6 +154,6 @@ describe.each(DATABASES)(
       expect(lines.length).toBeGreaterThan(5);
       const leaked = secrets.filter((s) => s.length > 0 && log.includes(s));
       expect(leaked).toEqual([]);
-    }, 120_000);
+    }, 300_000);
   },
 );
