@@ -41,6 +41,9 @@ const serverEnv = (port: number): Record<string, string> => ({
   STIMCHAT_SEARCH_TIMEOUT_MS: "20000",
   STIMCHAT_TOPIC_FALLBACK_MS: "3000",
   DORMPARTY_PAIR_COOLDOWN_MS: "45000",
+  // The longest heartbeat the server allows (5 s + 10 s): at load average 20 a page in one
+  // browser context answered a ping too late while another ran axe, and lost its conversation.
+  HEARTBEAT_TIMEOUT_MS: "10000",
   ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
   // Every browser of every spec earns a token from 127.0.0.1: far more than one address would
   // in an hour. The admin login limit stays as shipped (a spec checks it).
