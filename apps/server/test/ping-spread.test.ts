@@ -39,9 +39,10 @@ const spreadLate = (conn: unknown): boolean => spreadFirstPing(conn, TIMINGS, ()
 async function listen(
   onConnection: (conn: unknown) => void,
   pingTimeout = TIMEOUT,
+  pingInterval = INTERVAL,
 ): Promise<number> {
   http = createServer();
-  io = new Server(http, { pingInterval: INTERVAL, pingTimeout });
+  io = new Server(http, { pingInterval, pingTimeout });
   io.engine.on("connection", onConnection);
   http.listen(0, "127.0.0.1");
   await new Promise((r) => http?.once("listening", r));
@@ -82,9 +83,9 @@ async function treatedAndPlain(
     if (opened === 1) results.push(treat(conn));
   });
   const treated = rawClient(port);
-  await until(() => opened === 1, 5000, "first open");
+  await until(() => opened === 1, 60_000, "first open");
   const plain = rawClient(port);
-  await until(() => opened === 2, 5000, "second open");
+  await until(() => opened === 2, 60_000, "second open");
   expect(results).toEqual([true]);
   return { treated, plain };
 }
@@ -102,7 +103,7 @@ describe("spreading heartbeat pings", () => {
   it("a spread connection is pinged later than one opened with it, then regularly", async () => {
     // The first connection is spread by almost the whole delay allowed, the second is left alone.
     const { treated: spread, plain } = await treatedAndPlain(spreadLate);
-    await until(() => spread.pings.length >= 3, 5000, "three pings on the spread connection");
+    await until(() => spread.pings.length >= 3, 60_000, "three pings on the spread connection");
     // The plain one opened after the spread one, yet was pinged first.
     expect(plain.pings[0]).toBeLessThan(spread.pings[0] as number);
     // Answered pings keep it open well past interval + timeout.
@@ -116,9 +117,9 @@ describe("spreading heartbeat pings", () => {
       spreadLate(conn);
     });
     const c = rawClient(port);
-    await until(() => conns === 1, 5000, "open");
+    await until(() => conns === 1, 60_000, "open");
     c.ws.close();
-    await until(() => io?.engine.clientsCount === 0, 5000, "closed on the server");
+    await until(() => io?.engine.clientsCount === 0, 60_000, "closed on the server");
     // Past the delayed ping and its interval: nothing fired on the closed socket.
     await new Promise((r) => setTimeout(r, 2 * INTERVAL + 50));
     expect(c.pings).toEqual([]);
@@ -139,8 +140,8 @@ describe("spreading heartbeat pings", () => {
     const { treated: jittered, plain } = await treatedAndPlain((conn) =>
       jitterPings(conn, TIMINGS, () => 0.99, SHARE),
     );
-    await until(() => jittered.pings.length >= 4, 5000, "four pings on the jittered connection");
-    await until(() => plain.pings.length >= 4, 5000, "four pings on the plain connection");
+    await until(() => jittered.pings.length >= 4, 60_000, "four pings on the jittered connection");
+    await until(() => plain.pings.length >= 4, 60_000, "four pings on the plain connection");
     // Timers never fire early: each gap after a pong is at least interval + the jitter drawn.
     const gaps = (p: number[]) => p.slice(1).map((t, i) => t - (p[i] as number));
     for (const gap of gaps(jittered.pings)) expect(gap).toBeGreaterThanOrEqual(INTERVAL + 99 - 2);
@@ -151,14 +152,19 @@ describe("spreading heartbeat pings", () => {
   });
 
   it("a real client with every ping moved to the limit stays connected (its own ping timeout)", async () => {
-    // The client gives up after interval + timeout = 300 ms without a ping. The detection bound
-    // alone would allow moving a ping by 200 ms (a first ping at 400 ms: the client gone).
-    const short = { intervalMs: INTERVAL, timeoutMs: 100, maxDetectMs: 3 * INTERVAL };
-    expect(maxPingDelay(short)).toBe(50);
-    const port = await listen((conn) => {
-      spreadFirstPing(conn, short, () => 0.999);
-      jitterPings(conn, short, () => 0.999, 1);
-    }, short.timeoutMs);
+    // The client gives up after interval + timeout = 2 s without a ping. The detection bound
+    // alone would allow moving a ping by a whole interval (a first ping at 2 s: the client gone);
+    // half the timeout leaves it 500 ms, room for a busy machine's late timers.
+    const short = { intervalMs: 1000, timeoutMs: 1000, maxDetectMs: 3000 };
+    expect(maxPingDelay(short)).toBe(500);
+    const port = await listen(
+      (conn) => {
+        spreadFirstPing(conn, short, () => 0.999);
+        jitterPings(conn, short, () => 0.999, 1);
+      },
+      short.timeoutMs,
+      short.intervalMs,
+    );
     const client = ioClient(`http://127.0.0.1:${port}`, {
       transports: ["websocket"],
       reconnection: false,
@@ -166,13 +172,13 @@ describe("spreading heartbeat pings", () => {
     const reasons: string[] = [];
     client.on("disconnect", (reason) => reasons.push(reason));
     try {
-      await until(() => client.connected, 5000, "connected");
+      await until(() => client.connected, 60_000, "connected");
       let pings = 0;
       client.io.engine.on("ping", () => {
         pings += 1;
       });
       // Several cycles of first ping and jittered pings, each as late as allowed.
-      await until(() => pings >= 4, 5000, "four pings");
+      await until(() => pings >= 4, 60_000, "four pings");
       expect(reasons).toEqual([]);
       expect(client.connected).toBe(true);
     } finally {
@@ -247,7 +253,11 @@ describe("a connection that lives for days", () => {
       conn = watched;
     }, timings.timeoutMs);
     const client = rawClient(port);
-    await until(() => conn !== undefined && client.ws.readyState === WebSocket.OPEN, 5000, "open");
+    await until(
+      () => conn !== undefined && client.ws.readyState === WebSocket.OPEN,
+      60_000,
+      "open",
+    );
     // Joins the main namespace, so that Socket.IO's connect timeout leaves the connection alone.
     client.ws.send("40");
     const live = conn as WatchedConn;
@@ -257,16 +267,16 @@ describe("a connection that lives for days", () => {
       while (heartbeats + BURST <= target) {
         const goal = heartbeats + BURST;
         for (let i = 0; i < BURST; i++) client.ws.send("3");
-        await until(() => heartbeats >= goal, 10_000, `${goal} heartbeats`);
+        await until(() => heartbeats >= goal, 60_000, `${goal} heartbeats`);
       }
       const goal = target;
       for (let i = heartbeats; i < goal; i++) client.ws.send("3");
-      await until(() => heartbeats >= goal, 10_000, `${goal} heartbeats`);
+      await until(() => heartbeats >= goal, 60_000, `${goal} heartbeats`);
     };
     /** Waits for the next ping (the client answers it: one more heartbeat). */
     const nextPing = async (): Promise<{ heartbeats: number; depth: number }> => {
       const before = pings.length;
-      await until(() => pings.length > before, 5000, "a ping");
+      await until(() => pings.length > before, 60_000, "a ping");
       return pings[pings.length - 1] as { heartbeats: number; depth: number };
     };
 
