@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { estimatedWaitText, presenceHereText, SPACE_COPY } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
 
@@ -15,12 +15,34 @@ import { useDuet } from "./DuetProvider";
 const OWN_DOCUMENT = new Set(["/dormparty"]);
 
 /**
+ * Whether this document may use the camera (true when it was loaded at a video space's path and
+ * the landing page was reached from there by a client-side navigation). Chromium exposes the
+ * document's policy (`permissionsPolicy`, formerly `featurePolicy`); elsewhere this says false and
+ * the video space opens with a full page load, which is always safe. A search left running in a
+ * video space then survives a visit to the landing page: the same document, the same socket.
+ */
+function documentAllowsCamera(): boolean {
+  type Policy = { allowsFeature?: (feature: string) => boolean };
+  const doc = document as Document & { permissionsPolicy?: Policy; featurePolicy?: Policy };
+  const policy = doc.permissionsPolicy ?? doc.featurePolicy;
+  try {
+    return policy?.allowsFeature?.("camera") === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The spaces this server has enabled (from `welcome`), as links into each space, with how busy
  * each one is (from `presence`). With exactly one space enabled, `/` opens that space directly.
  */
 export function LandingSpaces({ ended = false }: { ended?: boolean }) {
   const router = useRouter();
   const { spaces, state, status, presence } = useDuet();
+  // Known only in the browser: the server's render and the first client render use full loads.
+  const [cameraHere, setCameraHere] = useState(false);
+  useEffect(() => setCameraHere(documentAllowsCamera()), []);
+  const fullLoad = (href: string): boolean => OWN_DOCUMENT.has(href) && !cameraHere;
   const shown = (spaces ?? []).flatMap((space) => {
     const copy = SPACE_COPY[space.id];
     return copy ? [{ id: space.id, ...copy }] : [];
@@ -33,7 +55,7 @@ export function LandingSpaces({ ended = false }: { ended?: boolean }) {
     if (!onlyHref) return;
     // One space: no choice to make. The banner of a refused room moves along with the person.
     const target = ended ? `${onlyHref}?ended=1` : onlyHref;
-    if (OWN_DOCUMENT.has(onlyHref)) window.location.replace(target);
+    if (OWN_DOCUMENT.has(onlyHref) && !documentAllowsCamera()) window.location.replace(target);
     else router.replace(target);
   }, [onlyHref, ended, router]);
 
@@ -58,7 +80,7 @@ export function LandingSpaces({ ended = false }: { ended?: boolean }) {
             const busy = presence?.spaces.find((p) => p.id === space.id);
             return (
               <li key={space.id}>
-                {OWN_DOCUMENT.has(space.href) ? (
+                {fullLoad(space.href) ? (
                   <a className="space-card" href={space.href}>
                     <SpaceCard space={space} busy={busy} />
                   </a>
