@@ -44,24 +44,32 @@ test("two users each receive the other's video, and the side chat works alongsid
   await sendChat(b.page, "yes!");
   await expect(messageItems(a.page)).toHaveText(["You: can you see me?", "Stranger: yes!"]);
 
-  // The toggles: pressed state, and the tracks really go quiet.
-  const mute = button(a.page, VIDEO.mute);
-  const camera = button(a.page, VIDEO.cameraOff);
-  await expect(mute).toHaveAttribute("aria-pressed", "false");
-  await mute.click();
-  await expect(mute).toHaveAttribute("aria-pressed", "true");
-  await camera.click();
-  await expect(camera).toHaveAttribute("aria-pressed", "true");
+  // The toggles say what they will do, and the tracks really go quiet; the partner is told.
+  await button(a.page, VIDEO.mute).click();
+  await expect(button(a.page, VIDEO.unmute)).toBeVisible();
+  await expect(a.page.getByText(VIDEO.youAreMuted, { exact: true })).toBeVisible();
+  await button(a.page, VIDEO.cameraOff).click();
+  await expect(button(a.page, VIDEO.cameraOn)).toBeVisible();
   const enabled = await a.page.evaluate(() =>
     ((globalThis as unknown as Hooked).__duetPeer?.streams ?? []).flatMap((s) =>
       s.getTracks().map((t) => `${t.kind}:${(t as unknown as { enabled: boolean }).enabled}`),
     ),
   );
   expect(enabled.sort()).toEqual(["audio:false", "video:false"]);
-  await mute.click();
-  await camera.click();
-  await expect(mute).toHaveAttribute("aria-pressed", "false");
-  await expect(camera).toHaveAttribute("aria-pressed", "false");
+  // B sees a calm "Camera off" panel over A's picture, and that A is muted (over the call's own
+  // data channel, never the server).
+  await expect(
+    b.page.getByRole("status").filter({ hasText: VIDEO.partnerCameraOff }),
+  ).toBeVisible();
+  await expect(b.page.getByText(VIDEO.partnerMuted, { exact: true })).toBeVisible();
+  await button(a.page, VIDEO.unmute).click();
+  await button(a.page, VIDEO.cameraOn).click();
+  await expect(button(a.page, VIDEO.mute)).toBeVisible();
+  await expect(button(a.page, VIDEO.cameraOff)).toBeVisible();
+  await expect(b.page.getByRole("status").filter({ hasText: VIDEO.partnerCameraOff })).toHaveCount(
+    0,
+  );
+  await expect(b.page.getByText(VIDEO.partnerMuted, { exact: true })).toHaveCount(0);
 });
 
 test("glare: both sides renegotiate at the same moment and the call settles, still flowing", async ({

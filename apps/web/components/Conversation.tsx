@@ -10,6 +10,7 @@ import {
 } from "react";
 import { CHAT_COPY, slowDownText } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
+import { MessageLog } from "./MessageLog";
 
 /** Show the count once this few characters are left. */
 const COUNT_FROM_REMAINING = 200;
@@ -109,35 +110,16 @@ export function Conversation({
   return (
     <div className="conversation">
       {intro}
-      <div
+      <MessageLog
         ref={logRef}
-        className="log"
-        role="log"
-        aria-label="Conversation"
-        aria-live="polite"
-        // biome-ignore lint/a11y/noNoninteractiveTabindex: the log scrolls; keyboard users must reach it
-        tabIndex={0}
+        messages={shown}
+        youLabel={youLabel}
+        partnerLabel={partnerLabel}
+        label="Conversation"
+        live
+        empty="Messages appear here. Nothing is saved."
         onScroll={onScroll}
-      >
-        {count === 0 ? (
-          <p className="log-empty">Messages appear here. Nothing is saved.</p>
-        ) : (
-          <ol className="messages">
-            {shown.map((message) => (
-              <li
-                key={message.id}
-                className={message.from === "you" ? "message message-you" : "message message-them"}
-              >
-                <span className="message-who">
-                  {message.from === "you" ? youLabel : partnerLabel}
-                  <span className="visually-hidden">:</span>
-                </span>{" "}
-                <span className="message-text">{message.text}</span>
-              </li>
-            ))}
-          </ol>
-        )}
-      </div>
+      />
       {typingIndicator ? (
         // Always in the page, so that the line is announced when it appears (and only then).
         <p role="status" className="typing-line">

@@ -12,19 +12,15 @@ import {
   TOKEN_SPACES,
   VIDEO_SPACES,
 } from "../lib/copy";
-import { ChatEndedScreen } from "./ChatEndedScreen";
 import { Conversation } from "./Conversation";
 import { useDuet } from "./DuetProvider";
-import { EndedScreen } from "./EndedScreen";
+import { EndedScreen, STRANGER_SPACES } from "./EndedScreen";
 import { ExitDialog } from "./ExitDialog";
 import { BannedScreen } from "./PassScreens";
 import { ReportDialog } from "./ReportDialog";
 import { StrangerRoom } from "./StrangerRoom";
 
 type RoomView = Extract<StateView, { state: "MATCHED" | "ACTIVE" }>;
-
-/** Spaces whose rooms are the stranger chat ("You" / "Stranger"); menti keeps its own room. */
-const STRANGER_SPACES: ReadonlySet<SpaceId> = new Set<SpaceId>(["stimchat", "dormparty"]);
 
 function endedFor(
   sessionId: string,
@@ -130,9 +126,9 @@ export function Room({ sessionId }: { sessionId: string }) {
     const space = endedNow.kind === "lost" ? (endedNow.space ?? null) : endedNow.space;
     // Only the reporter's own report of this room counts (it may have failed after the end).
     const reportError = reportOutcome?.sessionId === sessionId ? reportOutcome.error : null;
-    if (space && STRANGER_SPACES.has(space))
-      return <ChatEndedScreen info={endedNow} space={space} reportError={reportError} />;
-    return <EndedScreen info={endedNow} reportError={reportError} />;
+    return (
+      <EndedScreen info={endedNow} space={space} sessionId={sessionId} reportError={reportError} />
+    );
   }
 
   if (movedOn || (leaving && !view)) {

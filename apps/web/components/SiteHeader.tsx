@@ -5,6 +5,7 @@ import { usePathname } from "next/navigation";
 import { useState } from "react";
 import { HelpDialog } from "./HelpDialog";
 import { Logo } from "./Logo";
+import { ThemeToggle } from "./ThemeToggle";
 
 /** The banner of every screen: the name, and "I need help", always within reach. */
 export function SiteHeader() {
@@ -27,9 +28,12 @@ export function SiteHeader() {
             Duet
           </Link>
         )}
-        <button type="button" className="button button-help" onClick={() => setHelpOpen(true)}>
-          I need help
-        </button>
+        <div className="site-header-actions">
+          <ThemeToggle />
+          <button type="button" className="button button-help" onClick={() => setHelpOpen(true)}>
+            I need help
+          </button>
+        </div>
       </div>
       {helpOpen ? <HelpDialog onClose={() => setHelpOpen(false)} /> : null}
     </header>

@@ -113,6 +113,21 @@ export function StrangerRoom({
   }, [canSkip]);
 
   const shared = view.partner.sharedTopics ?? [];
+  const chat =
+    view.state === "ACTIVE" ? (
+      <Conversation
+        sessionId={view.sessionId}
+        youLabel={CHAT_COPY.you}
+        partnerLabel={CHAT_COPY.partner}
+        typingIndicator={typingOn}
+        intro={
+          <div className="conversation-intro">
+            <p>{CHAT_COPY.intro}</p>
+            {shared.length > 0 ? <p className="shared-topics">{sharedTopicsText(shared)}</p> : null}
+          </div>
+        }
+      />
+    ) : null;
 
   return (
     <div
@@ -186,29 +201,22 @@ export function StrangerRoom({
           {error}
         </p>
       ) : null}
-      {isVideo ? <VideoStage sessionId={view.sessionId} /> : null}
-      {view.state === "ACTIVE" ? (
-        <Conversation
-          sessionId={view.sessionId}
-          youLabel={CHAT_COPY.you}
-          partnerLabel={CHAT_COPY.partner}
-          typingIndicator={typingOn}
-          intro={
-            <div className="conversation-intro">
-              <p>{CHAT_COPY.intro}</p>
-              {shared.length > 0 ? (
-                <p className="shared-topics">{sharedTopicsText(shared)}</p>
-              ) : null}
-            </div>
-          }
-        />
-      ) : isVideo ? null : (
-        <div className="room-waiting">
-          <div className="breath breath-small" aria-hidden="true" />
-          <p role="status" className="room-status">
-            {CHAT_COPY.connecting}
-          </p>
+      {isVideo ? (
+        // Wide screens: the call large, the side chat beside it; phones: the call on top, the chat
+        // below (globals.css, "video room").
+        <div className="video-room">
+          <VideoStage sessionId={view.sessionId} />
+          <div className="video-side">{chat}</div>
         </div>
+      ) : (
+        (chat ?? (
+          <div className="room-waiting">
+            <div className="breath breath-small" aria-hidden="true" />
+            <p role="status" className="room-status">
+              {CHAT_COPY.connecting}
+            </p>
+          </div>
+        ))
       )}
       {helpOpen ? <HelpDialog onClose={() => setHelpOpen(false)} /> : null}
       {reportOpen ? <ReportDialog space={view.space} onClose={() => setReportOpen(false)} /> : null}

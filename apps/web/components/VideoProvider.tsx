@@ -17,6 +17,7 @@ import {
   createPeer,
   getCameraAndMicrophone,
   type MediaProblem,
+  type MediaState,
   mediaProblemOf,
   type Peer,
   stopStream,
@@ -53,6 +54,11 @@ export interface VideoContextValue {
   cameraOff: boolean;
   toggleMuted(): void;
   toggleCamera(): void;
+  /**
+   * What the partner says their camera and microphone are doing (over the call's own data
+   * channel), for the current session; null until they said.
+   */
+  remoteMedia: ({ sessionId: string } & MediaState) | null;
   /** The partner's media of the current video session, once it arrived. */
   remote: { sessionId: string; stream: MediaStream } | null;
   /** The current video session's connection state. */
@@ -103,6 +109,7 @@ export function VideoProvider({ children }: { children: ReactNode }) {
   const [muted, setMuted] = useState(false);
   const [cameraOff, setCameraOff] = useState(false);
   const [remote, setRemote] = useState<VideoContextValue["remote"]>(null);
+  const [remoteMedia, setRemoteMedia] = useState<VideoContextValue["remoteMedia"]>(null);
   const [connection, setConnection] = useState<VideoContextValue["connection"]>(null);
   const peerRef = useRef<{ sessionId: string; peer: Peer; seen: boolean; entered: boolean } | null>(
     null,
@@ -129,6 +136,7 @@ export function VideoProvider({ children }: { children: ReactNode }) {
     const hooks = testHooks();
     if (hooks && hooks.current === current.peer.pc) hooks.current = null;
     setRemote(null);
+    setRemoteMedia(null);
   }, []);
 
   const release = useCallback(() => {
@@ -167,20 +175,22 @@ export function VideoProvider({ children }: { children: ReactNode }) {
     );
   }, []);
 
+  /** Applies the toggles to the tracks and tells the partner (the call's data channel). */
+  const applyMediaState = useCallback((next: { muted: boolean; cameraOff: boolean }) => {
+    mutedRef.current = next.muted;
+    cameraOffRef.current = next.cameraOff;
+    for (const track of localRef.current?.getAudioTracks() ?? []) track.enabled = !next.muted;
+    for (const track of localRef.current?.getVideoTracks() ?? []) track.enabled = !next.cameraOff;
+    peerRef.current?.peer.sendMediaState({ camera: !next.cameraOff, mic: !next.muted });
+    setMuted(next.muted);
+    setCameraOff(next.cameraOff);
+  }, []);
   const toggleMuted = useCallback(() => {
-    setMuted((was) => {
-      const next = !was;
-      for (const track of localRef.current?.getAudioTracks() ?? []) track.enabled = !next;
-      return next;
-    });
-  }, []);
+    applyMediaState({ muted: !mutedRef.current, cameraOff: cameraOffRef.current });
+  }, [applyMediaState]);
   const toggleCamera = useCallback(() => {
-    setCameraOff((was) => {
-      const next = !was;
-      for (const track of localRef.current?.getVideoTracks() ?? []) track.enabled = !next;
-      return next;
-    });
-  }, []);
+    applyMediaState({ muted: mutedRef.current, cameraOff: !cameraOffRef.current });
+  }, [applyMediaState]);
 
   // The server's `media` starts a peer connection for its session; `signal`s feed it.
   useEffect(() => {
@@ -205,6 +215,10 @@ export function VideoProvider({ children }: { children: ReactNode }) {
             },
             onRemoteStream: (stream) => {
               if (peerRef.current?.sessionId === sessionId) setRemote({ sessionId, stream });
+            },
+            localMediaState: () => ({ camera: !cameraOffRef.current, mic: !mutedRef.current }),
+            onRemoteMediaState: (media) => {
+              if (peerRef.current?.sessionId === sessionId) setRemoteMedia({ sessionId, ...media });
             },
             onConnectionState: (connectionState) => {
               setConnection((prev) =>
@@ -306,6 +320,7 @@ export function VideoProvider({ children }: { children: ReactNode }) {
       toggleMuted,
       toggleCamera,
       remote,
+      remoteMedia,
       connection,
       firstFrame,
     }),
@@ -318,6 +333,7 @@ export function VideoProvider({ children }: { children: ReactNode }) {
       toggleMuted,
       toggleCamera,
       remote,
+      remoteMedia,
       connection,
       firstFrame,
     ],

@@ -1,7 +1,8 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { type ReactNode, useEffect, useRef, useState } from "react";
 import { DORMPARTY_COPY } from "../lib/copy";
+import { CameraIcon, MicIcon } from "./Icons";
 import { useVideo } from "./VideoProvider";
 
 /** Shows `stream` in a video element (autoplay, inline); `muted` for one's own preview. */
@@ -40,13 +41,35 @@ export function OwnPreview({ className = "video-self" }: { className?: string })
   );
 }
 
+/** A call toggle: its label says what pressing it will do; its icon shows the state. */
+function MediaToggle({
+  onClick,
+  icon,
+  label,
+}: {
+  onClick(): void;
+  icon: ReactNode;
+  label: string;
+}) {
+  return (
+    <button type="button" className="button button-secondary button-media" onClick={onClick}>
+      {icon}
+      {label}
+    </button>
+  );
+}
+
 /**
- * The room's video: the partner large, one's own preview small in a corner, and the Mute and
- * Camera off toggles.
+ * The room's video: the partner large (or a calm "Camera off" panel when they turned it off), one's
+ * own preview small in a corner, and over the picture's lower left the Mute and video toggles,
+ * which say in words what they will do and show the current state with an icon (a slash when
+ * off) and the preview's badge.
  */
 export function VideoStage({ sessionId }: { sessionId: string }) {
-  const { remote, muted, cameraOff, toggleMuted, toggleCamera, firstFrame } = useVideo();
+  const { remote, remoteMedia, muted, cameraOff, toggleMuted, toggleCamera, firstFrame } =
+    useVideo();
   const stream = remote?.sessionId === sessionId ? remote.stream : null;
+  const partnerMedia = remoteMedia?.sessionId === sessionId ? remoteMedia : null;
   const [video, setVideo] = useState<HTMLVideoElement | null>(null);
   const [showing, setShowing] = useState(false);
   useStreamOn(video, stream);
@@ -82,6 +105,12 @@ export function VideoStage({ sessionId }: { sessionId: string }) {
   }, [video, stream, sessionId, firstFrame]);
 
   const waiting = !showing || !stream;
+  const partnerCameraOff = !waiting && partnerMedia?.camera === false;
+  const status = waiting
+    ? DORMPARTY_COPY.connectingVideo
+    : partnerCameraOff
+      ? DORMPARTY_COPY.partnerCameraOff
+      : "";
 
   return (
     <div className="video-call">
@@ -94,30 +123,33 @@ export function VideoStage({ sessionId }: { sessionId: string }) {
           autoPlay
           playsInline
         />
-        <p role="status" className={waiting ? "video-status" : "visually-hidden"}>
-          {waiting ? DORMPARTY_COPY.connectingVideo : ""}
-        </p>
+        <div
+          className={status ? "video-status" : "visually-hidden"}
+          data-camera-off={partnerCameraOff ? "true" : undefined}
+        >
+          {partnerCameraOff ? <CameraIcon off /> : null}
+          <p role="status" className="video-status-text">
+            {status}
+          </p>
+        </div>
+        {!waiting && partnerMedia?.mic === false ? (
+          <p className="video-badge video-badge-partner">{DORMPARTY_COPY.partnerMuted}</p>
+        ) : null}
         <OwnPreview />
+        <fieldset className="video-controls">
+          <legend className="visually-hidden">{DORMPARTY_COPY.mediaControls}</legend>
+          <MediaToggle
+            onClick={toggleMuted}
+            icon={<MicIcon off={muted} />}
+            label={muted ? DORMPARTY_COPY.unmute : DORMPARTY_COPY.mute}
+          />
+          <MediaToggle
+            onClick={toggleCamera}
+            icon={<CameraIcon off={cameraOff} />}
+            label={cameraOff ? DORMPARTY_COPY.cameraOn : DORMPARTY_COPY.cameraOff}
+          />
+        </fieldset>
       </div>
-      <fieldset className="video-controls">
-        <legend className="visually-hidden">{DORMPARTY_COPY.mediaControls}</legend>
-        <button
-          type="button"
-          className="button button-secondary"
-          aria-pressed={muted}
-          onClick={toggleMuted}
-        >
-          {DORMPARTY_COPY.mute}
-        </button>
-        <button
-          type="button"
-          className="button button-secondary"
-          aria-pressed={cameraOff}
-          onClick={toggleCamera}
-        >
-          {DORMPARTY_COPY.cameraOff}
-        </button>
-      </fieldset>
     </div>
   );
 }

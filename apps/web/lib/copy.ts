@@ -93,6 +93,17 @@ export const CHAT_COPY = {
   leaving: "Leaving…",
 } as const;
 
+/** The ended screen of menti, and the conversation kept under every ended screen. */
+export const ENDED_COPY = {
+  title: "This conversation is over",
+  nothingKept: "Nothing from it was kept. Thank you for being here.",
+  again: "Talk to someone new",
+  partner: "Them",
+  lastTitle: "The conversation",
+  lastNote:
+    "Shown here only, in this tab: it goes when you start something new, leave this page or refresh it.",
+} as const;
+
 /** The "You both picked: …" line of a stimchat room. */
 export function sharedTopicsText(topics: readonly string[]): string {
   return `You both picked: ${topics.join(", ")}`;
@@ -174,8 +185,14 @@ export const DORMPARTY_COPY = {
   ownVideo: "Your camera",
   partnerVideo: "Stranger's video",
   mediaControls: "Your camera and microphone",
+  /** The toggles say what they will do; the icon (slashed when off) and the badge say the state. */
   mute: "Mute",
-  cameraOff: "Camera off",
+  unmute: "Unmute",
+  cameraOff: "Stop video",
+  cameraOn: "Start video",
+  /** Over the partner's video when they turned their camera off (never a black box). */
+  partnerCameraOff: "Camera off",
+  partnerMuted: "Stranger is muted",
   /** Shown on the own preview while the camera is off / the microphone is muted. */
   cameraOffNote: "Your camera is off",
   mutedNote: "You're muted",

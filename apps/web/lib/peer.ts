@@ -25,17 +25,48 @@ export interface PeerOptions {
   /** The partner's media arrived (called again when a track is added). */
   onRemoteStream(stream: MediaStream): void;
   onConnectionState(state: RTCPeerConnectionState): void;
+  /** What this side's camera and microphone are doing now (sent to the partner on open). */
+  localMediaState(): MediaState;
+  /** The partner said their camera or microphone changed (e.g. "Camera off"). */
+  onRemoteMediaState(state: MediaState): void;
+}
+
+/** Whether one side's camera shows and microphone is heard (the other side shows "Camera off"). */
+export interface MediaState {
+  camera: boolean;
+  mic: boolean;
+}
+
+/**
+ * Reads a media state sent by the partner over the data channel: exactly two booleans, else
+ * null (a partner's client may be anything; a wrong message is ignored).
+ */
+export function parseMediaState(data: unknown): MediaState | null {
+  if (typeof data !== "string" || data.length > 100) return null;
+  try {
+    const value: unknown = JSON.parse(data);
+    if (typeof value !== "object" || value === null) return null;
+    const { camera, mic } = value as Record<string, unknown>;
+    if (typeof camera !== "boolean" || typeof mic !== "boolean") return null;
+    return { camera, mic };
+  } catch {
+    return null;
+  }
 }
 
 export interface Peer {
   readonly pc: RTCPeerConnection;
   /** A description or candidate from the partner. Handled one at a time, in order. */
   handleSignal(payload: SignalPayload): void;
+  /** Tells the partner that this side's camera or microphone changed (once the channel is open). */
+  sendMediaState(state: MediaState): void;
   /** Closes the connection (idempotent). The local tracks are left alone. */
   close(): void;
 }
 
 const KINDS = ["audio", "video"] as const;
+/** The data channel's label: the media state messages of parseMediaState. */
+const MEDIA_STATE_CHANNEL = "media-state";
 
 export function createPeer(options: PeerOptions): Peer {
   const { polite, sendSignal, localStream } = options;
@@ -128,8 +159,30 @@ export function createPeer(options: PeerOptions): Peer {
     options.onConnectionState(pc.connectionState);
   };
 
+  // A small data channel, straight between the two browsers (never through the server), on which
+  // each side says when its camera or microphone goes off, so the other shows "Camera off"
+  // rather than a black picture. The impolite side opens it before its first offer (so that
+  // offer carries it); the polite side receives it, and offers nothing of its own first.
+  let channel: RTCDataChannel | null = null;
+  const useChannel = (dc: RTCDataChannel) => {
+    channel = dc;
+    dc.onopen = () => {
+      if (!closed && dc.readyState === "open") dc.send(JSON.stringify(options.localMediaState()));
+    };
+    dc.onmessage = ({ data }) => {
+      const state = parseMediaState(data);
+      if (state && !closed) options.onRemoteMediaState(state);
+    };
+  };
+  pc.ondatachannel = ({ channel: dc }) => {
+    if (channel === null && dc.label === MEDIA_STATE_CHANNEL) useChannel(dc);
+  };
+
   // The impolite side offers first (its transceivers fire negotiationneeded).
-  if (!polite) void attachTracks();
+  if (!polite) {
+    useChannel(pc.createDataChannel(MEDIA_STATE_CHANNEL));
+    void attachTracks();
+  }
 
   async function onSignal(payload: SignalPayload): Promise<void> {
     if (closed) return;
@@ -169,9 +222,17 @@ export function createPeer(options: PeerOptions): Peer {
     handleSignal(payload) {
       queue = queue.then(() => onSignal(payload)).catch(() => {});
     },
+    sendMediaState(state) {
+      if (!closed && channel?.readyState === "open") channel.send(JSON.stringify(state));
+    },
     close() {
       if (closed) return;
       closed = true;
+      if (channel) {
+        channel.onopen = null;
+        channel.onmessage = null;
+      }
+      pc.ondatachannel = null;
       pc.onnegotiationneeded = null;
       pc.onicecandidate = null;
       pc.ontrack = null;

@@ -1,0 +1,190 @@
+/**
+ * The rooms hold on every screen (issue 16): in each space's room, at a desktop, a phone, a phone
+ * with its keyboard open, 200 % and 400 % zoom and 320 px, in the light and the dark theme,
+ * nothing overlaps (footer, header, log, message box, controls, call), nothing scrolls sideways,
+ * every control is reachable and uncovered, and while there is the height for it the room is one
+ * screen with its message box and controls on it (support/layout.ts). axe runs on each room in
+ * both themes. And a conversation stays on screen, read-only, once it ended.
+ */
+import type { Page } from "@playwright/test";
+import {
+  button,
+  CHAT,
+  endedReason,
+  expect,
+  expectChatRoom,
+  heading,
+  messageBox,
+  type NewUserFn,
+  newStimchatUser,
+  openStimchat,
+  pairTalkAndListen,
+  sendChat,
+  sendWithEnter,
+  startSearching,
+  TEXT,
+  test,
+  type User,
+} from "./fixtures";
+import { expectNoAxeViolations } from "./support/axe";
+import {
+  ACTIVE_ROOM,
+  ENDED_WITH_CONVERSATION,
+  expectLayoutHolds,
+  VIDEO_ROOM,
+} from "./support/layout";
+import { saveScreenshot } from "./support/screens";
+import { expectVideoFlows, pairTwo } from "./support/video";
+
+const DESKTOP = { width: 1280, height: 800 };
+
+/** A conversation long enough to scroll, with a long word and a multi-line draft left typed. */
+async function fillConversation(a: Page, b: Page, send: typeof sendChat): Promise<void> {
+  const lines = [
+    "hey, are you around?",
+    "yes, hi! how's your night going",
+    "long day. exams all week and I can't sleep",
+    "same here honestly. what are you studying?",
+    "biology — the kind of word you only need once: pneumonoultramicroscopicsilicovolcanoconiosis",
+    "ha, I hope that's not on the exam",
+  ];
+  for (const [i, line] of lines.entries()) await send(i % 2 === 0 ? a : b, line);
+  await messageBox(a).fill("a draft\nthat runs over\nthree lines");
+}
+
+/** Two stimchat users (rules agreed before) in one active room. */
+async function pairInStimchat(newUser: NewUserFn): Promise<[User, User]> {
+  const a = await newStimchatUser(newUser, { viewport: DESKTOP });
+  const b = await newStimchatUser(newUser, { viewport: DESKTOP });
+  await openStimchat(a.page);
+  await startSearching(a.page);
+  await openStimchat(b.page);
+  await button(b.page, CHAT.stimchat.start).click();
+  for (const user of [a, b]) await expectChatRoom(user.page);
+  return [a, b];
+}
+
+/** The room in both themes at a desktop and a phone: no axe violations. */
+async function axeInBothThemes(page: Page, screen: string): Promise<void> {
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const viewport of [DESKTOP, { width: 390, height: 844 }]) {
+      await page.setViewportSize(viewport);
+      await expectNoAxeViolations(page, `${screen}-${scheme}-${viewport.width}`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize(DESKTOP);
+}
+
+test("menti: the room and its ended screen hold at every size and in both themes", async ({
+  newUser,
+}) => {
+  test.setTimeout(300_000);
+  const { talker, listener } = await pairTalkAndListen(newUser, { viewport: DESKTOP });
+  await fillConversation(talker.page, listener.page, (page, text) => sendWithEnter(page, text));
+  await expectLayoutHolds(talker.page, "menti room", ACTIVE_ROOM);
+  await axeInBothThemes(talker.page, "layout-menti-room");
+
+  await button(listener.page, "Exit").click();
+  await button(listener.page, "Leave conversation").click();
+  await expect(endedReason(talker.page, TEXT.reason.partnerLeft)).toBeVisible();
+  await expect(endedLog(talker.page).getByRole("listitem")).toHaveCount(6);
+  await expectLayoutHolds(talker.page, "menti ended", ENDED_WITH_CONVERSATION);
+});
+
+test("stimchat: the room holds at every size and in both themes", async ({ newUser }) => {
+  test.setTimeout(300_000);
+  const [a, b] = await pairInStimchat(newUser);
+  await fillConversation(a.page, b.page, (page, text) => sendChat(page, text));
+  await expectLayoutHolds(a.page, "stimchat room", ACTIVE_ROOM);
+  await axeInBothThemes(a.page, "layout-stimchat-room");
+});
+
+test("dormparty: the video room holds at every size and in both themes", async ({ newUser }) => {
+  test.setTimeout(300_000);
+  const [a, b] = await pairTwo(newUser);
+  await a.page.setViewportSize(DESKTOP);
+  await expectVideoFlows(a.page);
+  await fillConversation(a.page, b.page, (page, text) => sendChat(page, text));
+  await expectLayoutHolds(a.page, "dormparty room", VIDEO_ROOM);
+  await axeInBothThemes(a.page, "layout-dormparty-room");
+  // The README's picture of the video room (copied by hand to docs/).
+  await a.page.setViewportSize(DESKTOP);
+  await saveScreenshot(a.page, "readme-dormparty-room");
+  await a.page.setViewportSize({ width: 390, height: 844 });
+  await saveScreenshot(a.page, "dormparty-room-phone");
+});
+
+/** The read-only conversation under an ended notice. */
+function endedLog(page: Page) {
+  return page.getByRole("log", { name: "The conversation", exact: true });
+}
+
+test("menti: last words sent just before leaving are read on the ended screen, until something new", async ({
+  newUser,
+  rawClient,
+}) => {
+  const { talker, listener } = await pairTalkAndListen(newUser, { viewport: DESKTOP });
+  await sendWithEnter(talker.page, "thank you for listening tonight");
+  // The listener's last words, and Exit at once (the confirm dialog is right there).
+  await messageBox(listener.page).fill("Take care of yourself… you matter.");
+  await messageBox(listener.page).press("Enter");
+  await button(listener.page, "Exit").click();
+  await button(listener.page, "Leave conversation").click();
+
+  await expect(endedReason(talker.page, TEXT.reason.partnerLeft)).toBeVisible();
+  await expect(endedLog(talker.page).getByRole("listitem")).toHaveText([
+    "You: thank you for listening tonight",
+    "Them: Take care of yourself… you matter.",
+  ]);
+  // The composer is gone: the conversation is read-only.
+  await expect(messageBox(talker.page)).toHaveCount(0);
+  // The leaver sees it too.
+  await expect(endedLog(listener.page).getByRole("listitem")).toHaveCount(2);
+
+  // A message and the end in the same instant (a bare client sends, then leaves, in one tick).
+  const other = await newUser({ viewport: DESKTOP });
+  await other.page.goto("/menti");
+  await expect(heading(other.page, TEXT.mentiTitle)).toBeVisible();
+  await button(other.page, "Talk").click();
+  await expect(heading(other.page, TEXT.waitingTitle)).toBeVisible();
+  const raw = await rawClient();
+  expect(await raw.emit("join", { space: "menti", intent: "listen" })).toEqual({ ok: true });
+  const matched = await raw.waitForState("MATCHED");
+  expect(await raw.emit("enter", { sessionId: matched.sessionId })).toEqual({ ok: true });
+  await expect(messageBox(other.page)).toBeEditable();
+  await raw.waitForState("ACTIVE");
+  raw.socket.emit("send", { text: "last words, same instant" }, () => {});
+  raw.socket.emit("exit", {}, () => {});
+  await expect(endedReason(other.page, TEXT.reason.partnerLeft)).toBeVisible();
+  await expect(endedLog(other.page).getByRole("listitem")).toHaveText([
+    "Them: last words, same instant",
+  ]);
+
+  // Starting something new lets it go.
+  await button(other.page, "Talk to someone new").click();
+  await expect(heading(other.page, TEXT.waitingTitle)).toBeVisible();
+  await expect(other.page.getByText("last words, same instant")).toHaveCount(0);
+
+  // And a refresh clears it: nothing was kept anywhere to bring it back.
+  await talker.page.reload();
+  await expect(talker.page.getByText("you matter.", { exact: false })).toHaveCount(0);
+});
+
+test("stimchat: the partner's last message before leaving is shown under the ended notice", async ({
+  newUser,
+}) => {
+  const [a, b] = await pairInStimchat(newUser);
+  await messageBox(b.page).fill("gotta go, good luck tomorrow!");
+  await messageBox(b.page).press("Enter");
+  await button(b.page, CHAT.stimchat.leave).click();
+  await expect(heading(a.page, CHAT.partnerGoneTitle)).toBeVisible();
+  await expect(endedLog(a.page).getByRole("listitem")).toHaveText([
+    "Stranger: gotta go, good luck tomorrow!",
+  ]);
+  await expect(heading(b.page, CHAT.youLeftTitle)).toBeVisible();
+  await expect(endedLog(b.page).getByRole("listitem")).toHaveText([
+    "You: gotta go, good luck tomorrow!",
+  ]);
+});
