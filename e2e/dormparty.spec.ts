@@ -19,6 +19,7 @@ import {
   messageItems,
   type NewUserFn,
   openDormparty,
+  PRESENCE_WORDS,
   pathOf,
   SPACE_LINK,
   sendChat,
@@ -73,10 +74,10 @@ async function pairTwo(newUser: NewUserFn): Promise<[User, User]> {
   await first.page.goto("/");
   const link = first.page.getByRole("link", { name: SPACE_LINK.dormparty });
   // Named with how busy the space is once the server's presence arrived (the page is live).
-  await expect(link).toHaveAccessibleName(/people here/);
+  await expect(link).toHaveAccessibleName(PRESENCE_WORDS);
   await link.click(); // click 1
   await expect(first.page).toHaveURL(/\/dormparty$/);
-  await expect(first.page.getByText(/people here/)).toBeVisible();
+  await expect(first.page.getByText(PRESENCE_WORDS)).toBeVisible();
   await start(first); // click 2
   await expectDormpartyWaiting(first.page);
   await start(second);

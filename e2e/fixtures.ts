@@ -50,6 +50,10 @@ export const TEXT = {
 
 const INTENT_LABEL: Record<Intent, string> = { listen: "Listen", talk: "Talk", both: "Both" };
 
+/** A space's coarse presence words (apps/web/lib/copy.ts presenceHereText): "quiet right now" for
+ * 0–4 people, else "about 10 people here". */
+export const PRESENCE_WORDS = /people here|quiet right now/;
+
 /** A room URL's path, e.g. /room/AbC…; the session id is 22+ base64url characters. */
 export const ROOM_PATH = /\/room\/[A-Za-z0-9_-]{22,64}$/;
 
@@ -333,7 +337,6 @@ export const CHAT = {
     timedOut: "No one is available right now — try again?",
     tryAgain: "Try again",
     leave: "Leave chat",
-    getHelp: "Get help",
   },
   dormparty: {
     title: "Video chat",
@@ -456,7 +459,7 @@ export async function openDormparty(page: Page): Promise<void> {
   await page.goto("/dormparty");
   await expect(heading(page, CHAT.dormparty.title)).toBeVisible();
   // The presence line comes from the server: the socket is up.
-  await expect(page.getByText(/people here/)).toBeVisible();
+  await expect(page.getByText(PRESENCE_WORDS)).toBeVisible();
   await expect(button(page, CHAT.dormparty.start)).toBeEnabled();
 }
 

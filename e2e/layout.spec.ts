@@ -80,7 +80,8 @@ async function axeInBothThemes(page: Page, screen: string): Promise<void> {
 test("menti: the room and its ended screen hold at every size and in both themes", async ({
   newUser,
 }) => {
-  test.setTimeout(300_000);
+  // Twelve layouts and four axe runs: minutes on a loaded machine (a quiet one: under a minute).
+  test.setTimeout(600_000);
   const { talker, listener } = await pairTalkAndListen(newUser, { viewport: DESKTOP });
   await fillConversation(talker.page, listener.page, (page, text) => sendWithEnter(page, text));
   await expectLayoutHolds(talker.page, "menti room", ACTIVE_ROOM);
@@ -94,7 +95,8 @@ test("menti: the room and its ended screen hold at every size and in both themes
 });
 
 test("stimchat: the room holds at every size and in both themes", async ({ newUser }) => {
-  test.setTimeout(300_000);
+  // Twelve layouts and four axe runs: minutes on a loaded machine (a quiet one: under a minute).
+  test.setTimeout(600_000);
   const [a, b] = await pairInStimchat(newUser);
   await fillConversation(a.page, b.page, (page, text) => sendChat(page, text));
   await expectLayoutHolds(a.page, "stimchat room", ACTIVE_ROOM);
@@ -102,7 +104,8 @@ test("stimchat: the room holds at every size and in both themes", async ({ newUs
 });
 
 test("dormparty: the video room holds at every size and in both themes", async ({ newUser }) => {
-  test.setTimeout(300_000);
+  // Twelve layouts and four axe runs: minutes on a loaded machine (a quiet one: under a minute).
+  test.setTimeout(600_000);
   const [a, b] = await pairTwo(newUser);
   await a.page.setViewportSize(DESKTOP);
   await expectVideoFlows(a.page);
@@ -187,4 +190,39 @@ test("stimchat: the partner's last message before leaving is shown under the end
   await expect(endedLog(b.page).getByRole("listitem")).toHaveText([
     "You: gotta go, good luck tomorrow!",
   ]);
+});
+
+test("on a phone: no 'Enter sends' line, Enter starts a new line, Send sends; leaving asks first", async ({
+  newUser,
+}) => {
+  const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+  const { talker, listener } = await pairTalkAndListen(newUser, phone);
+  const page = talker.page;
+  expect(await page.evaluate("matchMedia('(hover: none) and (pointer: coarse)').matches")).toBe(
+    true,
+  );
+  await expect(page.getByText("Enter sends. Shift+Enter starts a new line.")).toHaveCount(0);
+  await messageBox(page).fill("first line");
+  await messageBox(page).press("Enter");
+  await messageBox(page).pressSequentially("second line");
+  await expect(messageBox(page)).toHaveValue("first line\nsecond line");
+  await button(page, "Send").tap();
+  await expect(page.getByRole("log", { name: "Conversation" }).getByRole("listitem")).toHaveText([
+    "You: first line\nsecond line",
+  ]);
+
+  // Leaving the page mid-conversation: the browser's own prompt; staying keeps the conversation.
+  const asked: string[] = [];
+  page.once("dialog", (dialog) => {
+    asked.push(dialog.type());
+    void dialog.dismiss();
+  });
+  // The reload never happens (the person stayed): its promise is left to fail with the page.
+  void page.reload().catch(() => {});
+  await expect.poll(() => asked).toEqual(["beforeunload"]);
+  await expect(messageBox(page)).toBeEditable();
+  await sendWithEnter(listener.page, "still here?");
+  await expect(page.getByRole("log", { name: "Conversation" }).getByRole("listitem")).toHaveCount(
+    2,
+  );
 });

@@ -81,6 +81,12 @@ test("a Talk user and a Listen user meet in one room and talk both ways", async 
 test("a refresh ends the conversation for both: the partner is told", async ({ newUser }) => {
   const { talker, listener } = await pairTalkAndListen(newUser);
 
+  // The browser asks first (a refresh ends the conversation for both); the person goes ahead.
+  const asked: string[] = [];
+  talker.page.once("dialog", (dialog) => {
+    asked.push(dialog.type());
+    void dialog.accept();
+  });
   const reloaded = talker.page.reload();
   // The other person sees the ended screen (how fast: `npm run bench`'s "notice" figure, the
   // time from a close to the partner's ENDED).
@@ -91,6 +97,7 @@ test("a refresh ends the conversation for both: the partner is told", async ({ n
 
   // The refreshed page is a new visitor: its old room is refused and it is sent home.
   await reloaded;
+  expect(asked).toEqual(["beforeunload"]);
   await expect(talker.page).toHaveURL(ENDED_HOME);
   await expect(talker.page.getByRole("status").filter({ hasText: TEXT.endedHome })).toBeVisible();
   await expect(conversationLog(talker.page)).toHaveCount(0);

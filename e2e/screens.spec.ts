@@ -21,6 +21,7 @@ import {
   openDormparty,
   openMenti,
   openStimchat,
+  PRESENCE_WORDS,
   pairTalkAndListen,
   pathOf,
   pickTopics,
@@ -167,7 +168,7 @@ for (const { label, suffix, viewport } of VIEWPORTS) {
     await page.goto("/");
     await expect(heading(page, "Duet")).toBeVisible();
     for (const name of Object.values(SPACE_LINK)) {
-      await expect(page.getByRole("link", { name })).toHaveAccessibleName(/people here/);
+      await expect(page.getByRole("link", { name })).toHaveAccessibleName(PRESENCE_WORDS);
     }
     await checkScreen(page, shot("landing-spaces"));
 

@@ -20,6 +20,7 @@ import {
   messageItems,
   newStimchatUser,
   openStimchat,
+  PRESENCE_WORDS,
   pathOf,
   pickTopics,
   ROOM_PATH,
@@ -93,7 +94,7 @@ test("first visit: rules, Agree & continue (remembered), 2 clicks to a search, c
   await openStimchat(stranger.page);
   await page.goto("/");
   // The link carries how busy the space is once the server's presence arrived (page is live).
-  await expect(stimchatLink).toHaveAccessibleName(/people here/);
+  await expect(stimchatLink).toHaveAccessibleName(PRESENCE_WORDS);
   await stimchatLink.click(); // click 1
   await expect(topicButton(page, "music")).toBeEnabled();
   await expect(page.getByRole("dialog")).toHaveCount(0);
@@ -146,9 +147,11 @@ test("first visit: rules, Agree & continue (remembered), 2 clicks to a search, c
   await expect(messageBox(stranger.page)).toHaveValue("haha same");
   await expect(messageItems(page)).toHaveCount(2);
 
-  // ---- "Get help" opens the crisis resources and leaves the chat as it was
+  // ---- "I need help" (the one name of the help panel, on every screen) opens the crisis
+  // resources and leaves the chat as it was; the room has no second help button of its own
   const help = page.getByRole("dialog", { name: TEXT.helpTitle, exact: true });
-  await button(page, CHAT.stimchat.getHelp).click();
+  await expect(button(page, "Get help")).toHaveCount(0);
+  await button(page, "I need help").click();
   await expect(help).toBeVisible();
   await expect(help.getByText(TEXT.notEmergency)).toBeVisible();
   await button(page, "Close").click();

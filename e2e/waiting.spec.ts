@@ -51,18 +51,16 @@ test("the waiting clock keeps counting while the person looks at the landing pag
     { page: menti.page, title: TEXT.waitingTitle, clock: /^Time waiting: / },
     { page: dormparty.page, title: CHAT.dormparty.waiting, clock: /^Time waiting: / },
   ];
-  // Away to the landing page, in the same tab (the Duet link: the tab keeps its socket).
-  for (const { page } of people) {
+  // Each in turn (stimchat first: its search ends after 20 s, playwright.config.ts, and a loaded
+  // machine can take that long for a few page visits): away to the landing page in the same tab
+  // (the Duet link: the tab keeps its socket), a while there, then back.
+  for (const { page, title, clock } of people) {
     await page.getByRole("banner").getByRole("link", { name: "Duet", exact: true }).click();
     await expect(heading(page, "Duet")).toBeVisible();
-    await expect(
-      page.getByRole("link", { name: "Go back to the waiting screen", exact: true }),
-    ).toBeVisible();
-  }
-  await menti.page.waitForTimeout(AWAY_MS);
-
-  for (const { page, title, clock } of people) {
-    await page.getByRole("link", { name: "Go back to the waiting screen", exact: true }).click();
+    const back = page.getByRole("link", { name: "Go back to the waiting screen", exact: true });
+    await expect(back).toBeVisible();
+    await page.waitForTimeout(AWAY_MS);
+    await back.click();
     await expect(heading(page, title)).toBeVisible();
     // Read once, at once: the clock ticks on, so a retried check would pass after a while anyway.
     const shown = await clockSeconds(page, clock);
@@ -75,4 +73,41 @@ test("the waiting clock keeps counting while the person looks at the landing pag
       )
       .toBeGreaterThanOrEqual(AWAY_MS / 1000);
   }
+});
+
+test("presence in coarse words: 'quiet right now' for a near-empty space, and on the waiting screen", async ({
+  newUser,
+}) => {
+  const person = await newUser();
+  await person.page.goto("/");
+  const dormparty = person.page.getByRole("link", { name: /^Video chat/ });
+  // Nobody in it (or a few): the same words, so nobody can watch a count go from 0 to 1.
+  await expect(dormparty).toHaveAccessibleName(/quiet right now/);
+  await startWaiting(person.page, "talk");
+  // The waiting screen says how busy the space is too (this person is one of "a few").
+  await expect(person.page.getByText(/^quiet right now/)).toBeVisible();
+});
+
+test("menti: when only other talkers are waiting, a talker is offered Both, which pairs them at once", async ({
+  newUser,
+  rawClient,
+}) => {
+  const person = await newUser();
+  await startWaiting(person.page, "talk");
+  const suggestion = person.page.getByText(/^Others are waiting to talk right now too\./);
+  // Alone, nobody is told about themselves.
+  await expect(person.page.getByText(/^quiet right now/)).toBeVisible();
+  await expect(suggestion).toHaveCount(0);
+
+  const other = await rawClient();
+  expect(await other.emit("join", { space: "menti", intent: "talk" })).toEqual({ ok: true });
+  // The next presence broadcast (every few seconds while it changes) brings the suggestion.
+  await expect(suggestion).toBeVisible({ timeout: 30_000 });
+  await button(person.page, "Switch to Both").click();
+  // As Both, this person meets the other talker straight away.
+  const matched = await other.waitForState("MATCHED");
+  expect(await other.emit("enter", { sessionId: matched.sessionId })).toEqual({ ok: true });
+  await expect(person.page).toHaveURL(new RegExp(`/room/${matched.sessionId}$`));
+  await expect(heading(person.page, "Conversation")).toBeVisible();
+  other.close();
 });

@@ -25,6 +25,23 @@ export function roundHere(n: number): string {
   return String(Math.round(n / 50) * 50);
 }
 
+/**
+ * "talk" (or "listen") when two or more people wait and all of them chose it: nobody waiting can
+ * be paired with them, and one of them choosing "both" would be paired at once. One person alone
+ * is not told (that would be about themselves); counts are never sent.
+ */
+export function onlyIntent(census: SpaceCensus): "talk" | "listen" | undefined {
+  const by = census.waitingByIntent;
+  if (!by) return undefined;
+  const talk = by.talk ?? 0;
+  const listen = by.listen ?? 0;
+  const both = by.both ?? 0;
+  if (both > 0) return undefined;
+  if (talk >= 2 && listen === 0) return "talk";
+  if (listen >= 2 && talk === 0) return "listen";
+  return undefined;
+}
+
 export class PresenceTracker {
   /** Each space's last KEEP waits, oldest overwritten first (a ring: one write per match). */
   private readonly waits = new Map<SpaceId, { at: number[]; ms: number[]; next: number }>();
@@ -71,10 +88,12 @@ export class PresenceTracker {
         const c = census[id];
         const here = c ? c.waiting + c.matched + c.active : 0;
         const estimatedWaitMs = this.estimate(id);
+        const onlyIntentWaiting = c ? onlyIntent(c) : undefined;
         return {
           id,
           here: roundHere(here),
           ...(estimatedWaitMs !== undefined ? { estimatedWaitMs } : {}),
+          ...(onlyIntentWaiting ? { onlyIntentWaiting } : {}),
         };
       }),
     };

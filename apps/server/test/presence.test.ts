@@ -4,7 +4,7 @@
  */
 import type { Observation } from "@duet/engine";
 import { describe, expect, it } from "vitest";
-import { ESTIMATE_STEP_MS, PresenceTracker, roundHere } from "../src/presence";
+import { ESTIMATE_STEP_MS, onlyIntent, PresenceTracker, roundHere } from "../src/presence";
 
 const matched = (waitedMs: [number, number]): Observation => ({
   kind: "matched",
@@ -68,5 +68,27 @@ describe("presence figures", () => {
         { id: "stimchat", here: "a few" },
       ],
     });
+  });
+
+  it("onlyIntentWaiting: two or more waiting, all with one intent that nobody waiting can meet", () => {
+    const census = (waitingByIntent: Record<string, number> | undefined) => ({
+      waiting: 0,
+      matched: 0,
+      active: 0,
+      ended: 0,
+      ...(waitingByIntent ? { waitingByIntent } : {}),
+    });
+    expect(onlyIntent(census(undefined))).toBeUndefined();
+    // One person alone is not told about themselves.
+    expect(onlyIntent(census({ talk: 1 }))).toBeUndefined();
+    expect(onlyIntent(census({ talk: 2 }))).toBe("talk");
+    expect(onlyIntent(census({ listen: 7 }))).toBe("listen");
+    // Anyone of a meeting intent waiting (a moment before the matcher pairs them): not said.
+    expect(onlyIntent(census({ talk: 3, listen: 1 }))).toBeUndefined();
+    expect(onlyIntent(census({ talk: 3, both: 1 }))).toBeUndefined();
+    const t = new PresenceTracker(["menti"], () => 0);
+    expect(
+      t.snapshot({ menti: { ...census({ talk: 2 }), waiting: 2 } }).spaces[0]?.onlyIntentWaiting,
+    ).toBe("talk");
   });
 });

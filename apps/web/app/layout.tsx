@@ -2,10 +2,11 @@ import type { Metadata, Viewport } from "next";
 import { headers } from "next/headers";
 import type { ReactNode } from "react";
 import { DuetProvider } from "../components/DuetProvider";
+import { HelpProvider } from "../components/HelpProvider";
 import { NoticeBanner } from "../components/NoticeBanner";
+import { SiteFooter } from "../components/SiteFooter";
 import { SiteHeader } from "../components/SiteHeader";
 import { VideoProvider } from "../components/VideoProvider";
-import { DISCLAIMER } from "../lib/copy";
 import { THEME_SCRIPT } from "../lib/theme";
 import "./globals.css";
 
@@ -51,16 +52,16 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
       </head>
       <body>
         <DuetProvider>
-          <VideoProvider>
-            <SiteHeader />
-            <main id="main" className="site-main">
-              <NoticeBanner />
-              {children}
-            </main>
-            <footer className="site-footer">
-              <p>{DISCLAIMER}</p>
-            </footer>
-          </VideoProvider>
+          <HelpProvider>
+            <VideoProvider>
+              <SiteHeader />
+              <main id="main" className="site-main">
+                <NoticeBanner />
+                {children}
+              </main>
+              <SiteFooter />
+            </VideoProvider>
+          </HelpProvider>
         </DuetProvider>
       </body>
     </html>

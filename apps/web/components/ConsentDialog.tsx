@@ -2,7 +2,8 @@
 
 import Link from "next/link";
 import { useRef } from "react";
-import { STIMCHAT_COPY } from "../lib/copy";
+import { HELP_COPY, STIMCHAT_COPY } from "../lib/copy";
+import { useHelp } from "./HelpProvider";
 import { Modal } from "./Modal";
 
 /**
@@ -18,6 +19,7 @@ export function ConsentDialog({
   onDecline: () => void;
 }) {
   const titleRef = useRef<HTMLHeadingElement>(null);
+  const { openHelp } = useHelp();
   const doneRef = useRef(false);
 
   function finish(action: () => void) {
@@ -44,6 +46,12 @@ export function ConsentDialog({
             <li key={rule}>{rule}</li>
           ))}
         </ul>
+        {/* This dialog makes the rest of the page inert, the banner's button too: its own way. */}
+        <p>
+          <button type="button" className="button button-quiet button-inline" onClick={openHelp}>
+            {HELP_COPY.open}
+          </button>
+        </p>
         <div className="modal-actions">
           <Link
             href="/"

@@ -9,6 +9,7 @@ import {
   useState,
 } from "react";
 import { CHAT_COPY, slowDownText } from "../lib/copy";
+import { TOUCH_ONLY_QUERY } from "../lib/use-leave-guard";
 import { useDuet } from "./DuetProvider";
 import { MessageLog } from "./MessageLog";
 
@@ -43,6 +44,9 @@ export function Conversation({
   const logRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const stickToBottom = useRef(true);
+  // Known only in the browser; until then (and on a computer) Enter sends.
+  const [touchOnly, setTouchOnly] = useState(false);
+  useEffect(() => setTouchOnly(window.matchMedia(TOUCH_ONLY_QUERY).matches), []);
 
   // The conversation has just begun: put the cursor where the person will type.
   useEffect(() => {
@@ -99,13 +103,18 @@ export function Conversation({
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
     if (event.key !== "Enter" || event.shiftKey || event.nativeEvent.isComposing) return;
+    // A phone's Enter starts a new line; its Send button sends (the hint is hidden there).
+    if (touchOnly) return;
     event.preventDefault();
     void submit();
   }
 
   const remaining = maxMessageLength - draft.length;
   const showCount = remaining <= COUNT_FROM_REMAINING;
-  const describedBy = showCount ? "message-hint message-count" : "message-hint";
+  const describedBy =
+    [touchOnly ? null : "message-hint", showCount ? "message-count" : null]
+      .filter(Boolean)
+      .join(" ") || undefined;
 
   return (
     <div className="conversation">
@@ -156,9 +165,11 @@ export function Conversation({
           </button>
         </div>
         <div className="composer-meta">
-          <p id="message-hint" className="hint">
-            Enter sends. Shift+Enter starts a new line.
-          </p>
+          {touchOnly ? null : (
+            <p id="message-hint" className="hint">
+              Enter sends. Shift+Enter starts a new line.
+            </p>
+          )}
           {showCount ? (
             <p id="message-count" className={remaining <= 0 ? "count count-full" : "count"}>
               {remaining} of {maxMessageLength} characters left

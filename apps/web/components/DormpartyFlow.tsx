@@ -110,6 +110,7 @@ function RequeueAwareWaiting({
 
   return (
     <SearchWaiting
+      space="dormparty"
       title={DORMPARTY_COPY.waitingTitle}
       lead={DORMPARTY_COPY.waitingLead}
       elapsedLabel={DORMPARTY_COPY.waitingElapsed}

@@ -1,6 +1,7 @@
 "use client";
 
 import { useRef } from "react";
+import { HELP_COPY } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
 import { Modal } from "./Modal";
 
@@ -52,6 +53,7 @@ export function HelpDialog({ onClose }: { onClose: () => void }) {
           ))}
         </ul>
         <p className="help-note">Duet is not an emergency service.</p>
+        <p className="help-note">{HELP_COPY.shortcutNote}</p>
         <div className="modal-actions">
           <button type="button" className="button button-primary" onClick={onClose}>
             Close

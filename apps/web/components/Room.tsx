@@ -12,6 +12,7 @@ import {
   TOKEN_SPACES,
   VIDEO_SPACES,
 } from "../lib/copy";
+import { useLeaveGuard } from "../lib/use-leave-guard";
 import { Conversation } from "./Conversation";
 import { useDuet } from "./DuetProvider";
 import { EndedScreen, STRANGER_SPACES } from "./EndedScreen";
@@ -115,6 +116,8 @@ export function Room({ sessionId }: { sessionId: string }) {
 
   const [exitOpen, setExitOpen] = useState(false);
   const [reportOpen, setReportOpen] = useState(false);
+  // A refresh or a closed tab would end the conversation for both: the browser asks first.
+  useLeaveGuard(view?.state === "ACTIVE" && !endedNow);
 
   // A browser banned while in a stimchat or dormparty room: the server took it out of the chat;
   // the ban screen says why, rather than an ended screen that doesn't.

@@ -1,17 +1,20 @@
 "use client";
 
-import type { Ack } from "@duet/protocol";
+import type { Ack, SpaceId } from "@duet/protocol";
 import { type ReactNode, useState } from "react";
 import { formatElapsed } from "../lib/copy";
 import { useFocusedHeading } from "../lib/use-focused-heading";
 import { useWaitingElapsed } from "./DuetProvider";
+import { PresenceLine } from "./PresenceLine";
 
 /**
- * The waiting screen of every space ("Looking for someone…", "Searching…", "Finding someone…"): a quiet clock,
+ * The waiting screen of every space ("Looking for someone…", "Searching…", "Finding someone…"): a
+ * quiet clock, how busy the space is and its usual wait in coarse words,
  * an optional line about what just happened (`notice`, e.g. "Skipped — finding someone new"), and
  * a way out. Focus lands on the heading, which also carries the notice as its description.
  */
 export function SearchWaiting({
+  space,
   title,
   lead,
   elapsedLabel,
@@ -20,6 +23,8 @@ export function SearchWaiting({
   children,
   onStop,
 }: {
+  /** The space being searched: its coarse presence line shows under the clock. */
+  space: SpaceId;
   title: string;
   lead: string;
   elapsedLabel: string;
@@ -55,6 +60,7 @@ export function SearchWaiting({
       <p className="elapsed">
         {elapsedLabel} <span className="timer">{formatElapsed(elapsed)}</span>
       </p>
+      <PresenceLine space={space} />
       {children}
       <p>
         <button type="button" className="button button-secondary" onClick={() => void stop()}>

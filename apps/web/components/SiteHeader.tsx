@@ -2,20 +2,35 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { useState } from "react";
-import { HelpDialog } from "./HelpDialog";
+import { HELP_COPY, HELP_SHORTCUT } from "../lib/copy";
+import { useHelp } from "./HelpProvider";
 import { Logo } from "./Logo";
 import { ThemeToggle } from "./ThemeToggle";
 
-/** The banner of every screen: the name, and "I need help", always within reach. */
+/**
+ * The banner of every screen: the name, the theme, and "I need help", always within reach — also
+ * as the first tab stop (a skip link, shown when focused) and by Alt+Shift+H (HelpProvider).
+ */
 export function SiteHeader() {
   const pathname = usePathname();
-  const [helpOpen, setHelpOpen] = useState(false);
+  const { openHelp } = useHelp();
   // Inside a room the name is not a link: leaving a conversation goes through Exit.
   const inRoom = pathname.startsWith("/room/");
 
   return (
     <header className="site-header">
+      {/* First in the tab order of every page: help in one key press (then Enter). */}
+      <a
+        href="#help"
+        className="skip-link"
+        aria-keyshortcuts={HELP_SHORTCUT.keys}
+        onClick={(event) => {
+          event.preventDefault();
+          openHelp();
+        }}
+      >
+        {HELP_COPY.open} <span className="skip-link-keys">({HELP_SHORTCUT.words})</span>
+      </a>
       <div className="site-header-inner">
         {inRoom ? (
           <span className="brand">
@@ -30,12 +45,16 @@ export function SiteHeader() {
         )}
         <div className="site-header-actions">
           <ThemeToggle />
-          <button type="button" className="button button-help" onClick={() => setHelpOpen(true)}>
-            I need help
+          <button
+            type="button"
+            className="button button-help"
+            aria-keyshortcuts={HELP_SHORTCUT.keys}
+            onClick={openHelp}
+          >
+            {HELP_COPY.open}
           </button>
         </div>
       </div>
-      {helpOpen ? <HelpDialog onClose={() => setHelpOpen(false)} /> : null}
     </header>
   );
 }

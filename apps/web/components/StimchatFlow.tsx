@@ -50,6 +50,7 @@ export function StimchatFlow({ ended = false }: { ended?: boolean }) {
   if (state?.state === "WAITING" && state.space === "stimchat") {
     return (
       <SearchWaiting
+        space="stimchat"
         title={STIMCHAT_COPY.searchingTitle}
         lead={STIMCHAT_COPY.searchingLead}
         elapsedLabel={STIMCHAT_COPY.searchingElapsed}

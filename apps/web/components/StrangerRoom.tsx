@@ -13,7 +13,6 @@ import {
 } from "../lib/copy";
 import { Conversation } from "./Conversation";
 import { hasTypingIndicator, useDuet } from "./DuetProvider";
-import { HelpDialog } from "./HelpDialog";
 import { ReportDialog } from "./ReportDialog";
 import { useVideo } from "./VideoProvider";
 import { VideoStage } from "./VideoStage";
@@ -25,8 +24,8 @@ const ESC_CONFIRM_MS = 2_000;
 
 /**
  * The room of the stranger-chat spaces: "You" / "Stranger", a typing indicator, and the space's
- * controls — "Leave chat" and "Get help" in stimchat; "Skip" (also Esc pressed twice) and "End"
- * in dormparty.
+ * controls — "Leave chat" in stimchat; "Skip" (also Esc pressed twice) and "End" in dormparty.
+ * Help is the banner's "I need help", on every screen (one name for one panel).
  */
 export function StrangerRoom({
   view,
@@ -43,14 +42,12 @@ export function StrangerRoom({
   const canSkip = controls.includes("skip");
   const canEnd = controls.includes("end");
   const hasLeave = !canSkip && !canEnd;
-  const offersHelpLink = view.space === "stimchat";
   const typingOn = hasTypingIndicator(view.space, spaces);
   const isVideo = VIDEO_SPACES.has(view.space);
   const { release } = useVideo();
 
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [helpOpen, setHelpOpen] = useState(false);
   const [reportOpen, setReportOpen] = useState(false);
   const [escArmed, setEscArmed] = useState(false);
 
@@ -136,11 +133,6 @@ export function StrangerRoom({
       <div className="room-bar">
         <h1 className="room-title">{CHAT_COPY.roomTitle}</h1>
         <div className="room-actions">
-          {offersHelpLink ? (
-            <button type="button" className="button button-quiet" onClick={() => setHelpOpen(true)}>
-              {STIMCHAT_COPY.getHelp}
-            </button>
-          ) : null}
           <button
             type="button"
             className="button button-quiet"
@@ -218,7 +210,6 @@ export function StrangerRoom({
           </div>
         ))
       )}
-      {helpOpen ? <HelpDialog onClose={() => setHelpOpen(false)} /> : null}
       {reportOpen ? <ReportDialog space={view.space} onClose={() => setReportOpen(false)} /> : null}
     </div>
   );

@@ -15,6 +15,29 @@ import type {
 export const DISCLAIMER =
   "Duet is peer support between strangers. It is not diagnosis, treatment or professional care.";
 
+/**
+ * The footer line of each part of Duet (SiteFooter): peer support's disclaimer belongs to menti
+ * only; the other spaces and pages say what holds for them.
+ */
+export const FOOTER_COPY = {
+  home: "Duet is not an emergency service. If you or someone else is in danger, call your local emergency number.",
+  menti: DISCLAIMER,
+  stimchat:
+    "Late-night chat is a chat between adults (18+) who are strangers. It is not medical advice.",
+  dormparty:
+    "Video chat between strangers. Video goes only to the other person and is never recorded.",
+  admin: "Moderation. Reports are kept only until they are reviewed or expire.",
+} as const;
+
+/** The help panel's keyboard shortcut (HelpProvider), as aria-keyshortcuts and in words. */
+export const HELP_SHORTCUT = { keys: "Alt+Shift+H", words: "Alt + Shift + H" } as const;
+
+/** "I need help": the one name of the help panel's openers, on every screen. */
+export const HELP_COPY = {
+  open: "I need help",
+  shortcutNote: `Open this panel from any screen with ${HELP_SHORTCUT.words}.`,
+} as const;
+
 export const INTENT_COPY: Record<Intent, { label: string; description: string }> = {
   listen: { label: "Listen", description: "Be there for someone who wants to talk." },
   talk: { label: "Talk", description: "Share what's on your mind with someone who will listen." },
@@ -54,9 +77,13 @@ export function spaceHref(space: SpaceId): string {
   return SPACE_COPY[space]?.href ?? "/";
 }
 
-/** The `presence` line of a space: `here` is already rounded by the server ("a few", "10", …). */
+/**
+ * The `presence` line of a space: `here` is already rounded by the server ("a few" for 0–4, then
+ * "5", "10", …). 0 to 4 all read "quiet right now": true of an empty space too, and nobody can
+ * watch a count tick from 0 to 1 when someone arrives.
+ */
 export function presenceHereText(here: string): string {
-  if (here === "a few") return "a few people here";
+  if (here === "a few") return "quiet right now";
   if (/^\d+$/.test(here)) return `about ${here} people here`;
   return `${here} people here`;
 }
@@ -69,6 +96,18 @@ export function estimatedWaitText(ms: number): string {
   if (minutes <= 15) return `usually about ${minutes} minutes`;
   return "usually more than 15 minutes";
 }
+
+/** menti's waiting screen when everyone waiting chose the same intent as this person. */
+export const BOTH_SUGGESTION: Record<"talk" | "listen", { text: string; action: string }> = {
+  talk: {
+    text: "Others are waiting to talk right now too. If you'd also be happy to listen, choosing Both can connect you sooner.",
+    action: "Switch to Both",
+  },
+  listen: {
+    text: "Others are waiting to listen right now too. If you'd also like to talk, choosing Both can connect you sooner.",
+    action: "Switch to Both",
+  },
+};
 
 /** Words shared by the stranger-chat spaces (stimchat and dormparty). */
 export const CHAT_COPY = {
@@ -148,7 +187,6 @@ export const STIMCHAT_COPY = {
   tryAgain: "Try again",
   changeTopics: "Change topics",
   leave: "Leave chat",
-  getHelp: "Get help",
   notOpenTitle: "Late-night chat is not open here",
 } as const;
 

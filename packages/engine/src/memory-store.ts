@@ -286,8 +286,13 @@ export class MemoryStore implements Store {
       if (u.state === "IDLE" || !u.space) continue;
       const c = out[u.space] ?? { waiting: 0, matched: 0, active: 0, ended: 0 };
       out[u.space] = c;
-      if (u.state === "WAITING") c.waiting++;
-      else if (u.state === "MATCHED") c.matched++;
+      if (u.state === "WAITING") {
+        c.waiting++;
+        if (u.intent) {
+          c.waitingByIntent ??= {};
+          c.waitingByIntent[u.intent] = (c.waitingByIntent[u.intent] ?? 0) + 1;
+        }
+      } else if (u.state === "MATCHED") c.matched++;
       else if (u.state === "ACTIVE") c.active++;
       else c.ended++;
     }

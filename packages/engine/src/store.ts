@@ -48,7 +48,17 @@ export type CloseOptions = {
 };
 
 /** Users per state in one space. */
-export type SpaceCensus = { waiting: number; matched: number; active: number; ended: number };
+export type SpaceCensus = {
+  waiting: number;
+  matched: number;
+  active: number;
+  ended: number;
+  /**
+   * Of `waiting`, how many chose each intent (spaces with intents; absent keys: none). Lets the
+   * presence line tell a waiting talker that only other talkers are waiting (presence.ts).
+   */
+  waitingByIntent?: Partial<Record<Intent, number>>;
+};
 
 export type EnqueueResult =
   | { readonly ok: true; readonly user: UserRecord; readonly entry: QueueEntry }

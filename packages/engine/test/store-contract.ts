@@ -1251,7 +1251,7 @@ export function storeContract(
         if (!m1) throw new Error("m1 not waiting");
         await store.createSession(session(m1, m2), m1, m2);
         expect(await store.census()).toEqual({
-          menti: { waiting: 1, matched: 2, active: 2, ended: 0 },
+          menti: { waiting: 1, matched: 2, active: 2, ended: 0, waitingByIntent: { talk: 1 } },
           stimchat: { waiting: 1, matched: 0, active: 0, ended: 0 },
         });
         await store.closeSession(s.id, "left", "alice");
@@ -1259,6 +1259,23 @@ export function storeContract(
         expect(await store.census()).toMatchObject({
           menti: { waiting: 1, matched: 2, active: 0, ended: 1 },
         });
+      });
+
+      it("counts the waiting per intent, and only the waiting", async () => {
+        await waiting("t1", "talk");
+        await waiting("t2", "talk");
+        await waiting("l1", "listen");
+        await waiting("b1", "both");
+        await waiting("s1", null, "stimchat");
+        expect((await store.census()).menti?.waitingByIntent).toEqual({
+          talk: 2,
+          listen: 1,
+          both: 1,
+        });
+        await store.leaveQueue("t1");
+        await store.leaveQueue("b1");
+        expect((await store.census()).menti?.waitingByIntent).toEqual({ talk: 1, listen: 1 });
+        expect((await store.census()).stimchat?.waitingByIntent).toBeUndefined();
       });
     });
 

@@ -296,6 +296,12 @@ export const Presence = z.object({
       here: z.string(),
       /** Median recent wait from join to match, in ms; absent when there is no recent match. */
       estimatedWaitMs: z.number().int().nonnegative().optional(),
+      /**
+       * Spaces with intents (menti): present when two or more people are waiting and every one
+       * of them chose this intent, so nobody waiting can be paired with them; a waiting person of
+       * that intent can be told that choosing "both" would pair them at once. Says no count.
+       */
+      onlyIntentWaiting: z.enum(["talk", "listen"]).optional(),
     }),
   ),
 });
