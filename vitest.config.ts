@@ -13,6 +13,7 @@ export default defineConfig({
     include: [
       "packages/*/test/**/*.test.ts",
       "apps/server/test/**/*.test.ts",
+      "apps/web/test/**/*.test.ts",
       "bench/**/*.test.ts",
     ],
     exclude: [...configDefaults.exclude, "e2e/**", "**/.next/**"],

@@ -25,7 +25,7 @@ test("the first Tab on a page is 'I need help'; Enter opens the panel, Esc gives
     await page.goto(path);
     await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
     await page.keyboard.press("Tab");
-    const skip = page.getByRole("link", { name: /^I need help/ });
+    const skip = page.getByRole("button", { name: /^I need help \(Alt \+ Shift \+ H\)$/ });
     await expect(skip).toBeFocused();
     await expect(skip).toBeInViewport();
     await page.keyboard.press("Enter");

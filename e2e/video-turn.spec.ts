@@ -9,13 +9,14 @@
  */
 import type { Page } from "@playwright/test";
 import { TURN_PORT, TURN_SECRET } from "../playwright.config";
-import { expect, expectDormpartyWaiting, openDormparty, test } from "./fixtures";
+import { button, CHAT, expect, expectDormpartyWaiting, openDormparty, test } from "./fixtures";
 import { type Coturn, startCoturn } from "./support/coturn";
 import {
   ADDRESS_NOTE,
   cameraAsks,
   expectVideoFlows,
   type Hooked,
+  ownPreviewWidth,
   pairTwo,
   peerStates,
   recordCameraAsks,
@@ -70,6 +71,10 @@ test("relay by default: the entry screen says the address stays hidden, and no d
   await openDormparty(user.page);
   await expect(user.page.getByText(ADDRESS_NOTE.relay)).toBeVisible();
   await expect(user.page.getByText(ADDRESS_NOTE.direct)).toHaveCount(0);
+  // The camera is asked for on Start, with the relay line on screen.
+  expect(await cameraAsks(user.page)).toEqual([]);
+  await button(user.page, CHAT.dormparty.start).click();
+  await expect.poll(() => ownPreviewWidth(user.page)).toBeGreaterThan(0);
   const asks = await cameraAsks(user.page);
   expect(asks.length).toBeGreaterThan(0);
   expect(asks).toEqual(asks.map(() => ({ direct: false, relay: true })));

@@ -23,6 +23,7 @@ import {
   cameraAsks,
   expectVideoFlows,
   type Hooked,
+  ownPreviewWidth,
   pairTwo,
   partnerVideoWidth,
   peerStates,
@@ -156,15 +157,22 @@ test("leaving the space lets go of the camera and microphone (the camera light g
   newUser,
 }) => {
   const user = await videoUser(newUser);
+  await recordCameraAsks(user);
   const page = user.page;
   await openDormparty(page);
   const liveTracks = () => trackStates(page);
-  await expect.poll(liveTracks).toEqual(["live", "live"]);
+  // Only looking at the page turns nothing on: the camera is asked for on Start.
+  expect(await cameraAsks(page)).toEqual([]);
+  expect(await liveTracks()).toEqual([]);
   const homeLink = page.getByRole("link", { name: "Duet", exact: true });
 
-  // Still looking, on another page: a match leads into a call, so the camera stays on.
+  // Start: the camera comes on, the search starts, and the waiting screen shows the preview.
   await button(page, CHAT.dormparty.start).click();
   await expectDormpartyWaiting(page);
+  await expect.poll(liveTracks).toEqual(["live", "live"]);
+  await expect.poll(() => ownPreviewWidth(page)).toBeGreaterThan(0);
+  expect((await cameraAsks(page)).length).toBe(1);
+  // Still looking, on another page: a match leads into a call, so the camera stays on.
   await homeLink.click();
   await expect(page).toHaveURL(/\/$/);
   await expect(heading(page, "Duet")).toBeVisible();
@@ -188,14 +196,9 @@ test("no TURN: the entry screen says a direct connection reveals the network add
   await openDormparty(user.page);
   await expect(user.page.getByText(ADDRESS_NOTE.direct)).toBeVisible();
   await expect(user.page.getByText(ADDRESS_NOTE.relay)).toHaveCount(0);
-  // The camera was asked for (the preview is on) only while the warning was on screen.
-  await expect
-    .poll(() =>
-      user.page
-        .getByLabel(VIDEO.own, { exact: true })
-        .evaluate((el) => (el as unknown as { videoWidth: number }).videoWidth),
-    )
-    .toBeGreaterThan(0);
+  // The camera is asked for on Start (the preview comes on), only while the warning is on screen.
+  await button(user.page, CHAT.dormparty.start).click();
+  await expect.poll(() => ownPreviewWidth(user.page)).toBeGreaterThan(0);
   const asks = await cameraAsks(user.page);
   expect(asks.length).toBeGreaterThan(0);
   expect(asks).toEqual(asks.map(() => ({ direct: true, relay: false })));
@@ -214,7 +217,8 @@ test("camera refused: the explanatory screen, Try again and Home — nothing stu
     `,
   });
   const page = user.page;
-  await page.goto("/dormparty");
+  await openDormparty(page);
+  await button(page, CHAT.dormparty.start).click();
   const title = heading(page, VIDEO.cameraTitle);
   await expect(title).toBeVisible();
   await expect(title).toBeFocused();
@@ -305,4 +309,49 @@ test("media that never connects: media_failed after the join limit (15 s), both 
     await expectDormpartyWaiting(user.page, VIDEO.failed);
     await expect.poll(() => peerStates(user.page)).toEqual(["closed"]);
   }
+});
+
+test("a device with two cameras: a Camera picker on the waiting screen switches the preview", async ({
+  newUser,
+}) => {
+  const user = await videoUser(newUser);
+  // Two cameras listed; asking for either gives the fake camera (recorded by its id).
+  await user.context.addInitScript({
+    content: `
+      (() => {
+        const devices = navigator.mediaDevices;
+        if (!devices) return;
+        const list = devices.enumerateDevices.bind(devices);
+        const ask = devices.getUserMedia.bind(devices);
+        window.__duetCameraIds = [];
+        devices.enumerateDevices = async () => {
+          const real = await list();
+          return [
+            ...real.filter((d) => d.kind !== "videoinput"),
+            { kind: "videoinput", deviceId: "front-camera", label: "Front camera", groupId: "a" },
+            { kind: "videoinput", deviceId: "back-camera", label: "Back camera", groupId: "b" },
+          ];
+        };
+        devices.getUserMedia = (constraints) => {
+          const id = constraints && constraints.video && constraints.video.deviceId;
+          if (id) window.__duetCameraIds.push(id.exact);
+          return ask(id ? { video: true } : constraints);
+        };
+      })();
+    `,
+  });
+  const page = user.page;
+  await openDormparty(page);
+  await expect(page.getByLabel("Camera", { exact: true })).toHaveCount(0);
+  await button(page, CHAT.dormparty.start).click();
+  await expectDormpartyWaiting(page);
+  const picker = page.getByRole("combobox", { name: "Camera", exact: true });
+  await expect(picker).toBeVisible();
+  await expect(picker.getByRole("option")).toHaveText(["—", "Front camera", "Back camera"]);
+  await picker.selectOption({ label: "Back camera" });
+  await expect
+    .poll(() => page.evaluate("window.__duetCameraIds") as Promise<string[]>)
+    .toEqual(["back-camera"]);
+  await expect.poll(() => ownPreviewWidth(page)).toBeGreaterThan(0);
+  await expect.poll(() => trackStates(page)).toContain("ended");
 });

@@ -210,7 +210,7 @@ export async function layoutProblems(page: Page, expected: LayoutExpectation): P
 }
 
 /**
- * Measures the page at every size of ROOM_SIZES in both colour schemes and fails with every
+ * Measures the page at every size of ROOM_SIZES (light) and at the first two (dark) and fails with every
  * problem found (overlaps, sideways scroll, covered or unreachable parts), named by size.
  */
 export async function expectLayoutHolds(
@@ -221,7 +221,10 @@ export async function expectLayoutHolds(
   const all: string[] = [];
   for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
-    for (const size of ROOM_SIZES) {
+    // The themes differ in colour only, never in size: the dark one at the desktop and the
+    // phone is enough to catch a rule that would make it differ.
+    const sizes = scheme === "light" ? ROOM_SIZES : ROOM_SIZES.slice(0, 2);
+    for (const size of sizes) {
       await page.setViewportSize({ width: size.width, height: size.height });
       for (const problem of await layoutProblems(page, expected)) {
         all.push(`${screen}, ${size.name}, ${scheme}: ${problem}`);

@@ -148,18 +148,20 @@ export function peerStates(page: Page): Promise<string[]> {
   );
 }
 
+/** The own camera preview's width in pixels (0 until a frame showed). */
+export function ownPreviewWidth(page: Page): Promise<number> {
+  return page
+    .getByLabel(VIDEO.own, { exact: true })
+    .first()
+    .evaluate((el) => (el as unknown as { videoWidth: number }).videoWidth);
+}
+
+/** A video user who pressed Start: camera on (asked for only then), searching, preview showing. */
 export async function waitingUser(newUser: NewUserFn): Promise<User> {
   const user = await videoUser(newUser);
   await openDormparty(user.page);
-  // The own preview is on before Start.
-  await expect
-    .poll(() =>
-      user.page
-        .getByLabel(VIDEO.own, { exact: true })
-        .evaluate((el) => (el as unknown as { videoWidth: number }).videoWidth),
-    )
-    .toBeGreaterThan(0);
   await button(user.page, CHAT.dormparty.start).click();
+  await expect.poll(() => ownPreviewWidth(user.page)).toBeGreaterThan(0);
   return user;
 }
 

@@ -10,7 +10,9 @@ import {
 } from "react";
 import { CHAT_COPY, slowDownText } from "../lib/copy";
 import { TOUCH_ONLY_QUERY } from "../lib/use-leave-guard";
-import { useDuet } from "./DuetProvider";
+import { CareSignpost } from "./CareSignpost";
+import { useDuet, usePartnerTyping } from "./DuetProvider";
+import { ErrorLine } from "./ErrorLine";
 import { MessageLog } from "./MessageLog";
 
 /** Show the count once this few characters are left. */
@@ -28,14 +30,18 @@ export function Conversation({
   youLabel = "You",
   partnerLabel = "Them",
   typingIndicator = false,
+  careSignposting = false,
 }: {
   sessionId: string;
   intro: ReactNode;
   youLabel?: string;
   partnerLabel?: string;
   typingIndicator?: boolean;
+  /** menti: offer the help panel when words suggest crisis (CareSignpost; browser only). */
+  careSignposting?: boolean;
 }) {
-  const { messages, messagesSessionId, maxMessageLength, send, partnerTyping, typing } = useDuet();
+  const { messages, messagesSessionId, maxMessageLength, send, typing } = useDuet();
+  const partnerTyping = usePartnerTyping();
   const shown = messagesSessionId === sessionId ? messages : [];
   const [draft, setDraft] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -135,6 +141,7 @@ export function Conversation({
           {partnerTyping ? CHAT_COPY.typing : ""}
         </p>
       ) : null}
+      {careSignposting ? <CareSignpost draft={draft} messages={shown} /> : null}
       <form
         className={typingIndicator ? "composer composer-after-typing" : "composer"}
         onSubmit={onSubmit}
@@ -180,11 +187,7 @@ export function Conversation({
         <p role="status" className="slow-line">
           {slow ? slow.text : ""}
         </p>
-        {error ? (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        ) : null}
+        <ErrorLine error={error} />
       </form>
     </div>
   );

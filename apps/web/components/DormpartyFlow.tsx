@@ -2,7 +2,7 @@
 
 import type { StateView } from "@duet/protocol";
 import Link from "next/link";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import {
   CAMERA_COPY,
   DORMPARTY_COPY,
@@ -14,6 +14,7 @@ import type { MediaProblem } from "../lib/peer";
 import { useFocusedHeading } from "../lib/use-focused-heading";
 import { useDuet } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
+import { ErrorLine } from "./ErrorLine";
 import {
   BannedScreen,
   ElsewhereScreen,
@@ -26,10 +27,10 @@ import { SearchWaiting } from "./SearchWaiting";
 import { MatchedInterlude, SpaceNotOpen } from "./SpaceNotOpen";
 import { StillWaiting } from "./StillWaiting";
 import { useVideo } from "./VideoProvider";
-import { OwnPreview } from "./VideoStage";
+import { CameraPicker, OwnPreview } from "./VideoStage";
 
 /**
- * `/dormparty`: one sentence and "Start"; then "Finding someone…" until the server pairs us. After
+ * `/dormparty`: one sentence and "Start" (which turns the camera on, then searches); then "Finding someone…" until the server pairs us. After
  * a Skip, an End by the partner or a lost partner, the server re-queues this person at once and
  * the waiting screen says why ("Skipped — finding someone new").
  */
@@ -117,7 +118,11 @@ function RequeueAwareWaiting({
       stopLabel={DORMPARTY_COPY.stop}
       notice={previous ? requeuedText(previous) : null}
       onStop={onStop}
-    />
+    >
+      {/* The camera is on while searching anyway: the person sees what the next one will. */}
+      <OwnPreview className="video-preview" />
+      <CameraPicker />
+    </SearchWaiting>
   );
 }
 
@@ -138,26 +143,36 @@ function Entry({
   const { local, requestLocal } = useVideo();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // Start was pressed: once the camera and microphone are on, the search starts by itself.
+  const [startWanted, setStartWanted] = useState(false);
   const headingRef = useFocusedHeading(focusHeading);
-
-  // Video chat needs the camera and microphone: ask for them here, before Start, but only once
-  // the screen can say how calls connect: a direct one lets the other person's device learn
-  // this one's network address, and that must be on screen before the camera is asked for.
-  const failed = local.status === "failed";
-  useEffect(() => {
-    if (transport !== null && local.status === "off") requestLocal();
-  }, [transport, local.status, requestLocal]);
   const cameraReady = local.status === "ready";
+  // The camera is asked for when the person presses Start, never on page load: the screen has
+  // said by then how calls connect (a direct call lets the other person's device learn this
+  // one's network address), and nobody's camera light comes on just for looking at the page.
+  const canStart = ready && transport !== null && !pending;
 
-  if (failed) return <CameraProblem problem={local.problem} onRetry={requestLocal} />;
-
-  async function start() {
-    if (pending || !ready || !cameraReady) return;
+  const joinRef = useRef(join);
+  joinRef.current = join;
+  useEffect(() => {
+    if (!startWanted || !cameraReady) return;
+    setStartWanted(false);
     setPending(true);
     setError(null);
-    const ack = await join("dormparty");
-    setPending(false);
-    if (!ack.ok) setError(refusalText(ack));
+    void joinRef.current("dormparty").then((ack) => {
+      setPending(false);
+      if (!ack.ok) setError(refusalText(ack));
+    });
+  }, [startWanted, cameraReady]);
+
+  if (local.status === "failed") {
+    return <CameraProblem problem={local.problem} onRetry={requestLocal} />;
+  }
+
+  function start() {
+    if (!canStart || startWanted) return;
+    setStartWanted(true);
+    if (!cameraReady) requestLocal();
   }
 
   return (
@@ -176,7 +191,12 @@ function Entry({
       <p className="muted">{DORMPARTY_COPY.keptNote}</p>
       <PresenceLine space="dormparty" />
       <StillWaiting here="dormparty" />
-      <OwnPreview className="video-preview" />
+      {cameraReady ? (
+        <>
+          <OwnPreview className="video-preview" />
+          <CameraPicker />
+        </>
+      ) : null}
       <p role="status" className="muted">
         {local.status === "asking" ? DORMPARTY_COPY.cameraAsking : ""}
       </p>
@@ -184,18 +204,14 @@ function Entry({
         <button
           type="button"
           className="button button-primary button-large"
-          disabled={pending || !ready || !cameraReady}
-          onClick={() => void start()}
+          disabled={!canStart || startWanted}
+          onClick={start}
         >
           {DORMPARTY_COPY.start}
         </button>
       </p>
       <PassStatus />
-      {error ? (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
     </div>
   );
 }

@@ -80,10 +80,6 @@ export interface DuetContextValue {
   lostSessionId: string | null;
   /** The last join this tab asked for (with its topics), reused by "Talk to someone new" / "New chat". */
   lastJoin: JoinChoice | null;
-  /** How busy each space is, as the server last said (rounded); null before the first `presence`. */
-  presence: Presence | null;
-  /** The partner of the current ACTIVE session is typing (clears itself after a few seconds). */
-  partnerTyping: boolean;
   /**
    * This connection's token status as the server last said (`identity`); null before it came or
    * while offline. Only stimchat and dormparty look at it.
@@ -612,8 +608,6 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       lastRejected,
       lostSessionId,
       lastJoin,
-      presence,
-      partnerTyping,
       identity,
       pass,
       retryPass,
@@ -644,8 +638,6 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       lastRejected,
       lostSessionId,
       lastJoin,
-      presence,
-      partnerTyping,
       identity,
       pass,
       retryPass,
@@ -668,7 +660,31 @@ export function DuetProvider({ children }: { children: ReactNode }) {
     ],
   );
 
-  return <DuetContext.Provider value={value}>{children}</DuetContext.Provider>;
+  // Presence (every few seconds) and the partner's typing (every few seconds while they type)
+  // change often: each has its own context, so a tick re-renders only the parts that show it,
+  // not every screen that reads the connection's state.
+  return (
+    <DuetContext.Provider value={value}>
+      <PresenceContext.Provider value={presence}>
+        <PartnerTypingContext.Provider value={partnerTyping}>
+          {children}
+        </PartnerTypingContext.Provider>
+      </PresenceContext.Provider>
+    </DuetContext.Provider>
+  );
+}
+
+const PresenceContext = createContext<Presence | null>(null);
+const PartnerTypingContext = createContext(false);
+
+/** How busy each space is, as the server last said (rounded); null before the first `presence`. */
+export function usePresence(): Presence | null {
+  return useContext(PresenceContext);
+}
+
+/** The partner of the current ACTIVE session is typing (clears itself after a few seconds). */
+export function usePartnerTyping(): boolean {
+  return useContext(PartnerTypingContext);
 }
 
 export function useDuet(): DuetContextValue {

@@ -17,6 +17,7 @@ import {
 } from "../lib/copy";
 import { useFocusedHeading } from "../lib/use-focused-heading";
 import { type JoinChoice, useDuet } from "./DuetProvider";
+import { ErrorLine } from "./ErrorLine";
 import { LastConversation } from "./LastConversation";
 
 /** Spaces whose rooms are the stranger chat ("You" / "Stranger"); menti keeps its own words. */
@@ -165,11 +166,7 @@ export function EndedScreen({
           {CHAT_COPY.home}
         </Link>
       </div>
-      {error ? (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
       <LastConversation sessionId={sessionId} partnerLabel={parts.partnerLabel} />
     </div>
   );

@@ -2,6 +2,7 @@
 
 import { useRef, useState } from "react";
 import { useDuet } from "./DuetProvider";
+import { ErrorLine } from "./ErrorLine";
 import { Modal } from "./Modal";
 
 /** A gentle confirm before Exit: in menti, leaving ends the conversation for both. */
@@ -26,11 +27,7 @@ export function ExitDialog({ onClose }: { onClose: () => void }) {
         <h2 id="exit-title" className="dialog-question">
           Leave this conversation? It will end for both of you and can't be resumed.
         </h2>
-        {error ? (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        ) : null}
+        <ErrorLine error={error} />
         <div className="modal-actions">
           <button ref={stayRef} type="button" className="button button-primary" onClick={onClose}>
             Stay

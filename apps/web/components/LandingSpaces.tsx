@@ -1,10 +1,11 @@
 "use client";
 
+import type { Presence } from "@duet/protocol";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { estimatedWaitText, presenceHereText, SPACE_COPY } from "../lib/copy";
-import { useDuet } from "./DuetProvider";
+import { useDuet, usePresence } from "./DuetProvider";
 
 /**
  * Spaces whose pages use the camera and microphone. The server allows those only in documents
@@ -38,7 +39,8 @@ function documentAllowsCamera(): boolean {
  */
 export function LandingSpaces({ ended = false }: { ended?: boolean }) {
   const router = useRouter();
-  const { spaces, state, status, presence } = useDuet();
+  const { spaces, state, status } = useDuet();
+  const presence = usePresence();
   // Known only in the browser: the server's render and the first client render use full loads.
   const [cameraHere, setCameraHere] = useState(false);
   useEffect(() => setCameraHere(documentAllowsCamera()), []);
@@ -98,7 +100,7 @@ export function LandingSpaces({ ended = false }: { ended?: boolean }) {
   );
 }
 
-type Busy = NonNullable<ReturnType<typeof useDuet>["presence"]>["spaces"][number];
+type Busy = Presence["spaces"][number];
 
 function SpaceCard({
   space,

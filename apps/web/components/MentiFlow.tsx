@@ -7,6 +7,7 @@ import { INTENT_COPY, INTENT_ORDER, MENTI_KEPT_NOTE, refusalText } from "../lib/
 import { useFocusedHeading } from "../lib/use-focused-heading";
 import { useDuet } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
+import { ErrorLine } from "./ErrorLine";
 import { Waiting } from "./Waiting";
 
 /** `/menti`: choose Listen, Talk or Both; then the waiting screen until the server pairs us. */
@@ -118,11 +119,7 @@ function IntentChoice({
           );
         })}
       </div>
-      {error ? (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
     </div>
   );
 }

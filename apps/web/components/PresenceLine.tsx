@@ -2,11 +2,11 @@
 
 import type { SpaceId } from "@duet/protocol";
 import { estimatedWaitText, presenceHereText } from "../lib/copy";
-import { useDuet } from "./DuetProvider";
+import { usePresence } from "./DuetProvider";
 
-/** "a few people here · usually under a minute" for one space, from the server's `presence`. */
+/** "quiet right now · usually under a minute" for one space, from the server's `presence`. */
 export function PresenceLine({ space }: { space: SpaceId }) {
-  const { presence } = useDuet();
+  const presence = usePresence();
   const busy = presence?.spaces.find((p) => p.id === space);
   if (!busy) return null;
   const wait = busy.estimatedWaitMs !== undefined ? estimatedWaitText(busy.estimatedWaitMs) : null;

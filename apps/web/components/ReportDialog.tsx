@@ -4,6 +4,7 @@ import { MAX_REPORT_NOTE, REPORT_REASONS, type ReportReason, type SpaceId } from
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { REPORT_COPY, slowDownText } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
+import { ErrorLine } from "./ErrorLine";
 import { Modal } from "./Modal";
 
 /** The count is read out this long after typing pauses (not on every keystroke). */
@@ -122,11 +123,7 @@ export function ReportDialog({ space, onClose }: { space: SpaceId; onClose: () =
             </p>
           </div>
         ) : null}
-        {error ? (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        ) : null}
+        <ErrorLine error={error} />
         <div className="modal-actions">
           <button type="button" className="button button-secondary" onClick={onClose}>
             {REPORT_COPY.cancel}

@@ -178,6 +178,7 @@ export function Room({ sessionId }: { sessionId: string }) {
       {view?.state === "ACTIVE" ? (
         <Conversation
           sessionId={sessionId}
+          careSignposting
           intro={
             <p className="conversation-intro">
               {partnerIntentText(view.partner.intent)} Say hello whenever you're ready.

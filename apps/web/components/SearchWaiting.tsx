@@ -5,6 +5,7 @@ import { type ReactNode, useState } from "react";
 import { formatElapsed } from "../lib/copy";
 import { useFocusedHeading } from "../lib/use-focused-heading";
 import { useWaitingElapsed } from "./DuetProvider";
+import { ErrorLine } from "./ErrorLine";
 import { PresenceLine } from "./PresenceLine";
 
 /**
@@ -67,11 +68,7 @@ export function SearchWaiting({
           {stopLabel}
         </button>
       </p>
-      {error ? (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
     </div>
   );
 }

@@ -20,17 +20,14 @@ export function SiteHeader() {
   return (
     <header className="site-header">
       {/* First in the tab order of every page: help in one key press (then Enter). */}
-      <a
-        href="#help"
+      <button
+        type="button"
         className="skip-link"
         aria-keyshortcuts={HELP_SHORTCUT.keys}
-        onClick={(event) => {
-          event.preventDefault();
-          openHelp();
-        }}
+        onClick={openHelp}
       >
         {HELP_COPY.open} <span className="skip-link-keys">({HELP_SHORTCUT.words})</span>
-      </a>
+      </button>
       <div className="site-header-inner">
         {inRoom ? (
           <span className="brand">

@@ -11,6 +11,7 @@ import { useFocusedHeading } from "../lib/use-focused-heading";
 import { ConsentDialog } from "./ConsentDialog";
 import { useDuet } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
+import { ErrorLine } from "./ErrorLine";
 import {
   BannedScreen,
   ElsewhereScreen,
@@ -246,11 +247,7 @@ function Entry({
         </button>
       </p>
       <PassStatus />
-      {error ? (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
     </div>
   );
 }
@@ -292,11 +289,7 @@ function TimedOut({ onChangeTopics }: { onChangeTopics: () => void }) {
           {CHAT_COPY.home}
         </Link>
       </div>
-      {error ? (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
     </div>
   );
 }

@@ -13,6 +13,7 @@ import {
 } from "../lib/copy";
 import { Conversation } from "./Conversation";
 import { hasTypingIndicator, useDuet } from "./DuetProvider";
+import { ErrorLine } from "./ErrorLine";
 import { ReportDialog } from "./ReportDialog";
 import { useVideo } from "./VideoProvider";
 import { VideoStage } from "./VideoStage";
@@ -188,11 +189,7 @@ export function StrangerRoom({
           {escArmed ? DORMPARTY_COPY.escHint : ""}
         </p>
       ) : null}
-      {error ? (
-        <p role="alert" className="error room-error">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} className="error room-error" />
       {isVideo ? (
         // Wide screens: the call large, the side chat beside it; phones: the call on top, the chat
         // below (globals.css, "video room").

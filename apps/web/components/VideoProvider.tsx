@@ -15,6 +15,7 @@ import {
 import { VIDEO_SPACES } from "../lib/copy";
 import {
   createPeer,
+  getCamera,
   getCameraAndMicrophone,
   type MediaProblem,
   type MediaState,
@@ -65,6 +66,12 @@ export interface VideoContextValue {
   connection: { sessionId: string; state: RTCPeerConnectionState } | null;
   /** The partner's video showed its first frame (for the test hook's timings). */
   firstFrame(sessionId: string): void;
+  /** This device's cameras, once the camera is on (labels need the permission); [] before. */
+  cameras: readonly { deviceId: string; label: string }[];
+  /** The camera in use now (its deviceId), if known. */
+  cameraId: string | null;
+  /** Switches to another camera: the preview and any call move to it at once. */
+  chooseCamera(deviceId: string): void;
 }
 
 const VideoContext = createContext<VideoContextValue | null>(null);
@@ -110,6 +117,7 @@ export function VideoProvider({ children }: { children: ReactNode }) {
   const [cameraOff, setCameraOff] = useState(false);
   const [remote, setRemote] = useState<VideoContextValue["remote"]>(null);
   const [remoteMedia, setRemoteMedia] = useState<VideoContextValue["remoteMedia"]>(null);
+  const [cameras, setCameras] = useState<VideoContextValue["cameras"]>([]);
   const [connection, setConnection] = useState<VideoContextValue["connection"]>(null);
   const peerRef = useRef<{ sessionId: string; peer: Peer; seen: boolean; entered: boolean } | null>(
     null,
@@ -191,6 +199,62 @@ export function VideoProvider({ children }: { children: ReactNode }) {
   const toggleCamera = useCallback(() => {
     applyMediaState({ muted: mutedRef.current, cameraOff: !cameraOffRef.current });
   }, [applyMediaState]);
+
+  // The cameras, listed once the camera is on (before that the browser hides their names), and
+  // again when one is plugged in or out.
+  const cameraOn = local.status === "ready";
+  useEffect(() => {
+    const devices = typeof navigator !== "undefined" ? navigator.mediaDevices : undefined;
+    if (!cameraOn || !devices?.enumerateDevices) return;
+    let current = true;
+    const list = () => {
+      devices.enumerateDevices().then(
+        (all) => {
+          if (!current) return;
+          const found = all.filter((d) => d.kind === "videoinput" && d.deviceId !== "");
+          setCameras(
+            found.map((d, i) => ({ deviceId: d.deviceId, label: d.label || `Camera ${i + 1}` })),
+          );
+        },
+        () => {},
+      );
+    };
+    list();
+    devices.addEventListener?.("devicechange", list);
+    return () => {
+      current = false;
+      devices.removeEventListener?.("devicechange", list);
+    };
+  }, [cameraOn]);
+
+  const chooseCamera = useCallback((deviceId: string) => {
+    const stream = localRef.current;
+    if (!stream) return;
+    getCamera(deviceId).then(
+      (fresh) => {
+        const track = fresh.getVideoTracks()[0];
+        // Released (or switched again) meanwhile: let go of what just came.
+        if (!track || localRef.current !== stream) {
+          stopStream(fresh);
+          return;
+        }
+        track.enabled = !cameraOffRef.current;
+        // A new stream (the microphone as it was, the new camera): the preview's <video> takes
+        // it, and the old one is left as it was, its camera stopped (its light goes off).
+        const next = new MediaStream([...stream.getAudioTracks(), track]);
+        for (const old of stream.getVideoTracks()) old.stop();
+        // The call sends the new camera at once (no renegotiation: same kind, same transceiver).
+        const sender = peerRef.current?.peer.pc.getSenders().find((s) => s.track?.kind === "video");
+        void sender?.replaceTrack(track).catch(() => {});
+        localRef.current = next;
+        testHooks()?.streams.push(next);
+        setLocal({ status: "ready", stream: next });
+      },
+      () => {
+        // That camera could not start (busy, unplugged): the current one stays.
+      },
+    );
+  }, []);
 
   // The server's `media` starts a peer connection for its session; `signal`s feed it.
   useEffect(() => {
@@ -323,6 +387,12 @@ export function VideoProvider({ children }: { children: ReactNode }) {
       remoteMedia,
       connection,
       firstFrame,
+      cameras,
+      cameraId:
+        local.status === "ready"
+          ? (local.stream.getVideoTracks()[0]?.getSettings().deviceId ?? null)
+          : null,
+      chooseCamera,
     }),
     [
       local,
@@ -336,6 +406,8 @@ export function VideoProvider({ children }: { children: ReactNode }) {
       remoteMedia,
       connection,
       firstFrame,
+      cameras,
+      chooseCamera,
     ],
   );
 

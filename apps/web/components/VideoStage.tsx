@@ -41,6 +41,31 @@ export function OwnPreview({ className = "video-self" }: { className?: string })
   );
 }
 
+/** "Camera: [this one ▾]" when the device has more than one camera; nothing otherwise. */
+export function CameraPicker() {
+  const { cameras, cameraId, chooseCamera } = useVideo();
+  if (cameras.length < 2) return null;
+  // The camera in use may not be one the list names (yet): then nothing is shown as chosen.
+  const chosen = cameras.some((camera) => camera.deviceId === cameraId) ? cameraId : null;
+  return (
+    <p className="camera-picker">
+      <label htmlFor="camera-picker">{DORMPARTY_COPY.cameraPicker}</label>{" "}
+      <select
+        id="camera-picker"
+        value={chosen ?? ""}
+        onChange={(event) => chooseCamera(event.target.value)}
+      >
+        {chosen === null ? <option value="">—</option> : null}
+        {cameras.map((camera) => (
+          <option key={camera.deviceId} value={camera.deviceId}>
+            {camera.label}
+          </option>
+        ))}
+      </select>
+    </p>
+  );
+}
+
 /** A call toggle: its label says what pressing it will do; its icon shows the state. */
 function MediaToggle({
   onClick,

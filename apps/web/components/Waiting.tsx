@@ -3,7 +3,8 @@
 import type { Ack, StateView } from "@duet/protocol";
 import { useState } from "react";
 import { BOTH_SUGGESTION, INTENT_COPY, refusalText } from "../lib/copy";
-import { useDuet } from "./DuetProvider";
+import { useDuet, usePresence } from "./DuetProvider";
+import { ErrorLine } from "./ErrorLine";
 import { SearchWaiting } from "./SearchWaiting";
 
 type WaitingView = Extract<StateView, { state: "WAITING" }>;
@@ -31,7 +32,8 @@ export function Waiting({ view, onCancel }: { view: WaitingView; onCancel: () =>
 }
 
 function BothSuggestion({ intent }: { intent: WaitingView["intent"] }) {
-  const { presence, cancel, join } = useDuet();
+  const { cancel, join } = useDuet();
+  const presence = usePresence();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const only = presence?.spaces.find((s) => s.id === "menti")?.onlyIntentWaiting;
@@ -61,11 +63,7 @@ function BothSuggestion({ intent }: { intent: WaitingView["intent"] }) {
       >
         {copy.action}
       </button>
-      {error ? (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
     </div>
   );
 }

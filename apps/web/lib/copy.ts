@@ -38,6 +38,18 @@ export const HELP_COPY = {
   shortcutNote: `Open this panel from any screen with ${HELP_SHORTCUT.words}.`,
 } as const;
 
+/** menti's care signpost (CareSignpost): shown in the browser only, nothing is sent. */
+export const CARE_COPY = {
+  writer: {
+    text: "If you're thinking about suicide or self-harm, you can talk to someone now. It's free and confidential.",
+  },
+  reader: {
+    text: "If the person you're talking with is thinking about suicide or self-harm, there are people who can help right now. You could share these with them.",
+    action: "See help you can share",
+  },
+  notNow: "Not now",
+} as const;
+
 export const INTENT_COPY: Record<Intent, { label: string; description: string }> = {
   listen: { label: "Listen", description: "Be there for someone who wants to talk." },
   talk: { label: "Talk", description: "Share what's on your mind with someone who will listen." },
@@ -195,7 +207,8 @@ export const DORMPARTY_COPY = {
   entryTitle: "Video chat",
   entryLead:
     "Quick random chats with other students. Skip to meet someone new, End when you're done.",
-  entryNote: "You'll see yourself here before you start. Video is never recorded.",
+  entryNote:
+    "Start turns your camera on (your browser may ask first), then finds someone. Video is never recorded.",
   /**
    * Shown before the camera is asked for when calls may connect directly (no TURN relay
    * configured): WebRTC's ICE candidates carry this device's addresses to the partner.
@@ -223,6 +236,7 @@ export const DORMPARTY_COPY = {
   ownVideo: "Your camera",
   partnerVideo: "Stranger's video",
   mediaControls: "Your camera and microphone",
+  cameraPicker: "Camera",
   /** The toggles say what they will do; the icon (slashed when off) and the badge say the state. */
   mute: "Mute",
   unmute: "Unmute",

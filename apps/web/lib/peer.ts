@@ -279,6 +279,13 @@ export async function getCameraAndMicrophone(): Promise<MediaStream> {
   });
 }
 
+/** Asks for one particular camera (the picker): video only, the microphone stays as it is. */
+export async function getCamera(deviceId: string): Promise<MediaStream> {
+  return navigator.mediaDevices.getUserMedia({
+    video: { deviceId: { exact: deviceId }, width: { ideal: 640 }, height: { ideal: 480 } },
+  });
+}
+
 export function stopStream(stream: MediaStream | null): void {
   if (!stream) return;
   for (const track of stream.getTracks()) track.stop();
