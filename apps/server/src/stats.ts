@@ -29,35 +29,10 @@ export const DEFAULT_WAIT_WINDOW_MS = 10 * 60_000;
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
-/** One space's figures. */
-export interface SpaceHealth {
-  readonly space: SpaceId;
-  /** Users per state right now (the store's census; IDLE users belong to no space). */
-  readonly users: SpaceCensus;
-  /** Open sessions right now (see the module comment). */
-  readonly sessions: number;
-  /** Matches made in the last minute. */
-  readonly matchesLastMinute: number;
-  /** Median and 95th percentile wait (join to match) over the window; null with no sample. */
-  readonly waitP50Ms: number | null;
-  readonly waitP95Ms: number | null;
-  /** How many waits the percentiles were taken over. */
-  readonly waitSamples: number;
-  /** Reports filed in the last hour. */
-  readonly reportsLastHour: number;
-  /** Since this process started (Prometheus counters). */
-  readonly matchesTotal: number;
-  readonly reportsTotal: number;
-}
+// The figures' shapes are shared with the admin page: packages/protocol/src/admin.ts.
+import type { HealthSnapshot, SpaceHealth } from "@duet/protocol";
 
-export interface HealthSnapshot {
-  /** When the snapshot was taken (ms since the epoch). */
-  readonly at: number;
-  /** The window wait percentiles are taken over. */
-  readonly waitWindowMs: number;
-  /** One entry per enabled space, in configuration order. */
-  readonly spaces: readonly SpaceHealth[];
-}
+export type { HealthSnapshot, SpaceHealth };
 
 export interface HealthStatsOptions {
   /** Waits kept per space (ring buffer); default 1,000. */

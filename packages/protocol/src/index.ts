@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 
+export * from "./admin";
 export * from "./crisis";
 
 /** The spaces of SPEC §1. Which are enabled is deployment configuration. */

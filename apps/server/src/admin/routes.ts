@@ -27,8 +27,7 @@
  * - Logs carry no password, token, reference, IP address or transcript text.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Ban, Report, ReportStatus, SafetyRepo } from "@duet/persistence";
-import type { SpaceId } from "@duet/protocol";
+import type { Ban, Report, SafetyRepo } from "@duet/persistence";
 import { z } from "zod";
 import { type HttpHandler, isSecureRequest, readJson, sendJson } from "../http";
 import type { Logger } from "../logger";
@@ -77,33 +76,10 @@ export interface AdminDeps {
   readonly sessions?: AdminSessions | AdminSessionOptions;
 }
 
-/** A report as moderators see it: no token, only references. */
-export interface ReportView {
-  readonly id: string;
-  readonly space: SpaceId;
-  readonly at: number;
-  readonly reason: Report["reason"];
-  readonly note: string | null;
-  readonly status: ReportStatus;
-  readonly resolvedAt: number | null;
-  readonly transcript:
-    | readonly { from: "reporter" | "reported"; text: string; at: number }[]
-    | null;
-  /** The reported person's reference; null when the space has no identity (menti). */
-  readonly reportedRef: string | null;
-  readonly reporterRef: string | null;
-  /** Whether the reported person has a ban in force now, and until when (null = for good). */
-  readonly reportedBanned: boolean;
-  readonly reportedBanUntil: number | null;
-}
+// The answers' shapes are shared with the admin page: packages/protocol/src/admin.ts.
+import type { BanView, ReportView } from "@duet/protocol";
 
-export interface BanView {
-  readonly ref: string;
-  readonly at: number;
-  readonly until: number | null;
-  readonly note: string;
-  readonly reportId: string | null;
-}
+export type { BanView, ReportView };
 
 export const BAN_DURATIONS = {
   "1d": 86_400_000,

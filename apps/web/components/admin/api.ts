@@ -2,63 +2,25 @@
  * The admin page's calls to the server's `/api/admin/` JSON API (apps/server/src/admin/routes.ts).
  * Every POST is JSON and carries `x-duet-admin: 1`, which the server requires of every
  * state-changing request (a cross-site page cannot send it without a CORS preflight).
- * The shapes below mirror the server's answers; the web client imports nothing from the server.
+ * The answers' shapes come from packages/protocol (shared with the server that sends them).
  */
-import type { ReportReason, SpaceId } from "@duet/protocol";
+import type {
+  BanDuration,
+  BanView,
+  HealthSnapshot,
+  ReportStatus,
+  ReportView,
+} from "@duet/protocol";
 
-export type ReportStatus = "open" | "dismissed" | "actioned";
-export type BanDuration = "1d" | "7d" | "forever";
-
-export interface TranscriptLine {
-  readonly from: "reporter" | "reported";
-  readonly text: string;
-  readonly at: number;
-}
-
-export interface ReportView {
-  readonly id: string;
-  readonly space: SpaceId;
-  readonly at: number;
-  readonly reason: ReportReason;
-  readonly note: string | null;
-  readonly status: ReportStatus;
-  readonly resolvedAt: number | null;
-  readonly transcript: readonly TranscriptLine[] | null;
-  readonly reportedRef: string | null;
-  readonly reporterRef: string | null;
-  readonly reportedBanned: boolean;
-  readonly reportedBanUntil: number | null;
-}
-
-export interface BanView {
-  readonly ref: string;
-  readonly at: number;
-  readonly until: number | null;
-  readonly note: string;
-  readonly reportId: string | null;
-}
-
-export interface SpaceHealth {
-  readonly space: SpaceId;
-  readonly users: {
-    readonly waiting: number;
-    readonly matched: number;
-    readonly active: number;
-    readonly ended: number;
-  };
-  readonly sessions: number;
-  readonly matchesLastMinute: number;
-  readonly waitP50Ms: number | null;
-  readonly waitP95Ms: number | null;
-  readonly waitSamples: number;
-  readonly reportsLastHour: number;
-}
-
-export interface HealthSnapshot {
-  readonly at: number;
-  readonly waitWindowMs: number;
-  readonly spaces: readonly SpaceHealth[];
-}
+export type {
+  BanDuration,
+  BanView,
+  HealthSnapshot,
+  ReportStatus,
+  ReportView,
+  SpaceHealth,
+  TranscriptLine,
+} from "@duet/protocol";
 
 /** An answer: the data, or why not (status 0: the server could not be reached). */
 export type ApiResult<T> =
