@@ -4,36 +4,16 @@
  * sockets it does not recognize get no emitter (the gateway then uses `socket.emit`), nor do
  * sockets of a server configured with another parser (its frames are not ours).
  */
-import { EventEmitter, once } from "node:events";
+import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server, type Socket as ServerSocket } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { directEmitter, encoderMismatch, eventFrame } from "../src/direct-emit";
+import { CustomParser, closeAfterEach } from "./fixtures/transport";
 
-const closers: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-
-/**
- * A parser of our own (as socket.io-msgpack-parser or any `parser` option would be): each packet
- * is the JSON of the whole packet object, so its frames are not the ones direct emits write.
- */
-const CustomParser = {
-  Encoder: class {
-    encode(packet: unknown): string[] {
-      return [JSON.stringify(packet)];
-    }
-  },
-  Decoder: class extends EventEmitter {
-    add(frame: unknown): void {
-      this.emit("decoded", JSON.parse(String(frame)));
-    }
-    destroy(): void {}
-  },
-};
+const closers = closeAfterEach();
 
 async function pair(
   namespace = "/",

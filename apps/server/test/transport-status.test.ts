@@ -6,7 +6,7 @@
  * a custom parser (direct emits), Engine.IO bypassing flush (write batching), heartbeat timings
  * leaving no room or a connection without the expected parts (ping spreading).
  */
-import { EventEmitter, once } from "node:events";
+import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server, type Socket as ServerSocket } from "socket.io";
@@ -20,6 +20,7 @@ import {
   transportOptimisations,
   WATCHED_CONNECTIONS,
 } from "../src/transport-status";
+import { CustomParser, closeAfterEach, twoChatters } from "./fixtures/transport";
 import { startServer, type TestServer, until } from "./harness";
 
 const TIMINGS = { intervalMs: 5000, timeoutMs: 5000, maxDetectMs: 15_000 };
@@ -40,25 +41,7 @@ function capture(): { logger: Logger; lines: Line[] } {
   return { logger, lines };
 }
 
-const closers: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-
-/** As socket.io-msgpack-parser or any `parser` option: frames that are not socket.io-parser's. */
-const CustomParser = {
-  Encoder: class {
-    encode(packet: unknown): string[] {
-      return [JSON.stringify(packet)];
-    }
-  },
-  Decoder: class extends EventEmitter {
-    add(frame: unknown): void {
-      this.emit("decoded", JSON.parse(String(frame)));
-    }
-    destroy(): void {}
-  },
-};
+const closers = closeAfterEach();
 
 /** A Socket.IO server on 127.0.0.1 with the optimisations applied as the gateway does. */
 async function serve(
@@ -246,21 +229,7 @@ describe("transport optimisation status", () => {
         "info write_batching active",
         "info direct_emit active",
       ]);
-      const opts = { transports: ["websocket"], forceNew: true, reconnection: false };
-      const a = connect(server.url, opts);
-      const b = connect(server.url, opts);
-      closers.push(
-        () => void a.close(),
-        () => void b.close(),
-      );
-      const active = (s: Socket) =>
-        new Promise<void>((resolve) => {
-          s.on("state", (v: { state: string; sessionId?: string }) => {
-            if (v.state === "MATCHED" && v.sessionId) s.emit("enter", { sessionId: v.sessionId });
-            if (v.state === "ACTIVE") resolve();
-          });
-        });
-      const ready = Promise.all([active(a), active(b)]);
+      const { a, b, active: ready } = twoChatters(server.url, closers);
       await until(() => a.connected && b.connected, 5000, "connected");
       a.emit("join", { space: "menti", intent: "both" });
       b.emit("join", { space: "menti", intent: "both" });

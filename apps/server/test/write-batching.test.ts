@@ -11,6 +11,7 @@ import { Server, type Socket as ServerSocket } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { batchWrites, type FlushWatch, MAX_HOLD_MS } from "../src/write-batching";
+import { closeAfterEach, twoChatters } from "./fixtures/transport";
 import { startServer, type TestServer, until } from "./harness";
 
 interface Counted {
@@ -42,10 +43,7 @@ interface BypassingConn {
   emit(event: string, packet: unknown): boolean;
 }
 
-const closers: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
+const closers = closeAfterEach();
 
 async function bareServer(batch: boolean): Promise<{ io: Server; url: string }> {
   const http = createServer();
@@ -209,21 +207,7 @@ describe("write batching", () => {
       server = await startServer();
       const sockets: ServerSocket[] = [];
       server.duet.gateway.io.on("connection", (s) => sockets.push(s as unknown as ServerSocket));
-      const opts = { transports: ["websocket"], forceNew: true, reconnection: false };
-      const a = connect(server.url, opts);
-      const b = connect(server.url, opts);
-      closers.push(
-        () => void a.close(),
-        () => void b.close(),
-      );
-      const active = (s: Socket) =>
-        new Promise<string>((resolve) => {
-          s.on("state", (v: { state: string; sessionId?: string }) => {
-            if (v.state === "MATCHED" && v.sessionId) s.emit("enter", { sessionId: v.sessionId });
-            if (v.state === "ACTIVE" && v.sessionId) resolve(v.sessionId);
-          });
-        });
-      const ready = Promise.all([active(a), active(b)]);
+      const { a, b, active: ready } = twoChatters(server.url, closers);
       await Promise.all([connected(a), connected(b)]);
       a.emit("join", { space: "menti", intent: "both" });
       b.emit("join", { space: "menti", intent: "both" });
