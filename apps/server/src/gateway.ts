@@ -875,6 +875,7 @@ const handlers: Record<ClientEventName, Handler> = {
   skip: (e, u) => e.skip(u),
   end: (e, u) => e.end(u),
   typing: (e, u) => e.typing(u),
+  widen: (e, u) => e.widen(u),
   report: (e, u) => e.report(u),
   signal: (e, u, p) => e.signal(u, p as ClientPayload<"signal">),
 };

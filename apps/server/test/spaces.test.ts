@@ -85,6 +85,31 @@ describe("stimchat", () => {
     await c.waitState(is("MATCHED"));
   });
 
+  it('"Anyone is fine" (widen) pairs a topic search at once with someone without topics', async () => {
+    await boot({ STIMCHAT_TOPIC_FALLBACK_MS: "600000" });
+    const a = await connect();
+    const b = await connect();
+    await a.emit("join", stim(["music"]));
+    expect(await a.waitState(is("WAITING"))).toMatchObject({ anyoneInMs: expect.any(Number) });
+    const waiting = a.state as Extract<StateView, { state: "WAITING" }>;
+    expect(waiting.anyoneInMs).toBeGreaterThan(590_000);
+    await b.emit("join", stim());
+    await sleep(300);
+    expect(a.state?.state).toBe("WAITING");
+    expect(await a.emit("widen", {})).toEqual({ ok: true });
+    await a.waitState(is("MATCHED"));
+    await b.waitState(is("MATCHED"));
+    expect(a.sessionId()).toBe(b.sessionId());
+    // A late widen (the search is over) is accepted and changes nothing.
+    expect(await a.emit("widen", {})).toEqual({ ok: true });
+    expect(a.state?.state).toBe("MATCHED");
+    // Before any search it is a no-op; while waiting in a space without topics it is refused.
+    const c = await connect();
+    expect(await c.emit("widen", {})).toEqual({ ok: true });
+    await c.emit("join", { space: "dormparty" });
+    expect(await c.emit("widen", {})).toMatchObject({ code: "not_in_this_space" });
+  });
+
   it("only-my-topics is never matched outside its topics", async () => {
     await boot({ STIMCHAT_TOPIC_FALLBACK_MS: "100" });
     const a = await connect();

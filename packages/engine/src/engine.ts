@@ -11,6 +11,7 @@
  */
 import type { CloseReason, Intent, SignalPayload, SpaceId, StateView } from "@duet/protocol";
 import {
+  anyoneIn,
   bucketsFor,
   chooseCandidate,
   openBucket,
@@ -337,6 +338,33 @@ export class Engine {
     ]);
   }
 
+  /**
+   * WAITING, spaces with topics: "Anyone is fine". The search takes anyone now rather than when
+   * its topic preference runs out, and is matched at once if someone compatible waits. A search
+   * without topics, with "only my topics", or already open is left as it is (its view re-sent).
+   * Late (the search ended on the way) it is a no-op.
+   */
+  async widen(userId: UserId): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("illegal_state");
+    const rule = decide(user.state, "widen");
+    if (rule === NOOP) return success();
+    if (typeof rule === "object") return failure(rule.error);
+    const policy = user.space ? this.policies.get(user.space) : undefined;
+    if (!policy?.pairing.topics) return failure("not_in_this_space");
+    const entry = required(user.entry, "entry", user);
+    if (anyoneIn(policy, entry, this.clock.now()) === undefined) {
+      return success([this.stateOut(user)]);
+    }
+    const opened = await this.store.openSearch(userId, entry.seq, openBucket(policy, entry));
+    // Lost a race with its own fallback deadline or a match: the search is open or over anyway.
+    if (!opened) return success();
+    const matched = await this.match(userId, entry.seq);
+    // Matched at once: the MATCHED view replaces the widened WAITING before anyone could see it.
+    const superseded = matched.out.some((o) => o.event === "state" && o.to === userId);
+    return merge(success(superseded ? [] : [this.stateOut(opened)]), matched);
+  }
+
   /** ENDED → IDLE: the person left the ended screen. */
   async home(userId: UserId): Promise<Outcome> {
     const user = await this.store.getUser(userId);
@@ -404,12 +432,14 @@ export class Engine {
         const user = await this.store.getUser(deadline.userId);
         const policy = user?.space ? this.policies.get(user.space) : undefined;
         if (!user || !policy) return success();
-        const added = await this.store.addToBucket(
+        // Already opened ("Anyone is fine") or no longer this search: nothing to do. No new view
+        // is sent: the client counted down to this moment from `anyoneInMs` itself.
+        const opened = await this.store.openSearch(
           deadline.userId,
           deadline.seq,
           openBucket(policy, user),
         );
-        return added ? this.match(deadline.userId, deadline.seq) : success();
+        return opened ? this.match(deadline.userId, deadline.seq) : success();
       }
       case "search_timeout": {
         const idle = await this.store.leaveQueue(deadline.userId, deadline.seq);
@@ -691,14 +721,20 @@ export class Engine {
     switch (user.state) {
       case "IDLE":
         return { state: "IDLE" };
-      case "WAITING":
+      case "WAITING": {
+        const space = required(user.space, "space", user);
+        const entry = required(user.entry, "entry", user);
+        const policy = this.policies.get(space);
+        const anyoneInMs = policy ? anyoneIn(policy, entry, now) : undefined;
         return {
           state: "WAITING",
-          space: required(user.space, "space", user),
+          space,
           ...intent,
-          waitedMs: Math.max(0, now - required(user.entry, "entry", user).since),
+          waitedMs: Math.max(0, now - entry.since),
+          ...(anyoneInMs !== undefined ? { anyoneInMs: Math.ceil(anyoneInMs) } : {}),
           ...(previous ? { previous: this.endedView(user.id, previous) } : {}),
         };
+      }
       case "MATCHED":
       case "ACTIVE": {
         const partner: { intent?: Intent; sharedTopics?: string[] } = {};

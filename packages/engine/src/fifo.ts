@@ -9,9 +9,13 @@
  * once dead slots outnumber live ones, so every slot is skipped O(1) times on average.
  */
 export class Fifo<T extends { readonly userId: string }> {
-  private slots: T[] = [];
+  /**
+   * Cells, not the entries themselves, so that `replace` can swap a member's entry in O(1)
+   * without losing its place: a slot is live while the map still points at that very cell.
+   */
+  private slots: Cell<T>[] = [];
   private head = 0;
-  private readonly live = new Map<string, T>();
+  private readonly live = new Map<string, Cell<T>>();
 
   get size(): number {
     return this.live.size;
@@ -19,8 +23,17 @@ export class Fifo<T extends { readonly userId: string }> {
 
   /** Appends `entry`, replacing any entry with the same user id (which then counts as removed). */
   push(entry: T): void {
-    this.live.set(entry.userId, entry);
-    this.slots.push(entry);
+    const cell = { value: entry };
+    this.live.set(entry.userId, cell);
+    this.slots.push(cell);
+  }
+
+  /** Puts `entry` in place of the member with its user id, keeping the place. False if none. */
+  replace(entry: T): boolean {
+    const cell = this.live.get(entry.userId);
+    if (!cell) return false;
+    cell.value = entry;
+    return true;
   }
 
   /** Removes the member with this user id, if any. */
@@ -33,10 +46,12 @@ export class Fifo<T extends { readonly userId: string }> {
   /** The first `k` members, oldest first. */
   first(k: number): T[] {
     const out: T[] = [];
-    while (this.head < this.slots.length && !this.isLive(this.slots[this.head] as T)) this.head++;
+    while (this.head < this.slots.length && !this.isLive(this.slots[this.head] as Cell<T>)) {
+      this.head++;
+    }
     for (let i = this.head; i < this.slots.length && out.length < k; i++) {
-      const slot = this.slots[i] as T;
-      if (this.isLive(slot)) out.push(slot);
+      const slot = this.slots[i] as Cell<T>;
+      if (this.isLive(slot)) out.push(slot.value);
     }
     return out;
   }
@@ -45,8 +60,8 @@ export class Fifo<T extends { readonly userId: string }> {
     return this.first(this.live.size);
   }
 
-  private isLive(slot: T): boolean {
-    return this.live.get(slot.userId) === slot;
+  private isLive(slot: Cell<T>): boolean {
+    return this.live.get(slot.value.userId) === slot;
   }
 
   private compactIfSparse(): void {
@@ -56,4 +71,8 @@ export class Fifo<T extends { readonly userId: string }> {
       this.head = 0;
     }
   }
+}
+
+interface Cell<T> {
+  value: T;
 }

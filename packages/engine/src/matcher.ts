@@ -50,13 +50,24 @@ export function sharedTopics(
 }
 
 /**
- * Whether `e` accepts a partner with no shared tag at `now`: it has no tags, or its preference
- * window has passed and it did not ask for its topics only.
+ * Whether `e` accepts a partner with no shared tag at `now`: it has no tags, or it did not ask
+ * for its topics only and either its preference window has passed or it was opened early.
  */
 export function isOpen(policy: SpacePolicy, e: QueueEntry, now: number): boolean {
   const topics = policy.pairing.topics;
   if (!topics || tagsOf(e).length === 0) return true;
-  return !e.onlyMine && now - e.since >= topics.preferSameForMs;
+  return !e.onlyMine && (e.open === true || now - e.since >= topics.preferSameForMs);
+}
+
+/**
+ * How long until the topic search `e` takes anyone, for the person's screen: undefined when it
+ * already does (no tags, opened, window passed) or never will (`onlyMine`).
+ */
+export function anyoneIn(policy: SpacePolicy, e: QueueEntry, now: number): number | undefined {
+  const topics = policy.pairing.topics;
+  if (!topics || tagsOf(e).length === 0 || e.onlyMine || e.open) return undefined;
+  const left = e.since + topics.preferSameForMs - now;
+  return left > 0 ? left : undefined;
 }
 
 /**

@@ -101,14 +101,17 @@ export class MemoryStore implements Store {
     return { ok: true, user: this.put(next), entry };
   }
 
-  async addToBucket(userId: UserId, seq: number, bucket: string): Promise<boolean> {
+  async openSearch(userId: UserId, seq: number, bucket: string): Promise<UserRecord | undefined> {
     const user = this.users.get(userId);
-    if (!user || user.state !== "WAITING" || !user.entry || user.entry.seq !== seq) return false;
+    const old = user?.entry;
+    if (!user || user.state !== "WAITING" || !old || old.seq !== seq || old.open) return undefined;
     const names = this.bucketsOfUser.get(userId) ?? [];
-    if (names.includes(bucket)) return false;
-    this.bucket(bucket).push(user.entry);
+    if (names.includes(bucket)) return undefined;
+    const entry = freezeEntry({ ...old, open: true });
+    for (const name of names) this.buckets.get(name)?.replace(entry);
+    this.bucket(bucket).push(entry);
     this.bucketsOfUser.set(userId, [...names, bucket]);
-    return true;
+    return this.put({ ...user, entry });
   }
 
   async leaveQueue(userId: UserId, seq?: number): Promise<UserRecord | undefined> {

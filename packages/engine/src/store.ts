@@ -129,10 +129,11 @@ export interface Store {
   enqueue(req: EnqueueRequest): Promise<EnqueueResult>;
 
   /**
-   * Adds the waiting entry of search `seq` to one more bucket (a topic search opening up to
-   * anyone). False, and no change, if the user is not waiting as that search or already is there.
+   * Opens topic search `seq` to anyone: marks its entry `open` (wherever it waits, keeping its
+   * places) and adds it to the tail of `bucket`. Returns the updated user, or undefined, and no
+   * change, if the user is not waiting as that search or it is already open or in `bucket`.
    */
-  addToBucket(userId: UserId, seq: number, bucket: string): Promise<boolean>;
+  openSearch(userId: UserId, seq: number, bucket: string): Promise<UserRecord | undefined>;
 
   /**
    * WAITING → IDLE, removing the entry from its bucket. If `seq` is given, only that very search

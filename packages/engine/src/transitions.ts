@@ -24,6 +24,7 @@ export const USER_EVENTS = [
   "skip", // client (spaces with Skip): end this one, both look again
   "end", // client (spaces with End): end this one and go home; the partner looks again
   "typing", // client: "I am typing" (spaces with a typing indicator)
+  "widen", // client (spaces with topics): "Anyone is fine", the search takes anyone now
   "report", // client: report the conversation; it ends for both
   "media", // client (video spaces): asks for the session's media setup; signals flow once both have
   "signal", // client (video spaces): a WebRTC description or candidate for the partner
@@ -57,6 +58,8 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       skip: NOOP,
       end: NOOP,
       typing: illegal,
+      // Crossed a cancel or the search limit on the wire: nothing left to widen.
+      widen: NOOP,
       report: illegal,
       media: noRoom,
       signal: illegal,
@@ -74,6 +77,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       skip: NOOP,
       end: NOOP,
       typing: illegal,
+      widen: "WAITING",
       report: illegal,
       media: noRoom,
       signal: illegal,
@@ -90,6 +94,8 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       skip: "ENDED",
       end: "ENDED",
       typing: NOOP,
+      // Crossed the match on the wire: the search it would have widened is over.
+      widen: NOOP,
       report: "ENDED",
       closed: "ENDED",
       home: illegal,
@@ -107,6 +113,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       skip: "ENDED",
       end: "ENDED",
       typing: "ACTIVE",
+      widen: NOOP,
       report: "ENDED",
       closed: "ENDED",
       home: illegal,
@@ -124,6 +131,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       skip: NOOP,
       end: NOOP,
       typing: NOOP,
+      widen: NOOP,
       // Reports are made from inside a session; after it closed the transcript is gone.
       report: noRoom,
       home: "IDLE",

@@ -86,6 +86,11 @@ export interface QueueEntry {
   readonly topics?: readonly string[];
   /** Only pair with someone sharing a tag, however long it takes. */
   readonly onlyMine?: boolean;
+  /**
+   * This topic search takes anyone now: its preference ran out, or the person said "Anyone is
+   * fine" (`widen`) before it did. Set by `Store.openSearch`, never at enqueue.
+   */
+  readonly open?: boolean;
   /** Cooldowns in force when this search started. */
   readonly avoid?: readonly Avoid[];
   /**

@@ -5,11 +5,12 @@ import { Fifo } from "../src/fifo";
 type E = { userId: string; n: number };
 
 describe("Fifo", () => {
-  it("behaves like an array queue under any mix of push, delete and first(k)", () => {
+  it("behaves like an array queue under any mix of push, replace, delete and first(k)", () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant("push" as const), id: fc.integer({ min: 0, max: 30 }) }),
       fc.record({ kind: fc.constant("delete" as const), id: fc.integer({ min: 0, max: 30 }) }),
       fc.record({ kind: fc.constant("first" as const), k: fc.integer({ min: 0, max: 8 }) }),
+      fc.record({ kind: fc.constant("replace" as const), id: fc.integer({ min: 0, max: 30 }) }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
@@ -25,6 +26,12 @@ describe("Fifo", () => {
             const had = model.some((m) => m.userId === `u${o.id}`);
             model = model.filter((m) => m.userId !== `u${o.id}`);
             expect(fifo.delete(`u${o.id}`)).toBe(had);
+          } else if (o.kind === "replace") {
+            // A new entry for the same user takes the old one's place, not the tail.
+            const e = { userId: `u${o.id}`, n: n++ };
+            const at = model.findIndex((m) => m.userId === e.userId);
+            if (at >= 0) model = model.map((m, i) => (i === at ? e : m));
+            expect(fifo.replace(e)).toBe(at >= 0);
           } else {
             expect(fifo.first(o.k)).toEqual(model.slice(0, o.k));
           }

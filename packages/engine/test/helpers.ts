@@ -342,21 +342,24 @@ export class World {
 }
 
 /**
- * A state view without its time-dependent fields (`waitedMs`, `enterWithinMs`) and the one-shot
- * annotations (`searchTimedOut`, `previous`), so a view sent earlier can be compared with the view
- * of the record now.
+ * A state view without its time-dependent fields (`waitedMs`, `enterWithinMs`, `anyoneInMs`: a
+ * topic search's countdown, which the client runs itself, so its end sends no new view) and the
+ * one-shot annotations (`searchTimedOut`, `previous`), so a view sent earlier can be compared with
+ * the view of the record now.
  */
 export function comparableView(view: StateView | undefined): Record<string, unknown> | undefined {
   if (!view) return undefined;
   const {
     waitedMs: _w,
     enterWithinMs: _e,
+    anyoneInMs: _a,
     searchTimedOut: _s,
     previous: _p,
     ...rest
   } = view as StateView & {
     waitedMs?: number;
     enterWithinMs?: number;
+    anyoneInMs?: number;
     searchTimedOut?: true;
     previous?: unknown;
   };

@@ -12,6 +12,7 @@ import {
   decide,
   edges,
   GONE,
+  isOpen,
   MENTI,
   type MemoryStore,
   NOOP,
@@ -65,8 +66,10 @@ type GhostEvent =
   | "skip"
   | "end"
   | "typing"
-  | "report";
-type RoomEvent = "skip" | "end" | "typing" | "report";
+  | "report"
+  | "widen";
+/** Events a user sends about its current search or conversation, with no payload. */
+type RoomEvent = "skip" | "end" | "typing" | "report" | "widen";
 
 type Cmd =
   | {
@@ -119,6 +122,7 @@ const ACT_STATES: Record<ActKind, readonly UserState[]> = {
   end: ["MATCHED", "ACTIVE"],
   typing: ["ACTIVE"],
   report: ["MATCHED", "ACTIVE"],
+  widen: ["WAITING"],
 };
 
 /** A command resolved against the model: concrete ids, ready to run (and to repeat). */
@@ -203,6 +207,7 @@ function cmdArb(
           "end",
           "typing",
           "report",
+          "widen",
         ),
         pick: fc.nat({ max: SLOTS - 1 }),
         intent: fc.constantFrom<Intent>("talk", "listen", "both"),
@@ -238,7 +243,7 @@ function cmdArb(
       arbitrary: fc.record({
         k: fc.constant("room" as const),
         slot: slotArb,
-        event: fc.constantFrom<RoomEvent>("skip", "end", "typing", "report"),
+        event: fc.constantFrom<RoomEvent>("skip", "end", "typing", "report", "widen"),
       }),
     },
     {
@@ -308,6 +313,7 @@ function cmdArb(
           "end",
           "typing",
           "report",
+          "widen",
         ),
       }),
     },
@@ -338,7 +344,8 @@ function allowedEvents(ev: Ev, isActor: boolean, strict: boolean): readonly User
       ev.k === "skip" ||
       ev.k === "end" ||
       ev.k === "typing" ||
-      ev.k === "report"
+      ev.k === "report" ||
+      ev.k === "widen"
         ? [ev.k]
         : [];
     return [...(isActor ? own : []), ...AFTER_CLOSE, "activated", "search_timeout"];
@@ -351,7 +358,8 @@ function allowedEvents(ev: Ev, isActor: boolean, strict: boolean): readonly User
     case "typing":
       return [];
     case "join":
-      return isActor ? ["join", "paired"] : ["paired"];
+    case "widen":
+      return isActor ? [ev.k, "paired"] : ["paired"];
     case "cancel":
       return isActor ? ["cancel"] : ["closed"];
     case "enter":
@@ -641,6 +649,8 @@ class ModelRun {
         return [w.apply(await w.engine.typing(ev.user))];
       case "report":
         return [w.apply(await w.engine.report(ev.user))];
+      case "widen":
+        return [w.apply(await w.engine.widen(ev.user))];
       case "cancel":
         return [await w.cancel(ev.user)];
       case "enter":
@@ -1035,6 +1045,10 @@ class ModelRun {
         return;
       case "typing":
         throw new Error("typing is refused above in a space without the indicator");
+      case "widen":
+        // Legal while WAITING by the table, but menti has no topics to widen from.
+        this.refused(outcome, "not_in_this_space", pre, post, what);
+        return;
       case "join": {
         if (!ev.intent) {
           this.refused(outcome, "intent_required", pre, post, what);
@@ -1199,6 +1213,30 @@ class ModelRun {
     if (outcome && !outcome.ok) {
       eq(outcome.out, [], what);
       this.unchanged(pre, post, what);
+    }
+    if (ev.k === "widen" && outcome?.ok) {
+      // "Anyone is fine": a topic search that did not take anyone yet does now, or is matched.
+      const before = pre.users.find((u) => u.id === ev.user);
+      const after = post.users.find((u) => u.id === ev.user);
+      const policy = this.policyOf(before?.space);
+      const entry = before?.entry;
+      if (before?.state === "WAITING" && entry && policy?.pairing.topics) {
+        const was = isOpen(policy, entry, this.w.clock.now());
+        if (!was && !entry.onlyMine) {
+          cover("widen:opened");
+          if (after?.state !== "MATCHED" && after?.entry?.open !== true) {
+            throw new Error(`widen left ${ev.user} ${after?.state} and not open: ${what}`);
+          }
+          if (after?.state === "WAITING") {
+            const view = this.w.mailbox.lastState(ev.user);
+            if (view?.state !== "WAITING" || view.anyoneInMs !== undefined) {
+              throw new Error(`widen did not tell ${ev.user} its search is open: ${what}`);
+            }
+          }
+        } else if (after?.entry?.open !== entry.open) {
+          throw new Error(`widen changed a search that was open or topic-only: ${what}`);
+        }
+      }
     }
     if (ev.k === "join" && outcome?.ok) {
       const state = post.users.find((u) => u.id === ev.user)?.state;
@@ -1503,6 +1541,10 @@ describe("model: random sequences against Engine + MemoryStore", () => {
       console.info(`[model] ${name}: ${delta.map(([k, n]) => `${k}=${n}`).join(" ")}`);
       expect(delta.some(([k]) => k === "state:ACTIVE")).toBe(true);
       const reached = new Map(delta);
+      // "Anyone is fine" must really have opened searches, not only bounced off other states.
+      if (policies.some((p) => p.pairing.topics)) {
+        expect(reached.get("widen:opened") ?? 0).toBeGreaterThan(20);
+      }
       expect(closes.filter((k) => (reached.get(k) ?? 0) < 100)).toEqual([]);
     }, 300_000);
   });

@@ -972,7 +972,7 @@ export function storeContract(
 
     // ---- several buckets, addToBucket ------------------------------------------------------------
 
-    describe("several buckets per search; addToBucket", () => {
+    describe("several buckets per search; openSearch", () => {
       const topic = (t: string) => `stimchat:topic:${t}`;
       const open = "stimchat:open";
 
@@ -1021,26 +1021,42 @@ export function storeContract(
         expect(await store.peek([topic("music"), open], 10)).toEqual([[], []]);
       });
 
-      it("addToBucket: the current search joins one more bucket, keeping its seq", async () => {
+      it("openSearch: the current search is marked open and joins one more bucket, keeping its seq and places", async () => {
+        const c = await tagged("carol", ["music"], [topic("music")]);
         const e = await tagged("alice", ["music"], [topic("music")]);
+        const d = await tagged("dave", ["music"], [topic("music")]);
         const b = await tagged("bob", [], [open]);
-        expect(await store.addToBucket("alice", e.seq, open)).toBe(true);
-        // It joins the bucket's tail: bob, who was there first, stays ahead.
-        expect(await store.peek([open, topic("music")], 10)).toEqual([[b, e], [e]]);
-        expect((await store.getUser("alice"))?.entry).toEqual(e);
+        const user = await store.openSearch("alice", e.seq, open);
+        const opened = { ...e, open: true };
+        expect(user?.state).toBe("WAITING");
+        expect(user?.entry).toEqual(opened);
+        expect((await store.getUser("alice"))?.entry).toEqual(opened);
+        // It joins the open bucket's tail (bob, who was there first, stays ahead) and keeps its
+        // place between carol and dave in its topic, now marked open there too.
+        expect(await store.peek([open, topic("music")], 10)).toEqual([
+          [b, opened],
+          [c, opened, d],
+        ]);
+        expect(user?.version).toBeGreaterThan(0);
         await store.leaveQueue("alice");
-        expect(await store.peek([open, topic("music")], 10)).toEqual([[b], []]);
+        expect(await store.peek([open, topic("music")], 10)).toEqual([[b], [c, d]]);
       });
 
-      it("addToBucket: already there, another search, not waiting or unknown → false, no change", async () => {
+      it("openSearch: already open or in the bucket, another search, not waiting or unknown → undefined, no change", async () => {
         const e = await tagged("alice", ["music"], [topic("music"), open]);
-        expect(await store.addToBucket("alice", e.seq, open)).toBe(false);
-        expect(await store.addToBucket("alice", e.seq - 1, topic("games"))).toBe(false);
-        expect(await store.addToBucket("nobody", e.seq, open)).toBe(false);
+        expect(await store.openSearch("alice", e.seq, open)).toBeUndefined();
+        expect(await store.openSearch("alice", e.seq - 1, topic("games"))).toBeUndefined();
+        expect(await store.openSearch("nobody", e.seq, open)).toBeUndefined();
         expect(await store.peek([open, topic("games")], 10)).toEqual([[e], []]);
+        const f = await tagged("bob", ["games"], [topic("games")]);
+        const opened = await store.openSearch("bob", f.seq, open);
+        expect(opened?.entry?.open).toBe(true);
+        // Opened once: its deadline (or a second "Anyone is fine") changes nothing.
+        expect(await store.openSearch("bob", f.seq, `${open}-2`)).toBeUndefined();
+        expect(await store.peek([`${open}-2`], 10)).toEqual([[]]);
         await store.leaveQueue("alice");
-        expect(await store.addToBucket("alice", e.seq, open)).toBe(false);
-        expect(await store.peek([open], 10)).toEqual([[]]);
+        expect(await store.openSearch("alice", e.seq, open)).toBeUndefined();
+        expect(await store.peek([open], 10)).toEqual([[{ ...f, open: true }]]);
       });
 
       it("createSession records the tags both chose", async () => {

@@ -16,6 +16,7 @@ import {
   type Outcome,
   type QueueEntry,
   type SpacePolicy,
+  STIMCHAT,
   type Store,
   sourcesOf,
   TRANSITIONS,
@@ -53,6 +54,7 @@ const CLIENT_EVENTS = [
   "skip",
   "end",
   "typing",
+  "widen",
   "report",
   "media",
   "signal",
@@ -72,6 +74,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     skip: NOOP,
     end: NOOP,
     typing: { error: "illegal_state" },
+    widen: NOOP,
     report: { error: "illegal_state" },
     media: { error: "room_unavailable" },
     signal: { error: "illegal_state" },
@@ -87,6 +90,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     skip: NOOP,
     end: NOOP,
     typing: { error: "illegal_state" },
+    widen: "WAITING",
     report: { error: "illegal_state" },
     media: { error: "room_unavailable" },
     signal: { error: "illegal_state" },
@@ -102,6 +106,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     skip: "ENDED",
     end: "ENDED",
     typing: NOOP,
+    widen: NOOP,
     report: "ENDED",
     media: "MATCHED",
     signal: "MATCHED",
@@ -117,6 +122,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     skip: "ENDED",
     end: "ENDED",
     typing: "ACTIVE",
+    widen: NOOP,
     report: "ENDED",
     media: "ACTIVE",
     signal: "ACTIVE",
@@ -132,6 +138,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     skip: NOOP,
     end: NOOP,
     typing: NOOP,
+    widen: NOOP,
     report: { error: "room_unavailable" },
     media: { error: "room_unavailable" },
     signal: NOOP,
@@ -157,6 +164,9 @@ function expectedFor(policy: SpacePolicy, state: UserState, event: ClientEvent):
     return policy.controls.includes(event) ? rule : { error: "not_in_this_space" };
   }
   if (event === "typing" && state !== "IDLE" && !policy.typingIndicator) {
+    return { error: "not_in_this_space" };
+  }
+  if (event === "widen" && state === "WAITING" && !policy.pairing.topics) {
     return { error: "not_in_this_space" };
   }
   if ((event === "signal" || event === "media") && state !== "IDLE" && policy.media !== "video") {
@@ -238,6 +248,8 @@ async function fire(ctx: Ctx, event: ClientEvent): Promise<Outcome> {
       return w.apply(await w.engine.end(me));
     case "typing":
       return w.apply(await w.engine.typing(me));
+    case "widen":
+      return w.apply(await w.engine.widen(me));
     case "report":
       return w.apply(await w.engine.report(me));
     case "media":
@@ -1184,6 +1196,109 @@ describe("table helpers", () => {
     expect(isLegalEdge("ACTIVE", "WAITING")).toBe(false);
     expect(isLegalEdge("IDLE", "IDLE")).toBe(false);
     expect(isLegalEdge("ENDED", "MATCHED")).toBe(false);
+  });
+});
+
+describe('widen: stimchat\'s "Anyone is fine"', () => {
+  const world = async (): Promise<World> => {
+    const w = new World({ policies: [STIMCHAT] });
+    for (const id of ["alice", "bob", "carol"]) await w.connect(id);
+    return w;
+  };
+  const join = (w: World, id: string, topics: string[] = [], onlyMyTopics = false) =>
+    w.joinWith(id, {
+      space: "stimchat",
+      ...(topics.length > 0 ? { topics } : {}),
+      ...(onlyMyTopics ? { onlyMyTopics } : {}),
+    });
+  const fallback = STIMCHAT.pairing.topics?.preferSameForMs ?? 0;
+  /** Since `mark`, alice was sent one view, MATCHED: no WAITING that nobody could have seen. */
+  const expectOnlyMatchedSent = (w: World, mark: number) => {
+    const views = w.mailbox.since(mark).filter((o) => o.to === "alice");
+    expect(views.map((o) => o.event)).toEqual(["state"]);
+    expect(w.mailbox.lastState("alice")).toMatchObject({ state: "MATCHED" });
+  };
+
+  it("a topic search's view counts down to anyone; one without topics or topic-only has no countdown", async () => {
+    const w = await world();
+    await join(w, "alice", ["music"]);
+    expect(w.mailbox.lastState("alice")).toMatchObject({ state: "WAITING", anyoneInMs: fallback });
+    await join(w, "bob", ["games"], true);
+    expect(w.mailbox.lastState("bob")).not.toHaveProperty("anyoneInMs");
+    await w.cancel("bob");
+    await join(w, "bob");
+    // bob (no topics) takes anyone, but alice does not yet: they both wait.
+    expect(w.mailbox.lastState("bob")).toMatchObject({ state: "WAITING" });
+    expect(w.mailbox.lastState("bob")).not.toHaveProperty("anyoneInMs");
+    await w.advance(4_000);
+    const alice = w.user("alice");
+    if (!alice) throw new Error("alice is gone");
+    expect(w.engine.view(alice)).toMatchObject({ anyoneInMs: fallback - 4_000 });
+    // At the fallback the search opens by itself; no new view is sent (the client counted down).
+    const mark = w.mailbox.mark();
+    await w.advance(fallback - 4_000);
+    expect(w.user("alice")?.partnerId).toBe("bob");
+    expectOnlyMatchedSent(w, mark);
+  });
+
+  it("pairs at once with someone who waits without a shared topic, sending MATCHED only", async () => {
+    const w = await world();
+    await join(w, "bob");
+    await join(w, "alice", ["music"]);
+    expect(w.user("alice")?.state).toBe("WAITING");
+    const mark = w.mailbox.mark();
+    const outcome = w.apply(await w.engine.widen("alice"));
+    expect(outcome.ok).toBe(true);
+    expect(w.user("alice")?.state).toBe("MATCHED");
+    expect(w.user("alice")?.partnerId).toBe("bob");
+    // The widened WAITING would be replaced before anyone saw it: not sent.
+    expectOnlyMatchedSent(w, mark);
+  });
+
+  it("alone, it tells the person their search takes anyone now; the next newcomer without topics pairs with them", async () => {
+    const w = await world();
+    await join(w, "alice", ["music"]);
+    const outcome = w.apply(await w.engine.widen("alice"));
+    expect(outcome.ok).toBe(true);
+    const view = w.mailbox.lastState("alice");
+    expect(view).toMatchObject({ state: "WAITING", space: "stimchat" });
+    expect(view).not.toHaveProperty("anyoneInMs");
+    expect(w.user("alice")?.entry?.open).toBe(true);
+    // Twice is once: nothing changes, the view is re-sent.
+    const before = w.snapshot();
+    expect((await w.apply(await w.engine.widen("alice"))).ok).toBe(true);
+    expect(w.snapshot()).toEqual(before);
+    // Its own fallback deadline, when it comes, changes nothing either.
+    await w.advance(fallback + 1);
+    expect(w.snapshot()).toEqual(before);
+    await join(w, "carol");
+    expect(w.user("carol")?.partnerId).toBe("alice");
+  });
+
+  it("leaves topic-only and topic-less searches as they are", async () => {
+    const w = await world();
+    await join(w, "alice", ["music"], true);
+    await join(w, "bob");
+    const before = w.snapshot();
+    for (const id of ["alice", "bob"]) {
+      const mark = w.mailbox.mark();
+      expect(w.apply(await w.engine.widen(id)).ok).toBe(true);
+      expect(w.mailbox.since(mark).map((o) => o.event)).toEqual(["state"]);
+    }
+    expect(w.snapshot()).toEqual(before);
+    expect(w.user("alice")?.state).toBe("WAITING");
+  });
+
+  it("is refused where a space has no topics, and a no-op after the search ended", async () => {
+    const w = new World({ policies: [MENTI, DORMPARTY] });
+    await w.connect("alice");
+    await w.join("alice", "talk");
+    expect(errorOf(await w.engine.widen("alice"))).toBe("not_in_this_space");
+    await w.cancel("alice");
+    const before = w.snapshot();
+    expect(await w.engine.widen("alice")).toMatchObject({ ok: true, out: [] });
+    expect(w.snapshot()).toEqual(before);
+    expect(errorOf(await w.engine.widen("nobody"))).toBe("illegal_state");
   });
 });
 

@@ -163,6 +163,11 @@ export const clientEventSchemas = {
   /** Spaces with a typing indicator: "I am typing" (clients send it at most every 2 s). */
   typing: EmptyPayload,
   /**
+   * Spaces with topics, WAITING: "Anyone is fine". A search that prefers its topics opens to
+   * anyone now instead of when the preference runs out (`StateView.WAITING.anyoneInMs`).
+   */
+  widen: EmptyPayload,
+  /**
    * Report the current conversation (MATCHED/ACTIVE): it ends for both at once. The server knows
    * who the other person is; the client sends no ids.
    */
@@ -217,6 +222,12 @@ export const StateView = z.discriminatedUnion("state", [
     intent: z.enum(INTENTS).optional(),
     /** How long this person has already waited when the event was sent, in ms. */
     waitedMs: z.number().int().nonnegative(),
+    /**
+     * Spaces with topics: this search prefers someone who shares a topic, and opens to anyone in
+     * this many ms from when the event was sent (absent: it already takes anyone, or never will
+     * — "only my topics"). The client counts down; `widen` opens it at once.
+     */
+    anyoneInMs: z.number().int().positive().optional(),
     previous: EndedView.optional(),
   }),
   z.object({
@@ -410,6 +421,7 @@ export interface ClientToServerEvents {
   skip: (payload: ClientPayload<"skip">, ack?: AckFn) => void;
   end: (payload: ClientPayload<"end">, ack?: AckFn) => void;
   typing: (payload: ClientPayload<"typing">, ack?: AckFn) => void;
+  widen: (payload: ClientPayload<"widen">, ack?: AckFn) => void;
   report: (payload: ClientPayload<"report">, ack?: AckFn) => void;
   media: (payload: ClientPayload<"media">, ack?: AckFn) => void;
   signal: (payload: ClientPayload<"signal">, ack?: AckFn) => void;
