@@ -57,7 +57,9 @@ const serverEnv = (port: number): Record<string, string> => ({
   // rely on a value repeat it next to the test.
   MENTI_JOIN_TIMEOUT_MS: "20000",
   STIMCHAT_SEARCH_TIMEOUT_MS: "20000",
-  STIMCHAT_TOPIC_FALLBACK_MS: "3000",
+  // Long enough that "Anyone is fine" is clicked well inside it (stimchat.spec.ts), shorter than
+  // the search limit so that the window's end is reached too.
+  STIMCHAT_TOPIC_FALLBACK_MS: "15000",
   DORMPARTY_PAIR_COOLDOWN_MS: "45000",
   // The longest heartbeat the server allows (5 s + 10 s): at load average 20 a page in one
   // browser context answered a ping too late while another ran axe, and lost its conversation.

@@ -334,6 +334,8 @@ export const CHAT = {
     onlyMine: "Only people with my topics",
     start: "Start chatting",
     searching: "Searching…",
+    anyoneIsFine: "Anyone is fine",
+    anyoneNow: "Now looking for anyone.",
     timedOut: "No one is available right now — try again?",
     tryAgain: "Try again",
     leave: "Leave chat",

@@ -4,7 +4,7 @@
  * indicator and profanity masking, leaving and "New chat", topic preference, and the search limit.
  *
  * playwright.config.ts shortens the space's timers: STIMCHAT_SEARCH_TIMEOUT_MS = 20 s (long enough
- * for every other test here to be matched first) and STIMCHAT_TOPIC_FALLBACK_MS = 3 s.
+ * for every other test here to be matched first) and STIMCHAT_TOPIC_FALLBACK_MS = 15 s.
  */
 
 import type { Page } from "@playwright/test";
@@ -202,7 +202,7 @@ test("topics: 'music' meets 'music' while 'games' keeps searching", async ({ new
     await expect(onlyMine).toHaveAttribute("aria-checked", "false");
   }
   // a wants only its topics, so a and b can never meet, however long c takes to arrive (after
-  // the 3 s topic window b would accept anyone). c arrives with its own window open: it takes
+  // the 15 s topic window b would accept anyone). c arrives with its own window open: it takes
   // only someone who shares a topic, i.e. a, not b.
   const onlyMineA = a.page.getByRole("switch", { name: CHAT.stimchat.onlyMine, exact: true });
   await onlyMineA.click();
@@ -225,6 +225,60 @@ test("topics: 'music' meets 'music' while 'games' keeps searching", async ({ new
   await expect(heading(b.page, CHAT.stimchat.searching)).toBeVisible();
   await expect(b.page).toHaveURL(/\/stimchat$/);
   await expectSearchTopics(b.page, ["games"]);
+});
+
+test("'Anyone is fine': a topic search counts down to anyone, and the button pairs it at once with someone without topics", async ({
+  newUser,
+}) => {
+  const a = await newStimchatUser(newUser);
+  const b = await newStimchatUser(newUser);
+  await openStimchat(a.page);
+  await pickTopics(a.page, ["music"]);
+  await startSearching(a.page);
+  await expectSearchTopics(a.page, ["music"]);
+  // STIMCHAT_TOPIC_FALLBACK_MS is 15 s (playwright.config.ts): the countdown starts near 15.
+  const countdown = a.page.getByText(
+    /^Looking for someone who shares a topic — anyone in \d+ s\.$/,
+  );
+  await expect(countdown).toBeVisible();
+  const anyone = button(a.page, CHAT.stimchat.anyoneIsFine);
+  await expect(anyone).toBeVisible();
+
+  // b has no topics: b takes anyone, but a does not yet, so both keep searching.
+  await openStimchat(b.page);
+  await startSearching(b.page);
+  await expect(b.page.getByText(/^Your topics: /)).toHaveCount(0);
+  await expect(button(b.page, CHAT.stimchat.anyoneIsFine)).toHaveCount(0);
+  await expect(heading(a.page, CHAT.stimchat.searching)).toBeVisible();
+
+  await anyone.click();
+  await expectChatRoom(a.page);
+  await expectChatRoom(b.page);
+  expect(pathOf(a.page)).toBe(pathOf(b.page));
+  // No topic in common, so none is named.
+  await expect(a.page.getByText(/^You both picked/)).toHaveCount(0);
+});
+
+test("'Anyone is fine' alone: the search says it now takes anyone, focus on that line", async ({
+  newUser,
+}) => {
+  const a = await newStimchatUser(newUser);
+  await openStimchat(a.page);
+  await pickTopics(a.page, ["games"]);
+  await startSearching(a.page);
+  const anyone = button(a.page, CHAT.stimchat.anyoneIsFine);
+  await anyone.focus();
+  await a.page.keyboard.press("Enter");
+  const line = a.page.getByText(CHAT.stimchat.anyoneNow, { exact: true });
+  await expect(line).toBeFocused();
+  await expect(anyone).toHaveCount(0);
+  await expectSearchTopics(a.page, ["games"]);
+  // A newcomer without topics is paired with a at once.
+  const b = await newStimchatUser(newUser);
+  await openStimchat(b.page);
+  await button(b.page, CHAT.stimchat.start).click();
+  await expectChatRoom(b.page);
+  await expectChatRoom(a.page);
 });
 
 test("search timeout: 'No one is available right now — try again?', Try again searches again", async ({

@@ -103,6 +103,8 @@ export interface DuetContextValue {
   skip(): Promise<Ack>;
   /** Spaces with End: end this session and go home; the partner looks again. */
   end(): Promise<Ack>;
+  /** Spaces with topics, while searching: "Anyone is fine", stop waiting for a shared topic. */
+  widen(): Promise<Ack>;
   /** Report the current conversation (MATCHED/ACTIVE); the server ends it for both. */
   report(reason: ReportReason, note?: string): Promise<Ack>;
   /**
@@ -541,6 +543,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   const home = useCallback(() => emit("home", {}), [emit]);
   const skip = useCallback(() => emit("skip", {}), [emit]);
   const end = useCallback(() => emit("end", {}), [emit]);
+  const widen = useCallback(() => emit("widen", {}), [emit]);
   const report = useCallback(
     async (reason: ReportReason, note?: string) => {
       const current = viewRef.current;
@@ -621,6 +624,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       home,
       skip,
       end,
+      widen,
       report,
       reconnect,
       typing,
@@ -651,6 +655,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       home,
       skip,
       end,
+      widen,
       report,
       reconnect,
       typing,

@@ -4,12 +4,12 @@ import type { StateView } from "@duet/protocol";
 import { MAX_TOPICS } from "@duet/protocol";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { hasStimchatConsent, rememberStimchatConsent } from "../lib/consent";
 import { CHAT_COPY, refusalText, STIMCHAT_COPY } from "../lib/copy";
 import { useFocusedHeading } from "../lib/use-focused-heading";
 import { ConsentDialog } from "./ConsentDialog";
-import { useDuet } from "./DuetProvider";
+import { useDuet, useWaitingElapsed } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
 import { ErrorLine } from "./ErrorLine";
 import {
@@ -63,15 +63,18 @@ export function StimchatFlow({ ended = false }: { ended?: boolean }) {
         }}
       >
         {lastJoin?.space === "stimchat" && lastJoin.topics?.length ? (
-          <p className="muted">
-            {STIMCHAT_COPY.yourTopics(lastJoin.topics)}
-            {lastJoin.onlyMyTopics ? (
-              <>
-                <br />
-                {STIMCHAT_COPY.onlyMineOn}
-              </>
-            ) : null}
-          </p>
+          <>
+            <p className="muted">
+              {STIMCHAT_COPY.yourTopics(lastJoin.topics)}
+              {lastJoin.onlyMyTopics ? (
+                <>
+                  <br />
+                  {STIMCHAT_COPY.onlyMineOn}
+                </>
+              ) : null}
+            </p>
+            {lastJoin.onlyMyTopics ? null : <AnyoneIsFine view={state} />}
+          </>
         ) : null}
       </SearchWaiting>
     );
@@ -129,6 +132,60 @@ export function StimchatFlow({ ended = false }: { ended?: boolean }) {
           }}
         />
       ) : null}
+    </>
+  );
+}
+
+type WaitingView = Extract<StateView, { state: "WAITING" }>;
+
+/**
+ * Under "Searching…" with topics (not "only my topics"): how long the search still waits for
+ * someone who shares a topic, counted down from the server's `anyoneInMs`, and "Anyone is fine"
+ * to stop waiting for one now (`widen`). The countdown is plain text, not a live region: a screen
+ * reader would otherwise read a number every second. Once the search takes anyone it says so.
+ */
+function AnyoneIsFine({ view }: { view: WaitingView }) {
+  const { widen } = useDuet();
+  const elapsed = useWaitingElapsed();
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [focusLine, setFocusLine] = useState(false);
+  const lineRef = useRef<HTMLParagraphElement>(null);
+  // The view's wait and countdown were both measured when the server sent it.
+  const leftMs = view.anyoneInMs === undefined ? 0 : view.waitedMs + view.anyoneInMs - elapsed;
+  const open = leftMs <= 0;
+
+  // The button goes away under the pointer (or the keyboard focus): focus the line that replaced it.
+  useEffect(() => {
+    if (open && focusLine) lineRef.current?.focus();
+  }, [open, focusLine]);
+
+  async function anyone() {
+    if (pending) return;
+    setPending(true);
+    setError(null);
+    const ack = await widen();
+    setPending(false);
+    if (ack.ok) setFocusLine(true);
+    else setError(refusalText(ack));
+  }
+
+  if (open) {
+    return (
+      <p ref={lineRef} tabIndex={-1} className="muted">
+        {STIMCHAT_COPY.anyoneNow}
+      </p>
+    );
+  }
+  return (
+    <>
+      <p className="muted">{STIMCHAT_COPY.sharesTopicFor(Math.max(1, Math.ceil(leftMs / 1000)))}</p>
+      <p>
+        <button type="button" className="button" onClick={() => void anyone()}>
+          {STIMCHAT_COPY.anyoneIsFine}
+        </button>
+      </p>
+      <ErrorLine error={error} />
     </>
   );
 }

@@ -193,6 +193,11 @@ export const STIMCHAT_COPY = {
   searchingElapsed: "Time searching:",
   yourTopics: (topics: readonly string[]) => `Your topics: ${topics.join(", ")}`,
   onlyMineOn: "Only people with your topics.",
+  /** A topic search before it takes anyone: the countdown in whole seconds, never "0 s". */
+  sharesTopicFor: (seconds: number) =>
+    `Looking for someone who shares a topic — anyone in ${seconds} s.`,
+  anyoneNow: "Now looking for anyone.",
+  anyoneIsFine: "Anyone is fine",
   stop: "Stop",
   timedOutTitle: "No one is available right now — try again?",
   timedOutLead: "Nobody else was looking just now. It often picks up in a few minutes.",
