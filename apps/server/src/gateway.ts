@@ -418,6 +418,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
           });
         }
       } else if (o.event === "signal") emitTo(o.to, "signal", o.payload);
+      else if (o.event === "care") emitTo(o.to, "care", o.payload);
       else emitTo(o.to, "typing", o.payload);
     }
     if (outcome.observed.length > 0) {
@@ -674,6 +675,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         ...(p.controls.length > 0 ? { controls: [...p.controls] } : {}),
         ...(p.searchTimeoutMs !== null ? { searchTimeoutMs: p.searchTimeoutMs } : {}),
         ...(p.typingIndicator ? { typingIndicator: true } : {}),
+        ...(p.careOffer ? { careOffer: true } : {}),
         ...(p.media === "video"
           ? { iceTransportPolicy: safety.iceTransportPolicy ?? ("all" as const) }
           : {}),
@@ -854,6 +856,9 @@ const LIMIT_OF: Partial<Record<ClientEventName, SocketLimit>> = {
   send: "message",
   typing: "typing",
   report: "report",
+  // Offering the help resources pops a panel on the other person's screen: bounded like a report
+  // (it shares that budget), and the client shows it once per conversation anyway.
+  care: "report",
   signal: "signal",
 };
 
@@ -876,6 +881,7 @@ const handlers: Record<ClientEventName, Handler> = {
   end: (e, u) => e.end(u),
   typing: (e, u) => e.typing(u),
   widen: (e, u) => e.widen(u),
+  care: (e, u) => e.care(u),
   report: (e, u) => e.report(u),
   signal: (e, u, p) => e.signal(u, p as ClientPayload<"signal">),
 };

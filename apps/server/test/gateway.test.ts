@@ -32,7 +32,11 @@ describe("a conversation", () => {
   it("welcomes with the enabled spaces, limits and crisis resources", async () => {
     const a = await connect();
     expect(a.welcome?.spaces.map((s) => s.id)).toEqual(["menti", "stimchat", "dormparty"]);
-    expect(a.welcome?.spaces[0]).toEqual({ id: "menti", intents: ["listen", "talk", "both"] });
+    expect(a.welcome?.spaces[0]).toEqual({
+      id: "menti",
+      intents: ["listen", "talk", "both"],
+      careOffer: true,
+    });
     expect(a.welcome?.spaces[1]).toMatchObject({
       id: "stimchat",
       topics: expect.arrayContaining(["music"]),
@@ -59,6 +63,31 @@ describe("a conversation", () => {
       ["partner", "hello there"],
       ["you", "hi, I'm listening"],
     ]);
+  });
+
+  it('care ("I\'m worried about their safety") reaches the partner only; the conversation goes on', async () => {
+    const [a, b] = await activePair(server);
+    const cares: { a: unknown[]; b: unknown[] } = { a: [], b: [] };
+    a.socket.on("care", (p: unknown) => cares.a.push(p));
+    b.socket.on("care", (p: unknown) => cares.b.push(p));
+    expect(await a.emit("care", {})).toEqual({ ok: true });
+    await until(() => cares.b.length === 1, 20_000, "care relayed");
+    expect(cares.b).toEqual([{ sessionId: b.sessionId() }]);
+    expect(cares.a).toEqual([]);
+    expect(a.state?.state).toBe("ACTIVE");
+    expect(b.state?.state).toBe("ACTIVE");
+    // Nothing was filed, and they can go on talking.
+    await b.emit("send", { text: "thank you" });
+    await until(() => a.messages.length === 1, 20_000, "message after care");
+    // After the end it is a no-op for the late sender, and the other side hears nothing.
+    await b.emit("exit", {});
+    await a.waitState((s) => s.state === "ENDED");
+    expect(await a.emit("care", {})).toEqual({ ok: true });
+    await sleep(50);
+    expect(cares.b).toHaveLength(1);
+    // Outside a conversation it is refused (stimchat and dormparty: not_in_this_space).
+    const c = await connect();
+    expect(await c.emit("care", {})).toMatchObject({ code: "illegal_state" });
   });
 
   it("exit ends it for both, permanently; a message after the end is a silent no-op", async () => {

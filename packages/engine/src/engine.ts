@@ -339,6 +339,23 @@ export class Engine {
   }
 
   /**
+   * ACTIVE, spaces that offer care: "I'm worried about their safety". The partner is sent `care`
+   * (their screen offers the help resources with a kind line); nothing changes and nothing is
+   * kept. Like typing, it names no one: the partner is the one the server knows.
+   */
+  async care(userId: UserId): Promise<Outcome> {
+    const user = await this.store.getUser(userId);
+    if (!user) return failure("illegal_state");
+    const policy = user.space ? this.policies.get(user.space) : undefined;
+    if (policy && !policy.careOffer) return failure("not_in_this_space");
+    const rule = decide(user.state, "care");
+    if (rule === NOOP) return success();
+    if (typeof rule === "object") return failure(rule.error);
+    if (!user.sessionId || !user.partnerId) return failure("illegal_state");
+    return success([{ to: user.partnerId, event: "care", payload: { sessionId: user.sessionId } }]);
+  }
+
+  /**
    * WAITING, spaces with topics: "Anyone is fine". The search takes anyone now rather than when
    * its topic preference runs out, and is matched at once if someone compatible waits. A search
    * without topics, with "only my topics", or already open is left as it is (its view re-sent).

@@ -3,6 +3,7 @@
  * The gateway delivers `out` to the named users and schedules `deadlines`; the engine does neither.
  */
 import type {
+  Care,
   ChatMessage,
   CloseReason,
   ErrorCode,
@@ -23,6 +24,7 @@ export type Outgoing =
     }
   | { readonly to: UserId; readonly event: "message"; readonly payload: ChatMessage }
   | { readonly to: UserId; readonly event: "typing"; readonly payload: Typing }
+  | { readonly to: UserId; readonly event: "care"; readonly payload: Care }
   | { readonly to: UserId; readonly event: "signal"; readonly payload: RelayedSignal };
 
 /**

@@ -57,6 +57,12 @@ export interface SpacePolicy {
   readonly controls: readonly ("skip" | "end")[];
   /** Whether `typing` events are relayed. */
   readonly typingIndicator: boolean;
+  /**
+   * Whether a participant may show the other the help resources ("I'm worried about their
+   * safety", the `care` event) without ending the conversation: peer support, where a report
+   * that only ends it would leave a person in crisis alone.
+   */
+  readonly careOffer: boolean;
   /** Whether message text is masked for profanity before it is relayed. */
   readonly profanity: "mask" | "none";
 }
@@ -109,6 +115,7 @@ export const MENTI: SpacePolicy = {
   maxMessageLength: LIMITS.maxMessageLength,
   controls: [],
   typingIndicator: false,
+  careOffer: true,
   profanity: "none",
 };
 
@@ -148,6 +155,7 @@ export const STIMCHAT: SpacePolicy = {
   maxMessageLength: LIMITS.maxMessageLength,
   controls: [],
   typingIndicator: true,
+  careOffer: false,
   profanity: "mask",
 };
 
@@ -175,6 +183,7 @@ export const DORMPARTY: SpacePolicy = {
   maxMessageLength: LIMITS.maxMessageLength,
   controls: ["skip", "end"],
   typingIndicator: true,
+  careOffer: false,
   profanity: "none",
 };
 

@@ -25,6 +25,7 @@ export const USER_EVENTS = [
   "end", // client (spaces with End): end this one and go home; the partner looks again
   "typing", // client: "I am typing" (spaces with a typing indicator)
   "widen", // client (spaces with topics): "Anyone is fine", the search takes anyone now
+  "care", // client (spaces offering care): show the partner where to get help; nothing changes
   "report", // client: report the conversation; it ends for both
   "media", // client (video spaces): asks for the session's media setup; signals flow once both have
   "signal", // client (video spaces): a WebRTC description or candidate for the partner
@@ -60,6 +61,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       typing: illegal,
       // Crossed a cancel or the search limit on the wire: nothing left to widen.
       widen: NOOP,
+      care: illegal,
       report: illegal,
       media: noRoom,
       signal: illegal,
@@ -78,6 +80,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       end: NOOP,
       typing: illegal,
       widen: "WAITING",
+      care: illegal,
       report: illegal,
       media: noRoom,
       signal: illegal,
@@ -96,6 +99,8 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       typing: NOOP,
       // Crossed the match on the wire: the search it would have widened is over.
       widen: NOOP,
+      // The room is not open yet: nobody has said anything that could worry the other.
+      care: { error: "not_active" },
       report: "ENDED",
       closed: "ENDED",
       home: illegal,
@@ -114,6 +119,7 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       end: "ENDED",
       typing: "ACTIVE",
       widen: NOOP,
+      care: "ACTIVE",
       report: "ENDED",
       closed: "ENDED",
       home: illegal,
@@ -132,6 +138,8 @@ export const TRANSITIONS: Readonly<Record<UserState, Readonly<Partial<Record<Use
       end: NOOP,
       typing: NOOP,
       widen: NOOP,
+      // Crossed the end on the wire: the other person is gone; the sender's screen says so.
+      care: NOOP,
       // Reports are made from inside a session; after it closed the transcript is gone.
       report: noRoom,
       home: "IDLE",

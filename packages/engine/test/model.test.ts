@@ -67,9 +67,10 @@ type GhostEvent =
   | "end"
   | "typing"
   | "report"
-  | "widen";
+  | "widen"
+  | "care";
 /** Events a user sends about its current search or conversation, with no payload. */
-type RoomEvent = "skip" | "end" | "typing" | "report" | "widen";
+type RoomEvent = "skip" | "end" | "typing" | "report" | "widen" | "care";
 
 type Cmd =
   | {
@@ -123,6 +124,7 @@ const ACT_STATES: Record<ActKind, readonly UserState[]> = {
   typing: ["ACTIVE"],
   report: ["MATCHED", "ACTIVE"],
   widen: ["WAITING"],
+  care: ["ACTIVE"],
 };
 
 /** A command resolved against the model: concrete ids, ready to run (and to repeat). */
@@ -208,6 +210,7 @@ function cmdArb(
           "typing",
           "report",
           "widen",
+          "care",
         ),
         pick: fc.nat({ max: SLOTS - 1 }),
         intent: fc.constantFrom<Intent>("talk", "listen", "both"),
@@ -243,7 +246,7 @@ function cmdArb(
       arbitrary: fc.record({
         k: fc.constant("room" as const),
         slot: slotArb,
-        event: fc.constantFrom<RoomEvent>("skip", "end", "typing", "report", "widen"),
+        event: fc.constantFrom<RoomEvent>("skip", "end", "typing", "report", "widen", "care"),
       }),
     },
     {
@@ -314,6 +317,7 @@ function cmdArb(
           "typing",
           "report",
           "widen",
+          "care",
         ),
       }),
     },
@@ -345,7 +349,8 @@ function allowedEvents(ev: Ev, isActor: boolean, strict: boolean): readonly User
       ev.k === "end" ||
       ev.k === "typing" ||
       ev.k === "report" ||
-      ev.k === "widen"
+      ev.k === "widen" ||
+      ev.k === "care"
         ? [ev.k]
         : [];
     return [...(isActor ? own : []), ...AFTER_CLOSE, "activated", "search_timeout"];
@@ -356,6 +361,7 @@ function allowedEvents(ev: Ev, isActor: boolean, strict: boolean): readonly User
     case "report":
       return isActor ? [ev.k] : ["closed"];
     case "typing":
+    case "care":
       return [];
     case "join":
     case "widen":
@@ -651,6 +657,8 @@ class ModelRun {
         return [w.apply(await w.engine.report(ev.user))];
       case "widen":
         return [w.apply(await w.engine.widen(ev.user))];
+      case "care":
+        return [w.apply(await w.engine.care(ev.user))];
       case "cancel":
         return [await w.cancel(ev.user)];
       case "enter":
@@ -1049,6 +1057,17 @@ class ModelRun {
         // Legal while WAITING by the table, but menti has no topics to widen from.
         this.refused(outcome, "not_in_this_space", pre, post, what);
         return;
+      case "care": {
+        // menti offers care: the partner alone is told, and nothing changes.
+        is(outcome?.ok, true, what);
+        this.unchanged(pre, post, what);
+        eq(
+          outcome?.out,
+          [{ to: u.partnerId, event: "care", payload: { sessionId: u.sessionId } }],
+          what,
+        );
+        return;
+      }
       case "join": {
         if (!ev.intent) {
           this.refused(outcome, "intent_required", pre, post, what);
@@ -1405,10 +1424,10 @@ class ModelRun {
   /** Messages delivered during a step: only for open sessions, only to their participants. */
   checkDelivered(mark: number, snap: Snapshot): void {
     for (const o of this.w.mailbox.since(mark)) {
-      if (o.event === "typing") {
+      if (o.event === "typing" || o.event === "care") {
         const to = snap.users.find((u: UserRecord) => u.id === o.to);
         if (!to || to.state !== "ACTIVE" || to.sessionId !== o.payload.sessionId) {
-          throw new Error(`a typing event for ${o.payload.sessionId} reached ${o.to}`);
+          throw new Error(`a ${o.event} event for ${o.payload.sessionId} reached ${o.to}`);
         }
       }
       if (o.event !== "message") continue;
@@ -1489,6 +1508,8 @@ describe("model: random sequences against Engine + MemoryStore", () => {
       "reason:reported",
       "report:ok",
       "report:illegal_state",
+      "care:ok",
+      "care:not_active",
       "report:room_unavailable",
       "close:left",
       "close:reported",

@@ -55,6 +55,7 @@ const CLIENT_EVENTS = [
   "end",
   "typing",
   "widen",
+  "care",
   "report",
   "media",
   "signal",
@@ -75,6 +76,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: NOOP,
     typing: { error: "illegal_state" },
     widen: NOOP,
+    care: { error: "illegal_state" },
     report: { error: "illegal_state" },
     media: { error: "room_unavailable" },
     signal: { error: "illegal_state" },
@@ -91,6 +93,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: NOOP,
     typing: { error: "illegal_state" },
     widen: "WAITING",
+    care: { error: "illegal_state" },
     report: { error: "illegal_state" },
     media: { error: "room_unavailable" },
     signal: { error: "illegal_state" },
@@ -107,6 +110,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: "ENDED",
     typing: NOOP,
     widen: NOOP,
+    care: { error: "not_active" },
     report: "ENDED",
     media: "MATCHED",
     signal: "MATCHED",
@@ -123,6 +127,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: "ENDED",
     typing: "ACTIVE",
     widen: NOOP,
+    care: "ACTIVE",
     report: "ENDED",
     media: "ACTIVE",
     signal: "ACTIVE",
@@ -139,6 +144,7 @@ const EXPECTED: Record<UserState, Record<ClientEvent, Expect>> = {
     end: NOOP,
     typing: NOOP,
     widen: NOOP,
+    care: NOOP,
     report: { error: "room_unavailable" },
     media: { error: "room_unavailable" },
     signal: NOOP,
@@ -164,6 +170,9 @@ function expectedFor(policy: SpacePolicy, state: UserState, event: ClientEvent):
     return policy.controls.includes(event) ? rule : { error: "not_in_this_space" };
   }
   if (event === "typing" && state !== "IDLE" && !policy.typingIndicator) {
+    return { error: "not_in_this_space" };
+  }
+  if (event === "care" && state !== "IDLE" && !policy.careOffer) {
     return { error: "not_in_this_space" };
   }
   if (event === "widen" && state === "WAITING" && !policy.pairing.topics) {
@@ -250,6 +259,8 @@ async function fire(ctx: Ctx, event: ClientEvent): Promise<Outcome> {
       return w.apply(await w.engine.typing(me));
     case "widen":
       return w.apply(await w.engine.widen(me));
+    case "care":
+      return w.apply(await w.engine.care(me));
     case "report":
       return w.apply(await w.engine.report(me));
     case "media":
@@ -346,6 +357,14 @@ describe.each([
                 event === "report" ? { reason: "left", by: "partner" } : { reason, by: "partner" },
               );
               expect(after.sessions).toEqual([]);
+            }
+            if (event === "care") {
+              // The partner alone is told; nothing changes, nothing is kept.
+              expect(after).toEqual(before);
+              expect(outcome.out).toEqual([
+                { to: partner, event: "care", payload: { sessionId: ctx.sessionId } },
+              ]);
+              expect(outcome.observed).toEqual([]);
             }
             if (event === "typing") {
               expect(after).toEqual(before);

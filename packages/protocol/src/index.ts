@@ -168,6 +168,11 @@ export const clientEventSchemas = {
    */
   widen: EmptyPayload,
   /**
+   * Spaces that offer care (menti), ACTIVE: "I'm worried about their safety". The partner is
+   * shown where to get help now (`care`); the conversation goes on. Nothing is stored or filed.
+   */
+  care: EmptyPayload,
+  /**
    * Report the current conversation (MATCHED/ACTIVE): it ends for both at once. The server knows
    * who the other person is; the client sends no ids.
    */
@@ -276,6 +281,8 @@ export const SpaceSummary = z.object({
   searchTimeoutMs: z.number().int().positive().optional(),
   /** Whether the room relays `typing` (a typing indicator). */
   typingIndicator: z.boolean().optional(),
+  /** Whether a participant can show the other where to get help (`care`: menti). */
+  careOffer: z.boolean().optional(),
   /**
    * Video spaces: the ICE transport policy their calls will use, for the entry screen to say
    * before the camera is asked for. "all": a direct connection, so the partner's device can
@@ -321,6 +328,10 @@ export type Presence = z.infer<typeof Presence>;
 
 export const Typing = z.object({ sessionId: opaqueId });
 export type Typing = z.infer<typeof Typing>;
+
+/** The partner is worried about this person's safety and offers the help resources. */
+export const Care = z.object({ sessionId: opaqueId });
+export type Care = z.infer<typeof Care>;
 
 export const Notice = z.object({
   /**
@@ -395,6 +406,11 @@ export const serverEventSchemas = {
   notice: Notice,
   /** The partner is typing (spaces with a typing indicator); show it for a few seconds. */
   typing: Typing,
+  /**
+   * Spaces that offer care: the partner thought the help resources might help this person;
+   * show them with a kind line. The conversation goes on.
+   */
+  care: Care,
   /** How busy the spaces are; sent on connect and then every few seconds while it changes. */
   presence: Presence,
   /** A client event was refused; nothing changed. Also delivered through the ack if given. */
@@ -421,6 +437,7 @@ export interface ClientToServerEvents {
   skip: (payload: ClientPayload<"skip">, ack?: AckFn) => void;
   end: (payload: ClientPayload<"end">, ack?: AckFn) => void;
   typing: (payload: ClientPayload<"typing">, ack?: AckFn) => void;
+  care: (payload: ClientPayload<"care">, ack?: AckFn) => void;
   widen: (payload: ClientPayload<"widen">, ack?: AckFn) => void;
   report: (payload: ClientPayload<"report">, ack?: AckFn) => void;
   media: (payload: ClientPayload<"media">, ack?: AckFn) => void;
@@ -435,6 +452,7 @@ export interface ServerToClientEvents {
   notice: (payload: Notice) => void;
   rejected: (payload: Rejected) => void;
   typing: (payload: Typing) => void;
+  care: (payload: Care) => void;
   presence: (payload: Presence) => void;
   identity: (payload: IdentityView) => void;
   media: (payload: MediaSetup) => void;
