@@ -1,12 +1,15 @@
 /**
- * menti's care signposting (issue 16): words that suggest crisis or self-harm, typed or read,
- * bring a calm line with one tap to the help panel, in the browser only: the message is sent as
- * written, and the page sends the server nothing it would not send anyway.
+ * menti's care (issue 16): words that suggest crisis or self-harm, typed or read, bring a calm
+ * line with one tap to the help panel, in the browser only: the message is sent as written, and
+ * the page sends the server nothing it would not send anyway. "I'm worried about their safety"
+ * shows the other person the help panel with a kind line, and the conversation goes on; a menti
+ * report's ended screen says what was sent.
  */
 import {
   button,
   expect,
   expectActiveRoom,
+  heading,
   intentButton,
   messageBox,
   messageItems,
@@ -16,6 +19,7 @@ import {
   TEXT,
   test,
 } from "./fixtures";
+import { expectNoAxeViolations } from "./support/axe";
 
 const WRITER_LINE = /^If you're thinking about suicide or self-harm, you can talk to someone now\./;
 const READER_LINE = /^If the person you're talking with is thinking about suicide or self-harm/;
@@ -76,4 +80,78 @@ test("typing or reading crisis words offers help, changes nothing, and tells the
 
   // In the room, the talker's page sent only its messages: nothing about the signpost.
   expect(events.slice(before)).toEqual(["send", "send"]);
+});
+
+const WORRIED = {
+  choice: "I'm worried about their safety",
+  what: /^They'll see where to get help right now, with a kind line\. Your conversation goes on/,
+  send: "Show them help",
+  kindLine:
+    "The person you're talking with thought these might help. You can keep talking — close this whenever you like.",
+  sent: "We've shown them where to get help right now. Your conversation goes on.",
+} as const;
+
+test("'I'm worried about their safety': the other person sees help with a kind line, once; the talk goes on; a menti report says only the reason was sent", async ({
+  newUser,
+}) => {
+  const talker = await newUser();
+  const listener = await newUser();
+  await startWaiting(talker.page, "talk");
+  await openMenti(listener.page);
+  await intentButton(listener.page, "listen").click();
+  await expectActiveRoom(listener.page);
+  await expectActiveRoom(talker.page);
+  await sendWithEnter(talker.page, "I don't know how much longer I can do this");
+
+  // The listener chooses "worried" in the report dialog: it says what it will do, not "report".
+  const openWorried = async () => {
+    await button(listener.page, "Report").click();
+    const dialog = listener.page.getByRole("dialog", { name: "Report this conversation" });
+    await dialog.getByRole("radio", { name: WORRIED.choice, exact: true }).check();
+    await expect(dialog.getByText(WORRIED.what)).toBeVisible();
+    await dialog.getByRole("button", { name: WORRIED.send, exact: true }).click();
+    await expect(dialog).toHaveCount(0);
+  };
+  await openWorried();
+  await expect(listener.page.getByText(WORRIED.sent, { exact: true })).toBeVisible();
+
+  // The talker's screen: the help panel, opened for them, saying why first.
+  const help = talker.page.getByRole("dialog", { name: TEXT.helpTitle, exact: true });
+  await expect(help).toBeVisible();
+  await expect(help.getByText(WORRIED.kindLine, { exact: true })).toBeVisible();
+  await expect(help).toHaveAccessibleDescription(new RegExp(`^${WORRIED.kindLine.slice(0, 40)}`));
+  await expectNoAxeViolations(talker.page, "menti-care-panel");
+  await button(talker.page, "Close").click();
+  await expect(help).toHaveCount(0);
+
+  // The conversation goes on, both ways.
+  await sendWithEnter(talker.page, "thank you. I'll look at them");
+  await expect(messageItems(listener.page).last()).toHaveText("Them: thank you. I'll look at them");
+  await expectActiveRoom(talker.page);
+
+  // Once per conversation: a second offer (then a message, which reaches the talker after it)
+  // does not open the panel again.
+  await openWorried();
+  await sendWithEnter(listener.page, "I'm still here");
+  await expect(messageItems(talker.page).last()).toHaveText("Them: I'm still here");
+  await expect(help).toHaveCount(0);
+
+  // A real report in menti: the reporter is told what was sent — the reason only.
+  await button(talker.page, "Report").click();
+  const dialog = talker.page.getByRole("dialog", { name: "Report this conversation" });
+  await dialog.getByRole("radio", { name: "Harassment or bullying", exact: true }).check();
+  await expect(
+    dialog.getByText(/^Nothing from this conversation is kept; only the reason is sent\./),
+  ).toBeVisible();
+  await dialog.getByRole("button", { name: "Send report", exact: true }).click();
+  await expect(heading(talker.page, "Thank you — your report was sent")).toBeVisible();
+  await expect(
+    talker.page.getByText(
+      "Only the reason went to the moderators. Nothing either of you wrote was kept.",
+      { exact: true },
+    ),
+  ).toBeVisible();
+  await expect(
+    listener.page.getByText("The other person left. This conversation is over.", { exact: true }),
+  ).toBeVisible();
 });

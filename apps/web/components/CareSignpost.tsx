@@ -16,9 +16,12 @@ import { useHelp } from "./HelpProvider";
 export function CareSignpost({
   draft,
   messages,
+  sent = false,
 }: {
   draft: string;
   messages: readonly ChatMessage[];
+  /** This person showed the other where to get help: said here, in place of the offer. */
+  sent?: boolean;
 }) {
   const { openHelp } = useHelp();
   const [dismissed, setDismissed] = useState(false);
@@ -39,11 +42,15 @@ export function CareSignpost({
   return (
     // Always in the page, so the line is announced (politely) when it appears.
     <div role="status" className="care-signpost-region">
-      {who && !dismissed ? (
+      {sent ? (
+        <div className="care-signpost">
+          <p>{CARE_COPY.sent}</p>
+        </div>
+      ) : who && !dismissed ? (
         <div className="care-signpost">
           <p>{CARE_COPY[who].text}</p>
           <p className="care-signpost-actions">
-            <button type="button" className="button button-primary" onClick={openHelp}>
+            <button type="button" className="button button-primary" onClick={() => openHelp()}>
               {who === "writer" ? HELP_COPY.open : CARE_COPY.reader.action}
             </button>
             <button

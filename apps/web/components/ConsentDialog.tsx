@@ -48,7 +48,11 @@ export function ConsentDialog({
         </ul>
         {/* This dialog makes the rest of the page inert, the banner's button too: its own way. */}
         <p>
-          <button type="button" className="button button-quiet button-inline" onClick={openHelp}>
+          <button
+            type="button"
+            className="button button-quiet button-inline"
+            onClick={() => openHelp()}
+          >
             {HELP_COPY.open}
           </button>
         </p>

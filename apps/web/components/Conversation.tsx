@@ -31,6 +31,7 @@ export function Conversation({
   partnerLabel = "Them",
   typingIndicator = false,
   careSignposting = false,
+  careSent = false,
 }: {
   sessionId: string;
   intro: ReactNode;
@@ -39,6 +40,8 @@ export function Conversation({
   typingIndicator?: boolean;
   /** menti: offer the help panel when words suggest crisis (CareSignpost; browser only). */
   careSignposting?: boolean;
+  /** menti: this person showed the other where to get help (the report dialog's "worried"). */
+  careSent?: boolean;
 }) {
   const { messages, messagesSessionId, maxMessageLength, send, typing } = useDuet();
   const partnerTyping = usePartnerTyping();
@@ -141,7 +144,7 @@ export function Conversation({
           {partnerTyping ? CHAT_COPY.typing : ""}
         </p>
       ) : null}
-      {careSignposting ? <CareSignpost draft={draft} messages={shown} /> : null}
+      {careSignposting ? <CareSignpost draft={draft} messages={shown} sent={careSent} /> : null}
       <form
         className={typingIndicator ? "composer composer-after-typing" : "composer"}
         onSubmit={onSubmit}

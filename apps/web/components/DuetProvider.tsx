@@ -105,6 +105,13 @@ export interface DuetContextValue {
   end(): Promise<Ack>;
   /** Spaces with topics, while searching: "Anyone is fine", stop waiting for a shared topic. */
   widen(): Promise<Ack>;
+  /** Spaces that offer care (menti), ACTIVE: show the partner where to get help (`care`). */
+  care(): Promise<Ack>;
+  /**
+   * The conversation in which the partner offered this person the help resources (`care`), if
+   * any: the room opens the help panel once for it.
+   */
+  partnerCare: string | null;
   /** Report the current conversation (MATCHED/ACTIVE); the server ends it for both. */
   report(reason: ReportReason, note?: string): Promise<Ack>;
   /**
@@ -274,6 +281,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   const [pass, setPass] = useState<PassState>({ phase: "idle" });
   const [slowDown, setSlowDown] = useState<SlowDown | null>(null);
   const [reportOutcome, setReportOutcome] = useState<ReportOutcome | null>(null);
+  const [partnerCare, setPartnerCare] = useState<string | null>(null);
   /** This tab closed its own connection to open a new one: not a lost connection. */
   const reconnectingRef = useRef(false);
   /** A pass was just issued and the connection reopened: the next `identity` must be "ok". */
@@ -346,6 +354,12 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       setPartnerTyping(true);
       clearTimeout(typingTimer);
       typingTimer = setTimeout(stopTyping, TYPING_SHOWN_MS);
+    });
+    socket.on("care", (payload) => {
+      const current = viewRef.current;
+      if (current?.state !== "ACTIVE" || current.sessionId !== payload.sessionId) return;
+      // The same id again (a repeat) changes nothing: the panel opens once per conversation.
+      setPartnerCare(payload.sessionId);
     });
     socket.on("presence", (payload) => setPresence(payload));
     socket.on("message", (message) => {
@@ -544,6 +558,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   const skip = useCallback(() => emit("skip", {}), [emit]);
   const end = useCallback(() => emit("end", {}), [emit]);
   const widen = useCallback(() => emit("widen", {}), [emit]);
+  const care = useCallback(() => emit("care", {}), [emit]);
   const report = useCallback(
     async (reason: ReportReason, note?: string) => {
       const current = viewRef.current;
@@ -625,6 +640,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       skip,
       end,
       widen,
+      care,
+      partnerCare,
       report,
       reconnect,
       typing,
@@ -656,6 +673,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       skip,
       end,
       widen,
+      care,
+      partnerCare,
       report,
       reconnect,
       typing,

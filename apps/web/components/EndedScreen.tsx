@@ -44,7 +44,7 @@ interface EndedParts {
 function peerSupportParts(info: EndedInfo, failed: boolean): EndedParts {
   const reported = info.kind === "server" && info.reason === "reported" && info.by === "you";
   return {
-    title: reported && !failed ? REPORT_COPY.thanksTitle : ENDED_COPY.title,
+    title: reported && !failed ? REPORT_COPY.mentiThanksTitle : ENDED_COPY.title,
     detail: failed ? REPORT_COPY.failedLead : endedReasonText(info),
     kept: reported && !failed ? REPORT_COPY.mentiThanksKept : ENDED_COPY.nothingKept,
     again: ENDED_COPY.again,

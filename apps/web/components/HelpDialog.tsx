@@ -9,7 +9,7 @@ import { Modal } from "./Modal";
  * "I need help": crisis resources. The list is bundled (or came with `welcome`), so the panel
  * opens with no network at all.
  */
-export function HelpDialog({ onClose }: { onClose: () => void }) {
+export function HelpDialog({ note, onClose }: { note: string | null; onClose: () => void }) {
   const { crisisResources } = useDuet();
   // Focus lands on the title, so the panel opens at its top and is read from its start.
   const titleRef = useRef<HTMLHeadingElement>(null);
@@ -17,7 +17,7 @@ export function HelpDialog({ onClose }: { onClose: () => void }) {
   return (
     <Modal
       labelledBy="help-title"
-      describedBy="help-intro"
+      describedBy={note ? "help-note help-intro" : "help-intro"}
       initialFocus={titleRef}
       onClose={onClose}
       className="help-dialog"
@@ -26,6 +26,11 @@ export function HelpDialog({ onClose }: { onClose: () => void }) {
         <h2 id="help-title" ref={titleRef} tabIndex={-1}>
           If you need help now
         </h2>
+        {note ? (
+          <p id="help-note" className="help-kind-line">
+            {note}
+          </p>
+        ) : null}
         <p id="help-intro">
           If you are in danger or thinking about harming yourself, please contact one of these
           services now. They are free and confidential.

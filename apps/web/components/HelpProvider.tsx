@@ -4,8 +4,11 @@ import { createContext, type ReactNode, useContext, useEffect, useMemo, useState
 import { HelpDialog } from "./HelpDialog";
 
 interface HelpContextValue {
-  /** Opens the "I need help" panel (over any dialog that is open). */
-  openHelp(): void;
+  /**
+   * Opens the "I need help" panel (over any dialog that is open); `note`, a line said first (why
+   * it opened without being asked, e.g. the partner offered it).
+   */
+  openHelp(note?: string): void;
 }
 
 const HelpContext = createContext<HelpContextValue | null>(null);
@@ -25,14 +28,18 @@ function isHelpShortcut(event: KeyboardEvent): boolean {
  * modal dialog (the top layer) and gives focus back to where it was when it closes.
  */
 export function HelpProvider({ children }: { children: ReactNode }) {
-  const [open, setOpen] = useState(false);
-  const value = useMemo<HelpContextValue>(() => ({ openHelp: () => setOpen(true) }), []);
+  // null: closed; else open, with the line to say first (or none).
+  const [open, setOpen] = useState<{ note: string | null } | null>(null);
+  const value = useMemo<HelpContextValue>(
+    () => ({ openHelp: (note) => setOpen({ note: note ?? null }) }),
+    [],
+  );
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
       if (!isHelpShortcut(event)) return;
       event.preventDefault();
-      setOpen(true);
+      setOpen((current) => current ?? { note: null });
     };
     window.addEventListener("keydown", onKeyDown, true);
     return () => window.removeEventListener("keydown", onKeyDown, true);
@@ -41,7 +48,7 @@ export function HelpProvider({ children }: { children: ReactNode }) {
   return (
     <HelpContext.Provider value={value}>
       {children}
-      {open ? <HelpDialog onClose={() => setOpen(false)} /> : null}
+      {open ? <HelpDialog note={open.note} onClose={() => setOpen(null)} /> : null}
     </HelpContext.Provider>
   );
 }

@@ -2,7 +2,7 @@
 
 import { MAX_REPORT_NOTE, REPORT_REASONS, type ReportReason, type SpaceId } from "@duet/protocol";
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import { REPORT_COPY, slowDownText } from "../lib/copy";
+import { CARE_COPY, REPORT_COPY, slowDownText } from "../lib/copy";
 import { useDuet } from "./DuetProvider";
 import { ErrorLine } from "./ErrorLine";
 import { Modal } from "./Modal";
@@ -10,18 +10,33 @@ import { Modal } from "./Modal";
 /** The count is read out this long after typing pauses (not on every keystroke). */
 const COUNT_ANNOUNCE_MS = 1_000;
 
+/** The report dialog's choices: the report reasons, and (spaces that offer care) "worried". */
+type Choice = ReportReason | "worried";
+
 /**
  * "Report this conversation": a reason, in stimchat and dormparty an optional note, and what the
  * report sends. "Send report" emits `report`; the server ends the conversation for both, and the
- * room becomes the reporter's ended screen. A refusal is shown here.
+ * room becomes the reporter's ended screen. In spaces that offer care (menti) the first choice is
+ * "I'm worried about their safety": it does not report or end anything, it shows the other person
+ * where to get help (`care`) and the conversation goes on; `onClose("cared")` then. A refusal is
+ * shown here.
  */
-export function ReportDialog({ space, onClose }: { space: SpaceId; onClose: () => void }) {
-  const { report } = useDuet();
+export function ReportDialog({
+  space,
+  onClose,
+}: {
+  space: SpaceId;
+  onClose: (done?: "cared") => void;
+}) {
+  const { report, care, spaces } = useDuet();
   // menti keeps no text at all: no note there (SPEC §6, issue 4).
   const offersNote = space !== "menti";
+  const offersCare = spaces?.find((s) => s.id === space)?.careOffer === true;
+  const choices: readonly Choice[] = offersCare ? ["worried", ...REPORT_REASONS] : REPORT_REASONS;
   const titleRef = useRef<HTMLHeadingElement>(null);
   const firstReasonRef = useRef<HTMLInputElement>(null);
-  const [reason, setReason] = useState<ReportReason | null>(null);
+  const [reason, setReason] = useState<Choice | null>(null);
+  const worried = reason === "worried";
   const [note, setNote] = useState("");
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -47,6 +62,20 @@ export function ReportDialog({ space, onClose }: { space: SpaceId; onClose: () =
     }
     setPending(true);
     setError(null);
+    if (reason === "worried") {
+      const ack = await care();
+      if (ack.ok) {
+        onClose("cared");
+        return;
+      }
+      setPending(false);
+      setError(
+        ack.code === "rate_limited"
+          ? slowDownText("report", ack.retryAfterMs ?? 1_000)
+          : ack.message,
+      );
+      return;
+    }
     const text = offersNote ? note.trim() : "";
     const ack = await report(reason, text === "" ? undefined : text);
     if (ack.ok) {
@@ -65,7 +94,7 @@ export function ReportDialog({ space, onClose }: { space: SpaceId; onClose: () =
       labelledBy="report-title"
       describedBy="report-what"
       initialFocus={titleRef}
-      onClose={onClose}
+      onClose={() => onClose()}
       className="report-dialog"
     >
       <form className="modal-body" onSubmit={(event) => void submit(event)} noValidate>
@@ -73,13 +102,15 @@ export function ReportDialog({ space, onClose }: { space: SpaceId; onClose: () =
           {REPORT_COPY.title}
         </h2>
         <p id="report-what">
-          {REPORT_COPY.whatIsSent[space]} {REPORT_COPY.endsNote}
+          {worried
+            ? CARE_COPY.worriedWhat
+            : `${REPORT_COPY.whatIsSent[space]} ${REPORT_COPY.endsNote}`}
         </p>
         <p id="report-reasons-label" className="report-legend">
           {REPORT_COPY.reasonsLegend}
         </p>
         <div className="report-reasons" role="radiogroup" aria-labelledby="report-reasons-label">
-          {REPORT_REASONS.map((value, index) => (
+          {choices.map((value, index) => (
             <label key={value} className="report-reason">
               <input
                 ref={index === 0 ? firstReasonRef : undefined}
@@ -92,7 +123,7 @@ export function ReportDialog({ space, onClose }: { space: SpaceId; onClose: () =
                   setError(null);
                 }}
               />
-              <span>{REPORT_COPY.reasons[value]}</span>
+              <span>{value === "worried" ? CARE_COPY.worried : REPORT_COPY.reasons[value]}</span>
             </label>
           ))}
         </div>
@@ -125,11 +156,11 @@ export function ReportDialog({ space, onClose }: { space: SpaceId; onClose: () =
         ) : null}
         <ErrorLine error={error} />
         <div className="modal-actions">
-          <button type="button" className="button button-secondary" onClick={onClose}>
+          <button type="button" className="button button-secondary" onClick={() => onClose()}>
             {REPORT_COPY.cancel}
           </button>
           <button type="submit" className="button button-primary" disabled={pending}>
-            {REPORT_COPY.send}
+            {worried ? CARE_COPY.worriedSend : REPORT_COPY.send}
           </button>
         </div>
       </form>

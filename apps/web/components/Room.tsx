@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import {
   CHAT_COPY,
   type EndedInfo,
+  HELP_COPY,
   partnerIntentText,
   REPORT_COPY,
   spaceHref,
@@ -17,6 +18,7 @@ import { Conversation } from "./Conversation";
 import { useDuet } from "./DuetProvider";
 import { EndedScreen, STRANGER_SPACES } from "./EndedScreen";
 import { ExitDialog } from "./ExitDialog";
+import { useHelp } from "./HelpProvider";
 import { BannedScreen } from "./PassScreens";
 import { ReportDialog } from "./ReportDialog";
 import { StrangerRoom } from "./StrangerRoom";
@@ -55,7 +57,8 @@ function roomView(sessionId: string, state: StateView | null): RoomView | null {
  */
 export function Room({ sessionId }: { sessionId: string }) {
   const router = useRouter();
-  const { status, state, spaces, lostSessionId, enter, identity, reportOutcome } = useDuet();
+  const { status, state, spaces, lostSessionId, enter, identity, reportOutcome, partnerCare } =
+    useDuet();
   // With one space enabled, home is that space's page: go there directly.
   const refusedHref =
     spaces?.length === 1 && spaces[0] ? `${spaceHref(spaces[0].id)}?ended=1` : "/?ended=1";
@@ -116,6 +119,16 @@ export function Room({ sessionId }: { sessionId: string }) {
 
   const [exitOpen, setExitOpen] = useState(false);
   const [reportOpen, setReportOpen] = useState(false);
+  // The conversation in which this person showed the other where to get help ("worried").
+  const [caredIn, setCaredIn] = useState<string | null>(null);
+  // The partner did that for this person: the help panel opens, once per conversation, saying why.
+  const { openHelp } = useHelp();
+  const shownCare = useRef<string | null>(null);
+  useEffect(() => {
+    if (partnerCare !== sessionId || shownCare.current === sessionId) return;
+    shownCare.current = sessionId;
+    openHelp(HELP_COPY.partnerCared);
+  }, [partnerCare, sessionId, openHelp]);
   // A refresh or a closed tab would end the conversation for both: the browser asks first.
   useLeaveGuard(view?.state === "ACTIVE" && !endedNow);
 
@@ -179,6 +192,7 @@ export function Room({ sessionId }: { sessionId: string }) {
         <Conversation
           sessionId={sessionId}
           careSignposting
+          careSent={caredIn === sessionId}
           intro={
             <p className="conversation-intro">
               {partnerIntentText(view.partner.intent)} Say hello whenever you're ready.
@@ -195,7 +209,13 @@ export function Room({ sessionId }: { sessionId: string }) {
       )}
       {exitOpen && view ? <ExitDialog onClose={() => setExitOpen(false)} /> : null}
       {reportOpen && view ? (
-        <ReportDialog space={view.space} onClose={() => setReportOpen(false)} />
+        <ReportDialog
+          space={view.space}
+          onClose={(done) => {
+            setReportOpen(false);
+            if (done === "cared") setCaredIn(sessionId);
+          }}
+        />
       ) : null}
     </div>
   );

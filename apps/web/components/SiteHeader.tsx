@@ -24,7 +24,7 @@ export function SiteHeader() {
         type="button"
         className="skip-link"
         aria-keyshortcuts={HELP_SHORTCUT.keys}
-        onClick={openHelp}
+        onClick={() => openHelp()}
       >
         {HELP_COPY.open} <span className="skip-link-keys">({HELP_SHORTCUT.words})</span>
       </button>
@@ -46,7 +46,7 @@ export function SiteHeader() {
             type="button"
             className="button button-help"
             aria-keyshortcuts={HELP_SHORTCUT.keys}
-            onClick={openHelp}
+            onClick={() => openHelp()}
           >
             {HELP_COPY.open}
           </button>

@@ -36,6 +36,9 @@ export const HELP_SHORTCUT = { keys: "Alt+Shift+H", words: "Alt + Shift + H" } a
 export const HELP_COPY = {
   open: "I need help",
   shortcutNote: `Open this panel from any screen with ${HELP_SHORTCUT.words}.`,
+  /** The panel opened because the partner chose "I'm worried about their safety" (`care`). */
+  partnerCared:
+    "The person you're talking with thought these might help. You can keep talking — close this whenever you like.",
 } as const;
 
 /** menti's care signpost (CareSignpost): shown in the browser only, nothing is sent. */
@@ -48,6 +51,13 @@ export const CARE_COPY = {
     action: "See help you can share",
   },
   notNow: "Not now",
+  /** The report dialog's choice in spaces that offer care (menti), and what it does. */
+  worried: "I'm worried about their safety",
+  worriedWhat:
+    "They'll see where to get help right now, with a kind line. Your conversation goes on; nothing is sent to moderators and nothing is kept.",
+  worriedSend: "Show them help",
+  /** The sender's line once the help reached the other person's screen. */
+  sent: "We've shown them where to get help right now. Your conversation goes on.",
 } as const;
 
 export const INTENT_COPY: Record<Intent, { label: string; description: string }> = {
@@ -435,8 +445,10 @@ export const REPORT_COPY = {
   cancel: "Cancel",
   thanksTitle: "Thank you — this chat has been sent to the moderators",
   chatThanksDetail: "The chat has ended for both of you. You won't be matched with them again.",
+  /** menti keeps no text: the report is its reason alone, and the title must not say more. */
+  mentiThanksTitle: "Thank you — your report was sent",
   mentiThanksDetail: "The conversation has ended for both of you.",
-  mentiThanksKept: "Only the reason was sent. Nothing either of you wrote was kept.",
+  mentiThanksKept: "Only the reason went to the moderators. Nothing either of you wrote was kept.",
   /** The conversation ended, but the server said the report itself failed (then its message). */
   failedTitle: "This chat has ended",
   failedLead: "It has ended for both of you, but your report may not have reached the moderators.",
