@@ -154,7 +154,12 @@ export function ReportCard({
             </>
           ) : (
             <>
-              <p className="muted">No one can be banned for this report.</p>
+              <p className="muted">
+                No one can be banned for this report: this space keeps no identity and no text, so
+                the reason is all there is. It counts in the space&apos;s report figures; dismiss it
+                once read. (Worry for someone&apos;s safety is not filed here: in that space it
+                shows the other person where to get help instead.)
+              </p>
               <div className="admin-buttons">
                 <button
                   type="button"
