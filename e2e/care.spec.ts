@@ -155,3 +155,23 @@ test("'I'm worried about their safety': the other person sees help with a kind l
     listener.page.getByText("The other person left. This conversation is over.", { exact: true }),
   ).toBeVisible();
 });
+
+test("the reader's signpost shows the writer where to get help in one tap", async ({ newUser }) => {
+  const talker = await newUser();
+  const listener = await newUser();
+  await startWaiting(talker.page, "talk");
+  await openMenti(listener.page);
+  await intentButton(listener.page, "listen").click();
+  await expectActiveRoom(listener.page);
+  await expectActiveRoom(talker.page);
+  await sendWithEnter(talker.page, "sometimes I think about ending it all");
+  await expect(listener.page.getByText(READER_LINE)).toBeVisible();
+  await listener.page
+    .locator(".care-signpost")
+    .getByRole("button", { name: WORRIED.send, exact: true })
+    .click();
+  await expect(listener.page.getByText(WORRIED.sent, { exact: true })).toBeVisible();
+  const help = talker.page.getByRole("dialog", { name: TEXT.helpTitle, exact: true });
+  await expect(help.getByText(WORRIED.kindLine, { exact: true })).toBeVisible();
+  await expectActiveRoom(listener.page);
+});

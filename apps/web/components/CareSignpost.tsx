@@ -1,9 +1,10 @@
 "use client";
 
-import type { ChatMessage } from "@duet/protocol";
+import type { Ack, ChatMessage } from "@duet/protocol";
 import { useMemo, useState } from "react";
 import { CARE_COPY, HELP_COPY } from "../lib/copy";
 import { mentionsCrisis } from "../lib/crisis-language";
+import { ErrorLine } from "./ErrorLine";
 import { useHelp } from "./HelpProvider";
 
 /**
@@ -17,14 +18,26 @@ export function CareSignpost({
   draft,
   messages,
   sent = false,
+  onCare,
 }: {
   draft: string;
   messages: readonly ChatMessage[];
   /** This person showed the other where to get help: said here, in place of the offer. */
   sent?: boolean;
+  /** Spaces that offer care: the reader can show the writer where to get help in one tap. */
+  onCare?: () => Promise<Ack>;
 }) {
   const { openHelp } = useHelp();
   const [dismissed, setDismissed] = useState(false);
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function showThem(care: () => Promise<Ack>) {
+    setPending(true);
+    setError(null);
+    const ack = await care();
+    setPending(false);
+    if (!ack.ok) setError(ack.message);
+  }
   // Each message is checked once per change of the list, not on every keystroke.
   const fromMessages = useMemo(() => {
     let you = false;
@@ -50,7 +63,23 @@ export function CareSignpost({
         <div className="care-signpost">
           <p>{CARE_COPY[who].text}</p>
           <p className="care-signpost-actions">
-            <button type="button" className="button button-primary" onClick={() => openHelp()}>
+            {who === "reader" && onCare ? (
+              <button
+                type="button"
+                className="button button-primary"
+                disabled={pending}
+                onClick={() => void showThem(onCare)}
+              >
+                {CARE_COPY.worriedSend}
+              </button>
+            ) : null}
+            <button
+              type="button"
+              className={
+                who === "reader" && onCare ? "button button-secondary" : "button button-primary"
+              }
+              onClick={() => openHelp()}
+            >
               {who === "writer" ? HELP_COPY.open : CARE_COPY.reader.action}
             </button>
             <button
@@ -61,6 +90,7 @@ export function CareSignpost({
               {CARE_COPY.notNow}
             </button>
           </p>
+          <ErrorLine error={error} />
         </div>
       ) : null}
     </div>

@@ -1,5 +1,6 @@
 "use client";
 
+import type { Ack } from "@duet/protocol";
 import {
   type FormEvent,
   type KeyboardEvent,
@@ -32,6 +33,7 @@ export function Conversation({
   typingIndicator = false,
   careSignposting = false,
   careSent = false,
+  onCare,
 }: {
   sessionId: string;
   intro: ReactNode;
@@ -42,6 +44,8 @@ export function Conversation({
   careSignposting?: boolean;
   /** menti: this person showed the other where to get help (the report dialog's "worried"). */
   careSent?: boolean;
+  /** menti: show the other person where to get help (`care`), from the reader's signpost. */
+  onCare?: () => Promise<Ack>;
 }) {
   const { messages, messagesSessionId, maxMessageLength, send, typing } = useDuet();
   const partnerTyping = usePartnerTyping();
@@ -144,7 +148,9 @@ export function Conversation({
           {partnerTyping ? CHAT_COPY.typing : ""}
         </p>
       ) : null}
-      {careSignposting ? <CareSignpost draft={draft} messages={shown} sent={careSent} /> : null}
+      {careSignposting ? (
+        <CareSignpost draft={draft} messages={shown} sent={careSent} onCare={onCare} />
+      ) : null}
       <form
         className={typingIndicator ? "composer composer-after-typing" : "composer"}
         onSubmit={onSubmit}

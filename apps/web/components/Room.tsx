@@ -57,8 +57,17 @@ function roomView(sessionId: string, state: StateView | null): RoomView | null {
  */
 export function Room({ sessionId }: { sessionId: string }) {
   const router = useRouter();
-  const { status, state, spaces, lostSessionId, enter, identity, reportOutcome, partnerCare } =
-    useDuet();
+  const {
+    status,
+    state,
+    spaces,
+    lostSessionId,
+    enter,
+    identity,
+    reportOutcome,
+    partnerCare,
+    care,
+  } = useDuet();
   // With one space enabled, home is that space's page: go there directly.
   const refusedHref =
     spaces?.length === 1 && spaces[0] ? `${spaceHref(spaces[0].id)}?ended=1` : "/?ended=1";
@@ -193,6 +202,11 @@ export function Room({ sessionId }: { sessionId: string }) {
           sessionId={sessionId}
           careSignposting
           careSent={caredIn === sessionId}
+          onCare={async () => {
+            const ack = await care();
+            if (ack.ok) setCaredIn(sessionId);
+            return ack;
+          }}
           intro={
             <p className="conversation-intro">
               {partnerIntentText(view.partner.intent)} Say hello whenever you're ready.

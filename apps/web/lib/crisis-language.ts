@@ -23,6 +23,8 @@ export const CRISIS_PHRASES: readonly string[] = [
   "end my life",
   "ending my life",
   "end it all",
+  // Found by the browser test's first wording: the -ing form was missing.
+  "ending it all",
   "take my own life",
   "taking my own life",
   "want to die",

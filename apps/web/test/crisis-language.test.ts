@@ -19,6 +19,7 @@ describe("crisis language", () => {
       "I self-harm sometimes",
       "i cut myself last night",
       "I'm going to end it all",
+      "sometimes I think about ending it all",
       "there's no reason to live",
       "Kill   myself!!",
       "I took an overdose once",
