@@ -13,6 +13,7 @@ import {
   intentButton,
   messageBox,
   messageItems,
+  type NewUserFn,
   openMenti,
   sendWithEnter,
   startWaiting,
@@ -82,6 +83,18 @@ test("typing or reading crisis words offers help, changes nothing, and tells the
   expect(events.slice(before)).toEqual(["send", "send"]);
 });
 
+/** A talker and a listener in one menti room, both ACTIVE. */
+async function talkerAndListener(newUser: NewUserFn) {
+  const talker = await newUser();
+  const listener = await newUser();
+  await startWaiting(talker.page, "talk");
+  await openMenti(listener.page);
+  await intentButton(listener.page, "listen").click();
+  await expectActiveRoom(listener.page);
+  await expectActiveRoom(talker.page);
+  return { talker, listener };
+}
+
 const WORRIED = {
   choice: "I'm worried about their safety",
   what: /^They'll see where to get help right now, with a kind line\. Your conversation goes on/,
@@ -94,13 +107,7 @@ const WORRIED = {
 test("'I'm worried about their safety': the other person sees help with a kind line, once; the talk goes on; a menti report says only the reason was sent", async ({
   newUser,
 }) => {
-  const talker = await newUser();
-  const listener = await newUser();
-  await startWaiting(talker.page, "talk");
-  await openMenti(listener.page);
-  await intentButton(listener.page, "listen").click();
-  await expectActiveRoom(listener.page);
-  await expectActiveRoom(talker.page);
+  const { talker, listener } = await talkerAndListener(newUser);
   await sendWithEnter(talker.page, "I don't know how much longer I can do this");
 
   // The listener chooses "worried" in the report dialog: it says what it will do, not "report".
@@ -157,13 +164,7 @@ test("'I'm worried about their safety': the other person sees help with a kind l
 });
 
 test("the reader's signpost shows the writer where to get help in one tap", async ({ newUser }) => {
-  const talker = await newUser();
-  const listener = await newUser();
-  await startWaiting(talker.page, "talk");
-  await openMenti(listener.page);
-  await intentButton(listener.page, "listen").click();
-  await expectActiveRoom(listener.page);
-  await expectActiveRoom(talker.page);
+  const { talker, listener } = await talkerAndListener(newUser);
   await sendWithEnter(talker.page, "sometimes I think about ending it all");
   await expect(listener.page.getByText(READER_LINE)).toBeVisible();
   await listener.page
