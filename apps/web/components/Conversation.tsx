@@ -12,7 +12,7 @@ import {
 import { CHAT_COPY, slowDownText } from "../lib/copy";
 import { TOUCH_ONLY_QUERY } from "../lib/use-leave-guard";
 import { CareSignpost } from "./CareSignpost";
-import { useDuet, usePartnerTyping } from "./DuetProvider";
+import { useChat, useDuetActions, useDuetState, usePartnerTyping } from "./DuetProvider";
 import { ErrorLine } from "./ErrorLine";
 import { MessageLog } from "./MessageLog";
 
@@ -47,7 +47,9 @@ export function Conversation({
   /** menti: show the other person where to get help (`care`), from the reader's signpost. */
   onCare?: () => Promise<Ack>;
 }) {
-  const { messages, messagesSessionId, maxMessageLength, send, typing } = useDuet();
+  const { maxMessageLength } = useDuetState();
+  const { send, typing } = useDuetActions();
+  const { messages, messagesSessionId } = useChat();
   const partnerTyping = usePartnerTyping();
   const shown = messagesSessionId === sessionId ? messages : [];
   const [draft, setDraft] = useState("");

@@ -12,19 +12,13 @@ import {
 } from "../lib/copy";
 import type { MediaProblem } from "../lib/peer";
 import { useFocusedHeading } from "../lib/use-focused-heading";
-import { useDuet } from "./DuetProvider";
+import { useDuetActions, useDuetState } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
 import { ErrorLine } from "./ErrorLine";
-import {
-  BannedScreen,
-  ElsewhereScreen,
-  PassStatus,
-  useGateReopened,
-  useTokenGate,
-} from "./PassScreens";
+import { PassStatus } from "./PassScreens";
 import { PresenceLine } from "./PresenceLine";
 import { SearchWaiting } from "./SearchWaiting";
-import { MatchedInterlude, SpaceNotOpen } from "./SpaceNotOpen";
+import { SpaceFlow } from "./SpaceFlow";
 import { StillWaiting } from "./StillWaiting";
 import { useVideo } from "./VideoProvider";
 import { CameraPicker, OwnPreview } from "./VideoStage";
@@ -35,39 +29,20 @@ import { CameraPicker, OwnPreview } from "./VideoStage";
  * the waiting screen says why ("Skipped — finding someone new").
  */
 export function DormpartyFlow({ ended = false }: { ended?: boolean }) {
-  const { state, spaces, cancel } = useDuet();
-  const [returned, setReturned] = useState(false);
-  // What this browser's token allows (SPEC §6): banned and other-tab screens take the page.
-  const gate = useTokenGate();
-  const reopened = useGateReopened(gate);
-
-  if (state?.state === "WAITING" && state.space === "dormparty") {
-    return (
-      <RequeueAwareWaiting
-        view={state}
-        onStop={async () => {
-          const ack = await cancel();
-          if (ack.ok) setReturned(true);
-          return ack;
-        }}
-      />
-    );
-  }
-
-  if (state?.state === "MATCHED" || state?.state === "ACTIVE") return <MatchedInterlude />;
-
-  const summary = spaces?.find((space) => space.id === "dormparty");
-  if (spaces !== null && !summary) return <SpaceNotOpen title={DORMPARTY_COPY.notOpenTitle} />;
-
-  if (gate === "banned") return <BannedScreen space="dormparty" />;
-  if (gate === "elsewhere") return <ElsewhereScreen />;
-
+  const { spaces } = useDuetState();
   return (
-    <Entry
-      focusHeading={returned || reopened}
-      banner={ended}
-      ready={gate === "ready"}
-      transport={spaces === null ? null : (summary?.iceTransportPolicy ?? "all")}
+    <SpaceFlow
+      space="dormparty"
+      notOpenTitle={DORMPARTY_COPY.notOpenTitle}
+      waiting={(view, stop) => <RequeueAwareWaiting view={view} onStop={stop} />}
+      entry={({ summary, focusHeading, ready }) => (
+        <Entry
+          focusHeading={focusHeading}
+          banner={ended}
+          ready={ready}
+          transport={spaces === null ? null : (summary?.iceTransportPolicy ?? "all")}
+        />
+      )}
     />
   );
 }
@@ -139,7 +114,7 @@ function Entry({
   /** How calls connect (the server's `welcome`); null until it arrived. */
   transport: "all" | "relay" | null;
 }) {
-  const { join } = useDuet();
+  const { join } = useDuetActions();
   const { local, requestLocal } = useVideo();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);

@@ -39,7 +39,7 @@ import {
 import { io, type Socket } from "socket.io-client";
 import { getBrowserId } from "../lib/browser-id";
 import { spaceHref, tokenSpaceOfPath } from "../lib/copy";
-import { ensureToken } from "../lib/token";
+import { type PassState, useTokenPass } from "../lib/use-token-pass";
 
 type DuetSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -59,7 +59,13 @@ export interface JoinChoice {
   onlyMyTopics?: boolean;
 }
 
-export interface DuetContextValue {
+/**
+ * What the server last said about this connection and the app around it. Changes when the state
+ * does (a few times per conversation), not with every message, presence tick or keystroke: those
+ * have their own contexts (`useChat`, `usePresence`, `usePartnerTyping`), and the pass has its own
+ * (`usePass`), so a screen re-renders only for what it shows.
+ */
+export interface DuetState {
   status: ConnectionStatus;
   /** WAITING: the local time (ms) this search started, from the server's `waitedMs`. */
   waitingSince: number | null;
@@ -70,16 +76,32 @@ export interface DuetContextValue {
   spaces: SpaceSummary[] | null;
   maxMessageLength: number;
   crisisResources: readonly CrisisResource[];
-  /** Messages of the current (or last) session, oldest first. */
-  messages: ChatMessage[];
-  /** The session `messages` belong to. */
-  messagesSessionId: string | null;
   notice: Notice | null;
   lastRejected: Rejected | null;
   /** The session this tab was in when its socket dropped: that conversation is over for good. */
   lostSessionId: string | null;
   /** The last join this tab asked for (with its topics), reused by "Talk to someone new" / "New chat". */
   lastJoin: JoinChoice | null;
+  /** The last `rate_limited` refusal, until it has passed (typing refusals are left out). */
+  slowDown: SlowDown | null;
+  /** The last `report` this tab sent and how it went. */
+  reportOutcome: ReportOutcome | null;
+  /**
+   * The conversation in which the partner offered this person the help resources (`care`), if
+   * any: the room opens the help panel once for it.
+   */
+  partnerCare: string | null;
+}
+
+/** The current (or last) session's messages, oldest first; changes with every message. */
+export interface ChatView {
+  messages: ChatMessage[];
+  /** The session `messages` belong to. */
+  messagesSessionId: string | null;
+}
+
+/** This browser's token as far as this tab knows, and the work of earning one. */
+export interface PassView {
   /**
    * This connection's token status as the server last said (`identity`); null before it came or
    * while offline. Only stimchat and dormparty look at it.
@@ -87,12 +109,13 @@ export interface DuetContextValue {
   identity: IdentityView | null;
   /** Getting a pass for this browser (on stimchat and dormparty pages only). */
   pass: PassState;
-  /** "Try again" after a limited or failed pass. */
-  retryPass(): void;
-  /** The last `rate_limited` refusal, until it has passed (typing refusals are left out). */
-  slowDown: SlowDown | null;
-  /** The last `report` this tab sent and how it went. */
-  reportOutcome: ReportOutcome | null;
+}
+
+/**
+ * What the person can do. Every function is stable for the life of the tab, so the context value
+ * never changes and a component that only acts never re-renders for the connection's sake.
+ */
+export interface DuetActions {
   join(space: SpaceId, intent?: Intent, topics?: string[], onlyMyTopics?: boolean): Promise<Ack>;
   cancel(): Promise<Ack>;
   enter(sessionId: string): Promise<Ack>;
@@ -107,13 +130,10 @@ export interface DuetContextValue {
   widen(): Promise<Ack>;
   /** Spaces that offer care (menti), ACTIVE: show the partner where to get help (`care`). */
   care(): Promise<Ack>;
-  /**
-   * The conversation in which the partner offered this person the help resources (`care`), if
-   * any: the room opens the help panel once for it.
-   */
-  partnerCare: string | null;
   /** Report the current conversation (MATCHED/ACTIVE); the server ends it for both. */
   report(reason: ReportReason, note?: string): Promise<Ack>;
+  /** "Try again" after a limited or failed pass. */
+  retryPass(): void;
   /**
    * Closes this tab's connection and opens a new one (the server sees a new visitor, with
    * whatever cookie the browser holds now). Never while searching or in a conversation: then it
@@ -149,18 +169,7 @@ export interface MediaListener {
   signal(payload: RelayedSignal): void;
 }
 
-/**
- * This browser's pass (token) for the spaces that use one, as far as this tab is getting it:
- * `idle` (nothing to do, or not started), `working` (proof of work, then a fresh connection that
- * carries the new cookie), `limited` (the server is handing out too many passes on this network:
- * try again after `retryAfterMs`), `failed` (`error`: the requests failed; `not_kept`: a pass was
- * issued but the next connection still had none, e.g. cookies are blocked).
- */
-export type PassState =
-  | { phase: "idle" }
-  | { phase: "working" }
-  | { phase: "limited"; retryAfterMs: number }
-  | { phase: "failed"; reason: "error" | "not_kept" };
+export type { PassState } from "../lib/use-token-pass";
 
 /** A `rate_limited` refusal: which event, and when trying again can succeed (local ms). */
 export interface SlowDown {
@@ -190,7 +199,10 @@ export interface ReportOutcome {
   error: string | null;
 }
 
-const DuetContext = createContext<DuetContextValue | null>(null);
+const StateContext = createContext<DuetState | null>(null);
+const ActionsContext = createContext<DuetActions | null>(null);
+const ChatContext = createContext<ChatView>({ messages: [], messagesSessionId: null });
+const PassContext = createContext<PassView>({ identity: null, pass: { phase: "idle" } });
 
 /** How long to wait for the server to acknowledge an event. */
 const ACK_TIMEOUT_MS = 10_000;
@@ -278,16 +290,14 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   const [presence, setPresence] = useState<Presence | null>(null);
   const [partnerTyping, setPartnerTyping] = useState(false);
   const [identity, setIdentity] = useState<IdentityView | null>(null);
-  const [pass, setPass] = useState<PassState>({ phase: "idle" });
   const [slowDown, setSlowDown] = useState<SlowDown | null>(null);
   const [reportOutcome, setReportOutcome] = useState<ReportOutcome | null>(null);
   const [partnerCare, setPartnerCare] = useState<string | null>(null);
   /** This tab closed its own connection to open a new one: not a lost connection. */
   const reconnectingRef = useRef(false);
-  /** A pass was just issued and the connection reopened: the next `identity` must be "ok". */
-  const justIssuedRef = useRef(false);
-  const passAbortRef = useRef<AbortController | null>(null);
   const mediaListenersRef = useRef(new Set<MediaListener>());
+  const noteIdentityRef = useRef<(identity: IdentityView) => void>(() => {});
+  const abortPassRef = useRef<() => void>(() => {});
 
   useEffect(() => {
     let typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -390,19 +400,13 @@ export function DuetProvider({ children }: { children: ReactNode }) {
     });
     socket.on("identity", (payload) => {
       setIdentity(payload);
-      if (payload.status === "none") {
-        // A pass was issued, yet the new connection came without it: don't go round in circles.
-        if (justIssuedRef.current) setPass({ phase: "failed", reason: "not_kept" });
-      } else {
-        setPass((prev) => (prev.phase === "idle" ? prev : { phase: "idle" }));
-      }
-      justIssuedRef.current = false;
+      noteIdentityRef.current(payload);
     });
 
     return () => {
       clearTimeout(typingTimer);
       cancelTypingTrail();
-      passAbortRef.current?.abort();
+      abortPassRef.current();
       socket.removeAllListeners();
       socket.disconnect();
       socketRef.current = null;
@@ -453,60 +457,17 @@ export function DuetProvider({ children }: { children: ReactNode }) {
     return true;
   }, []);
 
-  const runPass = useCallback(() => {
-    passAbortRef.current?.abort();
-    const controller = new AbortController();
-    passAbortRef.current = controller;
-    setPass({ phase: "working" });
-    ensureToken(controller.signal).then(
-      (result) => {
-        if (controller.signal.aborted) return;
-        passAbortRef.current = null;
-        if (result === "ok") {
-          // The cookie is in the browser; a new connection carries it to the server, which then
-          // says "ok". Until then this stays "working".
-          justIssuedRef.current = true;
-          if (!reconnect()) {
-            // Busy (searching or talking elsewhere): the pass is kept for the next connection.
-            justIssuedRef.current = false;
-            setPass({ phase: "idle" });
-          }
-        } else {
-          setPass({ phase: "limited", retryAfterMs: result.retryAfterMs });
-        }
-      },
-      () => {
-        if (controller.signal.aborted) return;
-        passAbortRef.current = null;
-        setPass({ phase: "failed", reason: "error" });
-      },
-    );
-  }, [reconnect]);
-
   // On a stimchat or dormparty page, a connection without a token earns one once, by itself.
-  // (Not while this tab searches or talks in another space: the new connection would end that.)
-  const tokenPage = tokenSpaceOfPath(pathname) !== null;
-  const busy = view?.state === "WAITING" || inConversation(view);
-  useEffect(() => {
-    if (!tokenPage || busy || status !== "connected" || identity?.status !== "none") return;
-    if (pass.phase !== "idle") return;
-    runPass();
-  }, [tokenPage, busy, status, identity, pass, runPass]);
-
-  // Leaving those pages stops the work (a later visit starts again, and finds a finished pass).
-  useEffect(() => {
-    if (tokenPage) return;
-    if (passAbortRef.current) {
-      passAbortRef.current.abort();
-      passAbortRef.current = null;
-    }
-    justIssuedRef.current = false;
-    setPass((prev) => (prev.phase === "idle" ? prev : { phase: "idle" }));
-  }, [tokenPage]);
-
-  const retryPass = useCallback(() => {
-    if (identity?.status === "none" || identity === null) runPass();
-  }, [identity, runPass]);
+  const tokenPass = useTokenPass({
+    tokenPage: tokenSpaceOfPath(pathname) !== null,
+    busy: view?.state === "WAITING" || inConversation(view),
+    connected: status === "connected",
+    identity,
+    reconnect,
+  });
+  // The socket's handlers are set up once: they reach the pass through refs (both stable anyway).
+  noteIdentityRef.current = tokenPass.noteIdentity;
+  abortPassRef.current = tokenPass.abort;
 
   const emit = useCallback(
     async <E extends ClientEventName>(event: E, payload: ClientPayload<E>): Promise<Ack> => {
@@ -611,7 +572,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
     if (socket?.connected) socket.emit("signal", payload);
   }, []);
 
-  const value = useMemo<DuetContextValue>(
+  const state = useMemo<DuetState>(
     () => ({
       status,
       state: view,
@@ -620,17 +581,31 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       spaces: welcome?.spaces ?? null,
       maxMessageLength: welcome?.limits.maxMessageLength ?? LIMITS.maxMessageLength,
       crisisResources: welcome?.crisisResources ?? DEFAULT_CRISIS_RESOURCES,
-      messages: chat.messages,
-      messagesSessionId: chat.sessionId,
       notice,
       lastRejected,
       lostSessionId,
       lastJoin,
-      identity,
-      pass,
-      retryPass,
       slowDown,
       reportOutcome,
+      partnerCare,
+    }),
+    [
+      status,
+      view,
+      waitingSince,
+      welcome,
+      notice,
+      lastRejected,
+      lostSessionId,
+      lastJoin,
+      slowDown,
+      reportOutcome,
+      partnerCare,
+    ],
+  );
+  const { retryPass } = tokenPass;
+  const actions = useMemo<DuetActions>(
+    () => ({
       join,
       cancel,
       enter,
@@ -641,8 +616,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       end,
       widen,
       care,
-      partnerCare,
       report,
+      retryPass,
       reconnect,
       typing,
       subscribeMedia,
@@ -650,20 +625,6 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       signal,
     }),
     [
-      status,
-      view,
-      waitingSince,
-      welcome,
-      chat,
-      notice,
-      lastRejected,
-      lostSessionId,
-      lastJoin,
-      identity,
-      pass,
-      retryPass,
-      slowDown,
-      reportOutcome,
       join,
       cancel,
       enter,
@@ -674,8 +635,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       end,
       widen,
       care,
-      partnerCare,
       report,
+      retryPass,
       reconnect,
       typing,
       subscribeMedia,
@@ -683,18 +644,32 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       signal,
     ],
   );
+  const chatView = useMemo<ChatView>(
+    () => ({ messages: chat.messages, messagesSessionId: chat.sessionId }),
+    [chat],
+  );
+  const passView = useMemo<PassView>(
+    () => ({ identity, pass: tokenPass.pass }),
+    [identity, tokenPass.pass],
+  );
 
-  // Presence (every few seconds) and the partner's typing (every few seconds while they type)
-  // change often: each has its own context, so a tick re-renders only the parts that show it,
-  // not every screen that reads the connection's state.
+  // Presence (every few seconds), the partner's typing (every few seconds while they type) and
+  // messages change often: each has its own context, so a tick re-renders only the parts that
+  // show it, not every screen that reads the connection's state.
   return (
-    <DuetContext.Provider value={value}>
-      <PresenceContext.Provider value={presence}>
-        <PartnerTypingContext.Provider value={partnerTyping}>
-          {children}
-        </PartnerTypingContext.Provider>
-      </PresenceContext.Provider>
-    </DuetContext.Provider>
+    <ActionsContext.Provider value={actions}>
+      <StateContext.Provider value={state}>
+        <PassContext.Provider value={passView}>
+          <ChatContext.Provider value={chatView}>
+            <PresenceContext.Provider value={presence}>
+              <PartnerTypingContext.Provider value={partnerTyping}>
+                {children}
+              </PartnerTypingContext.Provider>
+            </PresenceContext.Provider>
+          </ChatContext.Provider>
+        </PassContext.Provider>
+      </StateContext.Provider>
+    </ActionsContext.Provider>
   );
 }
 
@@ -711,15 +686,33 @@ export function usePartnerTyping(): boolean {
   return useContext(PartnerTypingContext);
 }
 
-export function useDuet(): DuetContextValue {
-  const value = useContext(DuetContext);
-  if (!value) throw new Error("useDuet must be used inside <DuetProvider>");
+/** The connection's state and what the server last said around it (see `DuetState`). */
+export function useDuetState(): DuetState {
+  const value = useContext(StateContext);
+  if (!value) throw new Error("useDuetState must be used inside <DuetProvider>");
   return value;
+}
+
+/** What the person can do; a value that never changes (see `DuetActions`). */
+export function useDuetActions(): DuetActions {
+  const value = useContext(ActionsContext);
+  if (!value) throw new Error("useDuetActions must be used inside <DuetProvider>");
+  return value;
+}
+
+/** The current (or last) session's messages. */
+export function useChat(): ChatView {
+  return useContext(ChatContext);
+}
+
+/** This browser's token status and the work of earning one. */
+export function usePass(): PassView {
+  return useContext(PassContext);
 }
 
 /** Milliseconds this search has been waiting, ticking once a second; 0 when not waiting. */
 export function useWaitingElapsed(): number {
-  const { waitingSince } = useDuet();
+  const { waitingSince } = useDuetState();
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     setNow(Date.now());

@@ -16,7 +16,7 @@ import {
   spaceHref,
 } from "../lib/copy";
 import { useFocusedHeading } from "../lib/use-focused-heading";
-import { type JoinChoice, useDuet } from "./DuetProvider";
+import { type DuetActions, type JoinChoice, useDuetActions, useDuetState } from "./DuetProvider";
 import { ErrorLine } from "./ErrorLine";
 import { LastConversation } from "./LastConversation";
 
@@ -34,7 +34,7 @@ interface EndedParts {
   /** Starts again: joins with the same choices (if any) and says where to go. */
   startAgain(ctx: {
     lastJoin: JoinChoice | null;
-    join: ReturnType<typeof useDuet>["join"];
+    join: DuetActions["join"];
     home: () => Promise<unknown>;
     ended: boolean;
   }): Promise<{ ack: Ack | null; href: string }>;
@@ -106,7 +106,8 @@ export function EndedScreen({
   reportError?: string | null;
 }) {
   const router = useRouter();
-  const { state, lastJoin, join, home } = useDuet();
+  const { state, lastJoin } = useDuetState();
+  const { join, home } = useDuetActions();
   const headingRef = useFocusedHeading();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);

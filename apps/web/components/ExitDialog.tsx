@@ -1,13 +1,13 @@
 "use client";
 
 import { useRef, useState } from "react";
-import { useDuet } from "./DuetProvider";
+import { useDuetActions } from "./DuetProvider";
 import { ErrorLine } from "./ErrorLine";
 import { Modal } from "./Modal";
 
 /** A gentle confirm before Exit: in menti, leaving ends the conversation for both. */
 export function ExitDialog({ onClose }: { onClose: () => void }) {
-  const { exit } = useDuet();
+  const { exit } = useDuetActions();
   const stayRef = useRef<HTMLButtonElement>(null);
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);

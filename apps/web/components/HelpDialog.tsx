@@ -2,7 +2,7 @@
 
 import { useRef } from "react";
 import { HELP_COPY } from "../lib/copy";
-import { useDuet } from "./DuetProvider";
+import { useDuetState } from "./DuetProvider";
 import { Modal } from "./Modal";
 
 /**
@@ -10,7 +10,7 @@ import { Modal } from "./Modal";
  * opens with no network at all.
  */
 export function HelpDialog({ note, onClose }: { note: string | null; onClose: () => void }) {
-  const { crisisResources } = useDuet();
+  const { crisisResources } = useDuetState();
   // Focus lands on the title, so the panel opens at its top and is read from its start.
   const titleRef = useRef<HTMLHeadingElement>(null);
 

@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { estimatedWaitText, presenceHereText, SPACE_COPY } from "../lib/copy";
-import { useDuet, usePresence } from "./DuetProvider";
+import { useDuetState, usePresence } from "./DuetProvider";
 
 /**
  * Spaces whose pages use the camera and microphone. The server allows those only in documents
@@ -39,7 +39,7 @@ function documentAllowsCamera(): boolean {
  */
 export function LandingSpaces({ ended = false }: { ended?: boolean }) {
   const router = useRouter();
-  const { spaces, state, status } = useDuet();
+  const { spaces, state, status } = useDuetState();
   const presence = usePresence();
   // Known only in the browser: the server's render and the first client render use full loads.
   const [cameraHere, setCameraHere] = useState(false);

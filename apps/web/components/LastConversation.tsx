@@ -1,7 +1,7 @@
 "use client";
 
 import { ENDED_COPY } from "../lib/copy";
-import { useDuet } from "./DuetProvider";
+import { useChat } from "./DuetProvider";
 import { MessageLog } from "./MessageLog";
 
 /**
@@ -17,7 +17,7 @@ export function LastConversation({
   sessionId: string;
   partnerLabel: string;
 }) {
-  const { messages, messagesSessionId } = useDuet();
+  const { messages, messagesSessionId } = useChat();
   if (messagesSessionId !== sessionId || messages.length === 0) return null;
   return (
     <section className="last-conversation" aria-labelledby="last-conversation-title">

@@ -1,63 +1,33 @@
 "use client";
 
 import { INTENTS, type Intent } from "@duet/protocol";
-import Link from "next/link";
 import { useState } from "react";
 import { INTENT_COPY, INTENT_ORDER, MENTI_KEPT_NOTE, refusalText } from "../lib/copy";
 import { useFocusedHeading } from "../lib/use-focused-heading";
-import { useDuet } from "./DuetProvider";
+import { useDuetActions } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
 import { ErrorLine } from "./ErrorLine";
+import { SpaceFlow } from "./SpaceFlow";
 import { Waiting } from "./Waiting";
 
 /** `/menti`: choose Listen, Talk or Both; then the waiting screen until the server pairs us. */
 export function MentiFlow({ ended = false }: { ended?: boolean }) {
-  const { state, spaces, cancel } = useDuet();
-  const [backFromWaiting, setBackFromWaiting] = useState(false);
-
-  if (state?.state === "WAITING" && state.space === "menti") {
-    return (
-      <Waiting
-        view={state}
-        onCancel={async () => {
-          const ack = await cancel();
-          if (ack.ok) setBackFromWaiting(true);
-          return ack;
-        }}
-      />
-    );
-  }
-
-  if (state?.state === "MATCHED" || state?.state === "ACTIVE") {
-    return (
-      <div className="page page-center">
-        <h1>Someone is here</h1>
-        <p className="lead">Taking you to your conversation…</p>
-      </div>
-    );
-  }
-
-  const menti = spaces?.find((space) => space.id === "menti");
-  if (spaces !== null && !menti) {
-    return (
-      <div className="page">
-        <h1>Peer support is not open here</h1>
-        <p className="lead">This server does not offer this space right now.</p>
-        <p>
-          <Link href="/" className="button button-secondary">
-            Home
-          </Link>
-        </p>
-      </div>
-    );
-  }
-
-  const offered = menti?.intents?.length ? menti.intents : INTENTS;
   return (
-    <IntentChoice
-      intents={INTENT_ORDER.filter((intent) => offered.includes(intent))}
-      focusHeading={backFromWaiting}
-      banner={ended}
+    <SpaceFlow
+      space="menti"
+      notOpenTitle="Peer support is not open here"
+      matchedLead="Taking you to your conversation…"
+      waiting={(view, stop) => <Waiting view={view} onCancel={stop} />}
+      entry={({ summary, focusHeading }) => {
+        const offered = summary?.intents?.length ? summary.intents : INTENTS;
+        return (
+          <IntentChoice
+            intents={INTENT_ORDER.filter((intent) => offered.includes(intent))}
+            focusHeading={focusHeading}
+            banner={ended}
+          />
+        );
+      }}
     />
   );
 }
@@ -71,7 +41,7 @@ function IntentChoice({
   focusHeading: boolean;
   banner: boolean;
 }) {
-  const { join } = useDuet();
+  const { join } = useDuetActions();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const headingRef = useFocusedHeading(focusHeading);

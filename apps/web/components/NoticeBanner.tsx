@@ -1,7 +1,7 @@
 "use client";
 
 import { slowDownText } from "../lib/copy";
-import { useDuet } from "./DuetProvider";
+import { useDuetState } from "./DuetProvider";
 
 /** Refusals whose calm "too fast" line is shown where they happened, not here. */
 const SHOWN_IN_PLACE: ReadonlySet<string> = new Set(["send", "report", "typing"]);
@@ -12,7 +12,7 @@ const SHOWN_IN_PLACE: ReadonlySet<string> = new Set(["send", "report", "typing"]
  * after a `rate_limited` refusal (e.g. of a join), until the wait is over.
  */
 export function NoticeBanner() {
-  const { notice, status, slowDown } = useDuet();
+  const { notice, status, slowDown } = useDuetState();
   return (
     <div className="notice-region" aria-live="polite">
       {notice?.kind === "server_restarting" ? <p className="notice">{notice.message}</p> : null}

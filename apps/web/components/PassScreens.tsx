@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import { banEndText, CHAT_COPY, PASS_COPY, SPACE_COPY } from "../lib/copy";
 import { useFocusedHeading } from "../lib/use-focused-heading";
-import { useDuet } from "./DuetProvider";
+import { useDuetActions, useDuetState, usePass } from "./DuetProvider";
 
 /** How long "elsewhere" must last before its screen shows (a reload's old tab is closing). */
 const ELSEWHERE_GRACE_MS = 800;
@@ -20,7 +20,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 export type TokenGate = "banned" | "elsewhere" | "setup" | "ready";
 
 export function useTokenGate(): TokenGate {
-  const { identity } = useDuet();
+  const { identity } = usePass();
   const status = identity?.status ?? null;
   const elsewhere = status === "elsewhere";
   const [elsewhereShown, setElsewhereShown] = useState(false);
@@ -64,7 +64,8 @@ const reconnectedAfter = new Set<number>();
  * server can say "ok".
  */
 export function BannedScreen({ space }: { space: SpaceId }) {
-  const { identity, reconnect } = useDuet();
+  const { reconnect } = useDuetActions();
+  const { identity } = usePass();
   const headingRef = useFocusedHeading();
   const until = identity?.status === "banned" ? (identity.bannedUntil ?? null) : null;
   const [over, setOver] = useState(false);
@@ -133,7 +134,9 @@ export function ElsewhereScreen() {
  * announced.
  */
 export function PassStatus() {
-  const { identity, pass, status, retryPass } = useDuet();
+  const { status } = useDuetState();
+  const { retryPass } = useDuetActions();
+  const { identity, pass } = usePass();
   let text: string | null = null;
   let canRetry = false;
   if (pass.phase === "limited") {

@@ -3,7 +3,7 @@
 import { MAX_REPORT_NOTE, REPORT_REASONS, type ReportReason, type SpaceId } from "@duet/protocol";
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { CARE_COPY, REPORT_COPY, slowDownText } from "../lib/copy";
-import { useDuet } from "./DuetProvider";
+import { useDuetActions, useDuetState } from "./DuetProvider";
 import { ErrorLine } from "./ErrorLine";
 import { Modal } from "./Modal";
 
@@ -28,7 +28,8 @@ export function ReportDialog({
   space: SpaceId;
   onClose: (done?: "cared") => void;
 }) {
-  const { report, care, spaces } = useDuet();
+  const { spaces } = useDuetState();
+  const { report, care } = useDuetActions();
   // menti keeps no text at all: no note there (SPEC §6, issue 4).
   const offersNote = space !== "menti";
   const offersCare = spaces?.find((s) => s.id === space)?.careOffer === true;

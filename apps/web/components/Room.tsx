@@ -15,7 +15,7 @@ import {
 } from "../lib/copy";
 import { useLeaveGuard } from "../lib/use-leave-guard";
 import { Conversation } from "./Conversation";
-import { useDuet } from "./DuetProvider";
+import { useDuetActions, useDuetState, usePass } from "./DuetProvider";
 import { EndedScreen, STRANGER_SPACES } from "./EndedScreen";
 import { ExitDialog } from "./ExitDialog";
 import { useHelp } from "./HelpProvider";
@@ -57,17 +57,9 @@ function roomView(sessionId: string, state: StateView | null): RoomView | null {
  */
 export function Room({ sessionId }: { sessionId: string }) {
   const router = useRouter();
-  const {
-    status,
-    state,
-    spaces,
-    lostSessionId,
-    enter,
-    identity,
-    reportOutcome,
-    partnerCare,
-    care,
-  } = useDuet();
+  const { status, state, spaces, lostSessionId, reportOutcome, partnerCare } = useDuetState();
+  const { enter, care } = useDuetActions();
+  const { identity } = usePass();
   // With one space enabled, home is that space's page: go there directly.
   const refusedHref =
     spaces?.length === 1 && spaces[0] ? `${spaceHref(spaces[0].id)}?ended=1` : "/?ended=1";

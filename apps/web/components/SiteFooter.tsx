@@ -4,7 +4,7 @@ import type { SpaceId } from "@duet/protocol";
 import { usePathname } from "next/navigation";
 import { useRef } from "react";
 import { FOOTER_COPY } from "../lib/copy";
-import { useDuet } from "./DuetProvider";
+import { useDuetState } from "./DuetProvider";
 
 /** The space a path belongs to: its own pages, or a room of it (as the server said). */
 function spaceOf(pathname: string, roomSpace: SpaceId | null): keyof typeof FOOTER_COPY {
@@ -19,7 +19,7 @@ function spaceOf(pathname: string, roomSpace: SpaceId | null): keyof typeof FOOT
 /** The footer of every page: one line that is true of the space being used. */
 export function SiteFooter() {
   const pathname = usePathname();
-  const { state } = useDuet();
+  const { state } = useDuetState();
   // A room keeps its space's line after the conversation ended (the state may move on).
   const roomSpace = useRef<SpaceId | null>(null);
   if (state && "space" in state) roomSpace.current = state.space;

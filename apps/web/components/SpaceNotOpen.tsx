@@ -17,11 +17,11 @@ export function SpaceNotOpen({ title }: { title: string }) {
 }
 
 /** MATCHED or ACTIVE seen from a space page: the provider is taking the person to the room. */
-export function MatchedInterlude() {
+export function MatchedInterlude({ lead = CHAT_COPY.matchedLead }: { lead?: string }) {
   return (
     <div className="page page-center">
       <h1>{CHAT_COPY.matchedTitle}</h1>
-      <p className="lead">{CHAT_COPY.matchedLead}</p>
+      <p className="lead">{lead}</p>
     </div>
   );
 }

@@ -9,19 +9,13 @@ import { hasStimchatConsent, rememberStimchatConsent } from "../lib/consent";
 import { CHAT_COPY, refusalText, STIMCHAT_COPY } from "../lib/copy";
 import { useFocusedHeading } from "../lib/use-focused-heading";
 import { ConsentDialog } from "./ConsentDialog";
-import { useDuet, useWaitingElapsed } from "./DuetProvider";
+import { useDuetActions, useDuetState, useWaitingElapsed } from "./DuetProvider";
 import { EndedBanner } from "./EndedBanner";
 import { ErrorLine } from "./ErrorLine";
-import {
-  BannedScreen,
-  ElsewhereScreen,
-  PassStatus,
-  useGateReopened,
-  useTokenGate,
-} from "./PassScreens";
+import { PassStatus } from "./PassScreens";
 import { PresenceLine } from "./PresenceLine";
 import { SearchWaiting } from "./SearchWaiting";
-import { MatchedInterlude, SpaceNotOpen } from "./SpaceNotOpen";
+import { SpaceFlow, type WaitingView } from "./SpaceFlow";
 import { StillWaiting } from "./StillWaiting";
 
 type Consent = "unknown" | "needed" | "declined" | "given";
@@ -33,110 +27,94 @@ type Consent = "unknown" | "needed" | "declined" | "given";
  */
 export function StimchatFlow({ ended = false }: { ended?: boolean }) {
   const router = useRouter();
-  const { state, spaces, lastJoin, cancel } = useDuet();
+  const { state, spaces, lastJoin } = useDuetState();
   const [consent, setConsent] = useState<Consent>("unknown");
-  // The entry screen was reached from another screen of this flow: focus its heading.
-  const [returned, setReturned] = useState(false);
   // The timed-out IDLE state the person has moved on from ("Change topics").
   const [dismissed, setDismissed] = useState<StateView | null>(null);
-  // What this browser's token allows (SPEC §6): banned and other-tab screens take the page.
-  const gate = useTokenGate();
-  const reopened = useGateReopened(gate);
 
   // localStorage exists only in the browser: read it after the first render.
   useEffect(() => {
     setConsent(hasStimchatConsent() ? "given" : "needed");
   }, []);
 
-  if (state?.state === "WAITING" && state.space === "stimchat") {
-    return (
-      <SearchWaiting
-        space="stimchat"
-        title={STIMCHAT_COPY.searchingTitle}
-        lead={STIMCHAT_COPY.searchingLead}
-        elapsedLabel={STIMCHAT_COPY.searchingElapsed}
-        stopLabel={STIMCHAT_COPY.stop}
-        onStop={async () => {
-          const ack = await cancel();
-          if (ack.ok) setReturned(true);
-          return ack;
-        }}
-      >
-        {lastJoin?.space === "stimchat" && lastJoin.topics?.length ? (
-          <>
-            <p className="muted">
-              {STIMCHAT_COPY.yourTopics(lastJoin.topics)}
-              {lastJoin.onlyMyTopics ? (
-                <>
-                  <br />
-                  {STIMCHAT_COPY.onlyMineOn}
-                </>
-              ) : null}
-            </p>
-            {lastJoin.onlyMyTopics ? null : <AnyoneIsFine view={state} />}
-          </>
-        ) : null}
-      </SearchWaiting>
-    );
-  }
-
-  if (state?.state === "MATCHED" || state?.state === "ACTIVE") return <MatchedInterlude />;
-
-  const summary = spaces?.find((space) => space.id === "stimchat");
-  if (spaces !== null && !summary) return <SpaceNotOpen title={STIMCHAT_COPY.notOpenTitle} />;
-
-  if (gate === "banned") return <BannedScreen space="stimchat" />;
-  if (gate === "elsewhere") return <ElsewhereScreen />;
-
-  if (
-    state?.state === "IDLE" &&
-    state.searchTimedOut &&
-    lastJoin?.space === "stimchat" &&
-    dismissed !== state
-  ) {
-    return (
-      <TimedOut
-        onChangeTopics={() => {
-          setDismissed(state);
-          setReturned(true);
-        }}
-      />
-    );
-  }
-
-  if (consent === "declined") {
-    return <Declined onRulesAgain={() => setConsent("needed")} />;
-  }
-
   return (
-    <>
-      <Entry
-        topicsOffered={summary?.topics ?? []}
-        focusHeading={returned || reopened}
-        banner={ended}
-        disabled={consent !== "given"}
-        ready={gate === "ready"}
-      />
-      {consent === "needed" ? (
-        <ConsentDialog
-          onAgree={() => {
-            rememberStimchatConsent();
-            setConsent("given");
-            // The dialog had focus; the screen behind it is the new screen.
-            setReturned(true);
-          }}
-          onDecline={() => {
-            // With only this space enabled, home would bring the person straight back here.
-            if (spaces?.length === 1) setConsent("declined");
-            else router.push("/");
-          }}
-        />
-      ) : null}
-    </>
+    <SpaceFlow
+      space="stimchat"
+      notOpenTitle={STIMCHAT_COPY.notOpenTitle}
+      waiting={(view, stop) => (
+        <SearchWaiting
+          space="stimchat"
+          title={STIMCHAT_COPY.searchingTitle}
+          lead={STIMCHAT_COPY.searchingLead}
+          elapsedLabel={STIMCHAT_COPY.searchingElapsed}
+          stopLabel={STIMCHAT_COPY.stop}
+          onStop={stop}
+        >
+          {lastJoin?.space === "stimchat" && lastJoin.topics?.length ? (
+            <>
+              <p className="muted">
+                {STIMCHAT_COPY.yourTopics(lastJoin.topics)}
+                {lastJoin.onlyMyTopics ? (
+                  <>
+                    <br />
+                    {STIMCHAT_COPY.onlyMineOn}
+                  </>
+                ) : null}
+              </p>
+              {lastJoin.onlyMyTopics ? null : <AnyoneIsFine view={view} />}
+            </>
+          ) : null}
+        </SearchWaiting>
+      )}
+      entry={({ summary, focusHeading, ready, markReturned }) => {
+        if (
+          state?.state === "IDLE" &&
+          state.searchTimedOut &&
+          lastJoin?.space === "stimchat" &&
+          dismissed !== state
+        ) {
+          return (
+            <TimedOut
+              onChangeTopics={() => {
+                setDismissed(state);
+                markReturned();
+              }}
+            />
+          );
+        }
+        if (consent === "declined") {
+          return <Declined onRulesAgain={() => setConsent("needed")} />;
+        }
+        return (
+          <>
+            <Entry
+              topicsOffered={summary?.topics ?? []}
+              focusHeading={focusHeading}
+              banner={ended}
+              disabled={consent !== "given"}
+              ready={ready}
+            />
+            {consent === "needed" ? (
+              <ConsentDialog
+                onAgree={() => {
+                  rememberStimchatConsent();
+                  setConsent("given");
+                  // The dialog had focus; the screen behind it is the new screen.
+                  markReturned();
+                }}
+                onDecline={() => {
+                  // With only this space enabled, home would bring the person straight back here.
+                  if (spaces?.length === 1) setConsent("declined");
+                  else router.push("/");
+                }}
+              />
+            ) : null}
+          </>
+        );
+      }}
+    />
   );
 }
-
-type WaitingView = Extract<StateView, { state: "WAITING" }>;
 
 /**
  * Under "Searching…" with topics (not "only my topics"): how long the search still waits for
@@ -145,7 +123,7 @@ type WaitingView = Extract<StateView, { state: "WAITING" }>;
  * reader would otherwise read a number every second. Once the search takes anyone it says so.
  */
 function AnyoneIsFine({ view }: { view: WaitingView }) {
-  const { widen } = useDuet();
+  const { widen } = useDuetActions();
   const elapsed = useWaitingElapsed();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -204,7 +182,8 @@ function Entry({
   /** This browser's pass is ready (identity "ok"); until then Start waits. */
   ready: boolean;
 }) {
-  const { join, lastJoin } = useDuet();
+  const { lastJoin } = useDuetState();
+  const { join } = useDuetActions();
   const [topics, setTopics] = useState<string[]>(() =>
     lastJoin?.space === "stimchat" ? (lastJoin.topics ?? []) : [],
   );
@@ -310,7 +289,8 @@ function Entry({
 }
 
 function TimedOut({ onChangeTopics }: { onChangeTopics: () => void }) {
-  const { join, lastJoin } = useDuet();
+  const { lastJoin } = useDuetState();
+  const { join } = useDuetActions();
   const headingRef = useFocusedHeading();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);

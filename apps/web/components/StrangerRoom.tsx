@@ -12,7 +12,7 @@ import {
   VIDEO_SPACES,
 } from "../lib/copy";
 import { Conversation } from "./Conversation";
-import { hasTypingIndicator, useDuet } from "./DuetProvider";
+import { hasTypingIndicator, useDuetActions, useDuetState } from "./DuetProvider";
 import { ErrorLine } from "./ErrorLine";
 import { ReportDialog } from "./ReportDialog";
 import { useVideo } from "./VideoProvider";
@@ -37,7 +37,8 @@ export function StrangerRoom({
   onLeaving: (leaving: boolean) => void;
 }) {
   const router = useRouter();
-  const { spaces, exit, skip, end } = useDuet();
+  const { spaces } = useDuetState();
+  const { exit, skip, end } = useDuetActions();
   const summary = spaces?.find((s) => s.id === view.space);
   const controls = summary?.controls ?? [];
   const canSkip = controls.includes("skip");

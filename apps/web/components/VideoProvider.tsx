@@ -23,7 +23,7 @@ import {
   type Peer,
   stopStream,
 } from "../lib/peer";
-import { useDuet } from "./DuetProvider";
+import { useDuetActions, useDuetState } from "./DuetProvider";
 
 /**
  * The camera and microphone of this tab, and its peer connection to the partner of a video
@@ -108,7 +108,8 @@ function testHooks(): TestHooks | null {
 }
 
 export function VideoProvider({ children }: { children: ReactNode }) {
-  const { state, subscribeMedia, askMedia, signal, enter } = useDuet();
+  const { state } = useDuetState();
+  const { subscribeMedia, askMedia, signal, enter } = useDuetActions();
   const pathname = usePathname();
   const [local, setLocal] = useState<LocalMedia>({ status: "off" });
   const localRef = useRef<MediaStream | null>(null);

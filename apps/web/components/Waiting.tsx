@@ -3,7 +3,7 @@
 import type { Ack, StateView } from "@duet/protocol";
 import { useState } from "react";
 import { BOTH_SUGGESTION, INTENT_COPY, refusalText } from "../lib/copy";
-import { useDuet, usePresence } from "./DuetProvider";
+import { useDuetActions, usePresence } from "./DuetProvider";
 import { ErrorLine } from "./ErrorLine";
 import { SearchWaiting } from "./SearchWaiting";
 
@@ -32,7 +32,7 @@ export function Waiting({ view, onCancel }: { view: WaitingView; onCancel: () =>
 }
 
 function BothSuggestion({ intent }: { intent: WaitingView["intent"] }) {
-  const { cancel, join } = useDuet();
+  const { cancel, join } = useDuetActions();
   const presence = usePresence();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
