@@ -119,6 +119,8 @@ describe("one address, many people", () => {
       ),
     );
     // Some of them report (the stimchat rooms of the first 30), the rest leave.
+    // Each one's conversation, to tell later that they have left it.
+    const talkedIn = new Map(people.map((p) => [p.client, p.client.sessionId()]));
     const reporters = people.filter((p) => p.space === "stimchat").slice(0, 30);
     const reported = new Set<TestClient>();
     for (const r of reporters) {
@@ -142,8 +144,14 @@ describe("one address, many people", () => {
     // And they look again, all at once (dormparty re-queues the partner of an End by itself).
     await Promise.all(
       people.map(async (p) => {
+        // Out of that conversation. A dormparty partner re-queued after an End can be matched
+        // again at once: its WAITING may be replaced before a poll sees it, so a new session
+        // counts too (only the latest state is looked at).
+        const old = talkedIn.get(p.client);
         const v = await p.client.waitState(
-          (x) => x.state !== "ACTIVE" && x.state !== "MATCHED",
+          (x) =>
+            (x.state !== "ACTIVE" && x.state !== "MATCHED") ||
+            ("sessionId" in x && x.sessionId !== old),
           WAIT,
         );
         if (v.state === "ENDED" || v.state === "IDLE")
