@@ -36,7 +36,7 @@ import {
   useRef,
   useState,
 } from "react";
-import { io, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { getBrowserId } from "../lib/browser-id";
 import { spaceHref, tokenSpaceOfPath } from "../lib/copy";
 import { type PassState, useTokenPass } from "../lib/use-token-pass";
@@ -212,6 +212,8 @@ const CONNECT_WAIT_MS = 8_000;
 const TYPING_EVERY_MS = 2_000;
 /** The partner's typing indicator goes away by itself after this long without a new `typing`. */
 const TYPING_SHOWN_MS = 4_000;
+/** The connection opens when the browser is idle after the page loaded, or this long after. */
+const IDLE_WAIT_MS = 1_000;
 
 /** Whether a space's rooms have a typing indicator, as the server's `welcome` says. */
 export function hasTypingIndicator(
@@ -249,6 +251,37 @@ function waitForConnect(socket: DuetSocket, timeoutMs: number): Promise<boolean>
     }, timeoutMs);
     socket.once("connect", onConnect);
   });
+}
+
+/**
+ * Runs `work` once the page has loaded and the browser has a moment (at most `IDLE_WAIT_MS` after
+ * `load`): what a page shows first never waits for it, and it does not lengthen the long tasks of
+ * loading and hydrating the page. Returns the cancel.
+ */
+function whenSettled(work: () => void): () => void {
+  let done = false;
+  let idleHandle: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const run = () => {
+    if (done) return;
+    done = true;
+    work();
+  };
+  const idle = () => {
+    if (typeof window.requestIdleCallback === "function") {
+      idleHandle = window.requestIdleCallback(run, { timeout: IDLE_WAIT_MS });
+    } else {
+      timer = setTimeout(run, 0);
+    }
+  };
+  if (document.readyState === "complete") idle();
+  else window.addEventListener("load", idle, { once: true });
+  return () => {
+    done = true;
+    window.removeEventListener("load", idle);
+    if (idleHandle !== undefined) window.cancelIdleCallback?.(idleHandle);
+    clearTimeout(timer);
+  };
 }
 
 function inConversation(
@@ -296,6 +329,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   /** This tab closed its own connection to open a new one: not a lost connection. */
   const reconnectingRef = useRef(false);
   const mediaListenersRef = useRef(new Set<MediaListener>());
+  /** Actions waiting for the socket to exist (it is created once the page has settled). */
+  const socketWaitersRef = useRef(new Set<(socket: DuetSocket) => void>());
   const noteIdentityRef = useRef<(identity: IdentityView) => void>(() => {});
   const abortPassRef = useRef<() => void>(() => {});
 
@@ -307,108 +342,136 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       setPartnerTyping(false);
     };
 
-    const socket: DuetSocket = io({
-      auth: { browserId: getBrowserId() },
-      transports: ["websocket"],
-    });
-    socketRef.current = socket;
-
-    socket.on("connect", () => {
-      reconnectingRef.current = false;
-      setStatus("connected");
-    });
-    socket.on("connect_error", () => {
-      reconnectingRef.current = false;
-      setStatus("offline");
-    });
-    socket.on("disconnect", () => {
-      // A connection this tab closed on purpose (to carry a new cookie) is not "lost".
-      setStatus(reconnectingRef.current ? "connecting" : "offline");
-      setIdentity(null);
-      // Whatever the server held for this connection is gone. A conversation in progress is
-      // over for good: the next socket is a new visitor and is never carried back into it.
-      const current = viewRef.current;
-      if (inConversation(current)) setLostSessionId(current.sessionId);
-      viewRef.current = null;
-      setView(null);
-      stopTyping();
-    });
-    socket.on("welcome", (payload) => {
-      welcomeRef.current = payload;
-      setWelcome(payload);
-      // A fresh welcome means a server is (again) answering: an older restart notice is stale.
-      setNotice(null);
-    });
-    socket.on("state", (payload) => {
-      const before = viewRef.current;
-      viewRef.current = payload;
-      setView(payload);
-      // The local moment this search started: the server says how long it had waited when it
-      // sent this state. Kept here, not in a screen, so a waiting screen shown again later (after
-      // a look at the landing page) still counts the whole wait.
-      setWaitingSince(payload.state === "WAITING" ? Date.now() - payload.waitedMs : null);
-      if ("sessionId" in payload) {
-        const sessionId = payload.sessionId;
-        setChat((prev) => (prev.sessionId === sessionId ? prev : { sessionId, messages: [] }));
-      }
-      if (payload.state !== "ACTIVE") stopTyping();
-      const beforeSession = before && "sessionId" in before ? before.sessionId : null;
-      if (!("sessionId" in payload) || payload.sessionId !== beforeSession) {
-        lastTypingSentRef.current = 0;
-        cancelTypingTrail();
-      }
-    });
-    socket.on("typing", (payload) => {
-      const current = viewRef.current;
-      if (current?.state !== "ACTIVE" || current.sessionId !== payload.sessionId) return;
-      setPartnerTyping(true);
-      clearTimeout(typingTimer);
-      typingTimer = setTimeout(stopTyping, TYPING_SHOWN_MS);
-    });
-    socket.on("care", (payload) => {
-      const current = viewRef.current;
-      if (current?.state !== "ACTIVE" || current.sessionId !== payload.sessionId) return;
-      // The same id again (a repeat) changes nothing: the panel opens once per conversation.
-      setPartnerCare(payload.sessionId);
-    });
-    socket.on("presence", (payload) => setPresence(payload));
-    socket.on("message", (message) => {
-      // Their message is here: they are no longer "typing" it.
-      if (message.from === "partner") stopTyping();
-      setChat((prev) => {
-        if (prev.sessionId !== message.sessionId) {
-          return { sessionId: message.sessionId, messages: [message] };
-        }
-        if (prev.messages.some((m) => m.id === message.id)) return prev;
-        return { sessionId: prev.sessionId, messages: [...prev.messages, message] };
+    const listen = (socket: DuetSocket) => {
+      socket.on("connect", () => {
+        reconnectingRef.current = false;
+        setStatus("connected");
       });
-    });
-    socket.on("notice", (payload) => setNotice(payload));
-    socket.on("media", (payload) => {
-      for (const listener of mediaListenersRef.current) listener.media(payload);
-    });
-    socket.on("signal", (payload) => {
-      for (const listener of mediaListenersRef.current) listener.signal(payload);
-    });
-    socket.on("rejected", (payload) => {
-      // Late signals (a candidate after the session ended) and asks for media that crossed the
-      // end of their session are refused harmlessly.
-      if (payload.event === "signal" || payload.event === "media") return;
-      setLastRejected(payload);
-      const slow = slowDownFor(payload.event, payload);
-      if (slow) setSlowDown(slow);
-    });
-    socket.on("identity", (payload) => {
-      setIdentity(payload);
-      noteIdentityRef.current(payload);
+      socket.on("connect_error", () => {
+        reconnectingRef.current = false;
+        setStatus("offline");
+      });
+      socket.on("disconnect", () => {
+        // A connection this tab closed on purpose (to carry a new cookie) is not "lost".
+        setStatus(reconnectingRef.current ? "connecting" : "offline");
+        setIdentity(null);
+        // Whatever the server held for this connection is gone. A conversation in progress is
+        // over for good: the next socket is a new visitor and is never carried back into it.
+        const current = viewRef.current;
+        if (inConversation(current)) setLostSessionId(current.sessionId);
+        viewRef.current = null;
+        setView(null);
+        stopTyping();
+      });
+      socket.on("welcome", (payload) => {
+        welcomeRef.current = payload;
+        setWelcome(payload);
+        // A fresh welcome means a server is (again) answering: an older restart notice is stale.
+        setNotice(null);
+      });
+      socket.on("state", (payload) => {
+        const before = viewRef.current;
+        viewRef.current = payload;
+        setView(payload);
+        // The local moment this search started: the server says how long it had waited when it
+        // sent this state. Kept here, not in a screen, so a waiting screen shown again later (after
+        // a look at the landing page) still counts the whole wait.
+        setWaitingSince(payload.state === "WAITING" ? Date.now() - payload.waitedMs : null);
+        if ("sessionId" in payload) {
+          const sessionId = payload.sessionId;
+          setChat((prev) => (prev.sessionId === sessionId ? prev : { sessionId, messages: [] }));
+        }
+        if (payload.state !== "ACTIVE") stopTyping();
+        const beforeSession = before && "sessionId" in before ? before.sessionId : null;
+        if (!("sessionId" in payload) || payload.sessionId !== beforeSession) {
+          lastTypingSentRef.current = 0;
+          cancelTypingTrail();
+        }
+      });
+      socket.on("typing", (payload) => {
+        const current = viewRef.current;
+        if (current?.state !== "ACTIVE" || current.sessionId !== payload.sessionId) return;
+        setPartnerTyping(true);
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(stopTyping, TYPING_SHOWN_MS);
+      });
+      socket.on("care", (payload) => {
+        const current = viewRef.current;
+        if (current?.state !== "ACTIVE" || current.sessionId !== payload.sessionId) return;
+        // The same id again (a repeat) changes nothing: the panel opens once per conversation.
+        setPartnerCare(payload.sessionId);
+      });
+      socket.on("presence", (payload) => setPresence(payload));
+      socket.on("message", (message) => {
+        // Their message is here: they are no longer "typing" it.
+        if (message.from === "partner") stopTyping();
+        setChat((prev) => {
+          if (prev.sessionId !== message.sessionId) {
+            return { sessionId: message.sessionId, messages: [message] };
+          }
+          if (prev.messages.some((m) => m.id === message.id)) return prev;
+          return { sessionId: prev.sessionId, messages: [...prev.messages, message] };
+        });
+      });
+      socket.on("notice", (payload) => setNotice(payload));
+      socket.on("media", (payload) => {
+        for (const listener of mediaListenersRef.current) listener.media(payload);
+      });
+      socket.on("signal", (payload) => {
+        for (const listener of mediaListenersRef.current) listener.signal(payload);
+      });
+      socket.on("rejected", (payload) => {
+        // Late signals (a candidate after the session ended) and asks for media that crossed the
+        // end of their session are refused harmlessly.
+        if (payload.event === "signal" || payload.event === "media") return;
+        setLastRejected(payload);
+        const slow = slowDownFor(payload.event, payload);
+        if (slow) setSlowDown(slow);
+      });
+      socket.on("identity", (payload) => {
+        setIdentity(payload);
+        noteIdentityRef.current(payload);
+      });
+    };
+
+    // The connection waits until the page has loaded and painted, and Socket.IO's client code is
+    // fetched only then: neither is in the way of the page showing and becoming usable, and the
+    // server's first events (welcome, state, presence, identity: each a re-render of what reads
+    // them) do not land in the middle of loading and hydrating it. Until then `status` is
+    // "connecting", as for any connection being opened, and an action waits for the socket
+    // (`socketCreated`, then `waitForConnect`) as it waited for a connection being opened.
+    let closed = false;
+    let socket: DuetSocket | null = null;
+    const cancelOpen = whenSettled(() => {
+      import("socket.io-client").then(
+        ({ io }) => {
+          if (closed) return;
+          const opened: DuetSocket = io({
+            auth: { browserId: getBrowserId() },
+            transports: ["websocket"],
+          });
+          socket = opened;
+          socketRef.current = opened;
+          listen(opened);
+          for (const waiter of socketWaitersRef.current) waiter(opened);
+          socketWaitersRef.current.clear();
+        },
+        () => {
+          // Its code could not be fetched (offline at that moment): said as a connection that
+          // could not be opened. Reloading the page tries again.
+          if (!closed) setStatus("offline");
+        },
+      );
     });
 
     return () => {
+      closed = true;
+      cancelOpen();
       clearTimeout(typingTimer);
       cancelTypingTrail();
       abortPassRef.current();
-      socket.removeAllListeners();
-      socket.disconnect();
+      socket?.removeAllListeners();
+      socket?.disconnect();
       socketRef.current = null;
     };
   }, []);
@@ -469,11 +532,28 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   noteIdentityRef.current = tokenPass.noteIdentity;
   abortPassRef.current = tokenPass.abort;
 
+  /** The socket once it exists (it is opened after the page settled), or null after `timeoutMs`. */
+  const socketCreated = useCallback((timeoutMs: number) => {
+    return new Promise<DuetSocket | null>((resolve) => {
+      const waiter = (socket: DuetSocket) => {
+        clearTimeout(timer);
+        resolve(socket);
+      };
+      const timer = setTimeout(() => {
+        socketWaitersRef.current.delete(waiter);
+        resolve(null);
+      }, timeoutMs);
+      socketWaitersRef.current.add(waiter);
+    });
+  }, []);
+
   const emit = useCallback(
     async <E extends ClientEventName>(event: E, payload: ClientPayload<E>): Promise<Ack> => {
-      const socket = socketRef.current;
+      const started = Date.now();
+      const socket = socketRef.current ?? (await socketCreated(CONNECT_WAIT_MS));
       if (!socket) return OFFLINE_ACK;
-      if (!socket.connected && !(await waitForConnect(socket, CONNECT_WAIT_MS))) return OFFLINE_ACK;
+      const left = Math.max(0, CONNECT_WAIT_MS - (Date.now() - started));
+      if (!socket.connected && !(await waitForConnect(socket, left))) return OFFLINE_ACK;
       return new Promise<Ack>((resolve) => {
         const emitter = socket.timeout(ACK_TIMEOUT_MS) as unknown as LooseEmitter;
         emitter.emit(event, payload, (err, ack) => {
@@ -484,7 +564,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
         });
       });
     },
-    [],
+    [socketCreated],
   );
 
   const join = useCallback(
