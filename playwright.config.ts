@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { fakeCameraFile } from "./e2e/support/fake-camera";
 
 /**
  * Browser tests (the *.spec.ts files under e2e/). Run them with `npm test` (everything) or
@@ -110,6 +111,8 @@ export default defineConfig({
         "--disable-sync",
         // WebRTC between two pages over 127.0.0.1 with fake camera/microphone and no prompt.
         "--use-fake-device-for-media-stream",
+        // A small, slow clip instead of the built-in 640 × 480 at 30 fps (e2e/support/fake-camera.ts).
+        `--use-file-for-fake-video-capture=${fakeCameraFile(".reports")}`,
         "--use-fake-ui-for-media-stream",
         "--allow-loopback-in-peer-connection",
       ],
