@@ -1,30 +1,29 @@
 "use client";
 
-import "../lib/no-eval";
-import {
-  type Ack,
-  type ChatMessage,
-  type ClientEventName,
-  type ClientPayload,
-  type ClientToServerEvents,
-  type CrisisResource,
-  DEFAULT_CRISIS_RESOURCES,
-  type IdentityView,
-  type Intent,
-  LIMITS,
-  type MediaSetup,
-  type Notice,
-  type Presence,
-  type Rejected,
-  type RelayedSignal,
-  type ReportReason,
-  type ServerToClientEvents,
-  type SignalPayload,
-  type SpaceId,
-  type SpaceSummary,
-  type StateView,
-  type Welcome,
+import type {
+  Ack,
+  ChatMessage,
+  ClientEventName,
+  ClientPayload,
+  ClientToServerEvents,
+  CrisisResource,
+  IdentityView,
+  Intent,
+  MediaSetup,
+  Notice,
+  Presence,
+  Rejected,
+  RelayedSignal,
+  ReportReason,
+  ServerToClientEvents,
+  SignalPayload,
+  SpaceId,
+  SpaceSummary,
+  StateView,
+  Welcome,
 } from "@duet/protocol";
+import { LIMITS } from "@duet/protocol/constants";
+import { DEFAULT_CRISIS_RESOURCES } from "@duet/protocol/crisis";
 import { usePathname, useRouter } from "next/navigation";
 import {
   createContext,

@@ -1,6 +1,7 @@
 "use client";
 
-import { INTENTS, type Intent } from "@duet/protocol";
+import type { Intent } from "@duet/protocol";
+import { INTENTS } from "@duet/protocol/constants";
 import { useState } from "react";
 import { INTENT_COPY, INTENT_ORDER, MENTI_KEPT_NOTE, refusalText } from "../lib/copy";
 import { useFocusedHeading } from "../lib/use-focused-heading";

@@ -1,6 +1,7 @@
 "use client";
 
-import { MAX_REPORT_NOTE, REPORT_REASONS, type ReportReason, type SpaceId } from "@duet/protocol";
+import type { ReportReason, SpaceId } from "@duet/protocol";
+import { MAX_REPORT_NOTE, REPORT_REASONS } from "@duet/protocol/constants";
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { CARE_COPY, REPORT_COPY, slowDownText } from "../lib/copy";
 import { useDuetActions, useDuetState } from "./DuetProvider";

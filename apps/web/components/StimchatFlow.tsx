@@ -1,7 +1,7 @@
 "use client";
 
 import type { StateView } from "@duet/protocol";
-import { MAX_TOPICS } from "@duet/protocol";
+import { MAX_TOPICS } from "@duet/protocol/constants";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";

@@ -2,7 +2,6 @@
 
 import type { IdentityView } from "@duet/protocol";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ensureToken } from "./token";
 
 /**
  * This browser's pass (token) for the spaces that use one, as far as this tab is getting it:
@@ -60,29 +59,32 @@ export function useTokenPass({
     const controller = new AbortController();
     abortRef.current = controller;
     setPass({ phase: "working" });
-    ensureToken(controller.signal).then(
-      (result) => {
-        if (controller.signal.aborted) return;
-        abortRef.current = null;
-        if (result === "ok") {
-          // The cookie is in the browser; a new connection carries it to the server, which then
-          // says "ok". Until then this stays "working".
-          justIssuedRef.current = true;
-          if (!reconnect()) {
-            // Busy (searching or talking elsewhere): the pass is kept for the next connection.
-            justIssuedRef.current = false;
-            setPass({ phase: "idle" });
+    // The proof-of-work code is fetched only here, on the pages that need a pass.
+    import("./token")
+      .then(({ ensureToken }) => ensureToken(controller.signal))
+      .then(
+        (result) => {
+          if (controller.signal.aborted) return;
+          abortRef.current = null;
+          if (result === "ok") {
+            // The cookie is in the browser; a new connection carries it to the server, which then
+            // says "ok". Until then this stays "working".
+            justIssuedRef.current = true;
+            if (!reconnect()) {
+              // Busy (searching or talking elsewhere): the pass is kept for the next connection.
+              justIssuedRef.current = false;
+              setPass({ phase: "idle" });
+            }
+          } else {
+            setPass({ phase: "limited", retryAfterMs: result.retryAfterMs });
           }
-        } else {
-          setPass({ phase: "limited", retryAfterMs: result.retryAfterMs });
-        }
-      },
-      () => {
-        if (controller.signal.aborted) return;
-        abortRef.current = null;
-        setPass({ phase: "failed", reason: "error" });
-      },
-    );
+        },
+        () => {
+          if (controller.signal.aborted) return;
+          abortRef.current = null;
+          setPass({ phase: "failed", reason: "error" });
+        },
+      );
   }, [reconnect]);
 
   useEffect(() => {

@@ -5,75 +5,24 @@
  */
 import { z } from "zod";
 
+import {
+  CLOSE_ACTORS,
+  CLOSE_REASONS,
+  ERROR_CODES,
+  ERRORS,
+  type ErrorCode,
+  INTENTS,
+  LIMITS,
+  MAX_REPORT_NOTE,
+  MAX_SDP_LENGTH,
+  MAX_TOPICS,
+  REPORT_REASONS,
+  SPACE_IDS,
+} from "./constants";
+
 export * from "./admin";
+export * from "./constants";
 export * from "./crisis";
-
-/** The spaces of SPEC §1. Which are enabled is deployment configuration. */
-export const SPACE_IDS = ["menti", "stimchat", "dormparty"] as const;
-export type SpaceId = (typeof SPACE_IDS)[number];
-
-/** menti intents: what each side is willing to do. */
-export const INTENTS = ["talk", "listen", "both"] as const;
-export type Intent = (typeof INTENTS)[number];
-
-/** Per-connection states (SPEC §3). Only the server changes them. */
-export const USER_STATES = ["IDLE", "WAITING", "MATCHED", "ACTIVE", "ENDED"] as const;
-export type UserState = (typeof USER_STATES)[number];
-
-/** Why a session closed. A closed session can never be entered, resumed or recreated. */
-export const CLOSE_REASONS = [
-  "left",
-  "skipped",
-  "ended",
-  "reported",
-  "disconnected",
-  "join_timeout",
-  "media_failed",
-  "server_shutdown",
-] as const;
-export type CloseReason = (typeof CLOSE_REASONS)[number];
-
-/** Who caused a close, from the point of view of the person told about it. */
-export const CLOSE_ACTORS = ["you", "partner", "server"] as const;
-export type CloseActor = (typeof CLOSE_ACTORS)[number];
-
-/** Limits a client can rely on; the server enforces them. */
-export const LIMITS = {
-  /** Longest chat message, in UTF-16 code units after trimming. */
-  maxMessageLength: 2000,
-  /** Socket.IO `maxHttpBufferSize`: any single packet larger than this closes the connection. */
-  maxPacketBytes: 16 * 1024,
-} as const;
-
-/**
- * Every error the server can send, with the plain words a client shows. Codes are stable API;
- * messages may be reworded.
- */
-export const ERRORS = {
-  invalid_payload: "That request was not understood.",
-  unknown_event: "That request is not part of Duet's protocol.",
-  illegal_state: "That is not possible right now.",
-  space_unavailable: "This space is not open on this server.",
-  intent_required: "Choose whether you want to listen, talk, or both.",
-  already_waiting_elsewhere: "You are already looking for someone in another tab.",
-  already_in_conversation: "You are already in a conversation.",
-  room_unavailable: "This conversation has ended.",
-  not_in_this_space: "That is not available in this space.",
-  topic_unknown: "One of those topics is not offered here.",
-  not_active: "The conversation has not started yet.",
-  message_empty: "Messages cannot be empty.",
-  message_too_long: `Messages can be at most ${LIMITS.maxMessageLength} characters.`,
-  server_shutting_down: "The server is restarting. Please try again in a moment.",
-  rate_limited: "You're going a little fast. Please wait a moment and try again.",
-  too_many_waiting_here:
-    "Many people on your network are already looking in this space. Please try again in a moment.",
-  token_required: "This space needs a moment to set up your browser. Please reload the page.",
-  banned: "This browser can't use this space right now.",
-  open_elsewhere: "Duet is already open in another tab. Close it, or keep using that one.",
-  internal: "Something went wrong on our side. Please try again.",
-} as const;
-export type ErrorCode = keyof typeof ERRORS;
-export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
 
 /** 128-bit random ids in base64url (22 characters); the pattern tolerates longer ids. */
 export const opaqueId = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/, "expected an opaque id");
@@ -88,7 +37,6 @@ export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
 
 /** A topic tag: lower-case words from the space's configured list. */
 export const Topic = z.string().regex(/^[a-z0-9][a-z0-9 -]{0,31}$/, "expected a topic tag");
-export const MAX_TOPICS = 5;
 
 export const JoinPayload = z.strictObject({
   space: z.enum(SPACE_IDS),
@@ -106,19 +54,10 @@ export const SendPayload = z.strictObject({
   text: z.string().max(LIMITS.maxMessageLength * 2),
 });
 
-/** Why a person reports a conversation: the short list the report dialog offers. */
-export const REPORT_REASONS = ["harassment", "sexual", "hate", "spam", "minor", "other"] as const;
-export type ReportReason = (typeof REPORT_REASONS)[number];
-/** Longest optional note with a report, in UTF-16 code units. */
-export const MAX_REPORT_NOTE = 500;
-
 export const ReportPayload = z.strictObject({
   reason: z.enum(REPORT_REASONS),
   note: z.string().max(MAX_REPORT_NOTE).optional(),
 });
-
-/** Longest SDP a `signal` may carry (a two-track offer is typically 3–6 KB). */
-export const MAX_SDP_LENGTH = 12_000;
 
 /** WebRTC signalling (video spaces): exactly one description or one ICE candidate. */
 export const SignalPayload = z.union([
