@@ -1562,9 +1562,10 @@ describe("model: random sequences against Engine + MemoryStore", () => {
       console.info(`[model] ${name}: ${delta.map(([k, n]) => `${k}=${n}`).join(" ")}`);
       expect(delta.some(([k]) => k === "state:ACTIVE")).toBe(true);
       const reached = new Map(delta);
-      // "Anyone is fine" must really have opened searches, not only bounced off other states.
+      // "Anyone is fine" must really have opened searches, not only bounced off other states
+      // (seen: ~100 in 2,000 stimchat runs, 18–25 in 1,000 runs of all three spaces).
       if (policies.some((p) => p.pairing.topics)) {
-        expect(reached.get("widen:opened") ?? 0).toBeGreaterThan(20);
+        expect(reached.get("widen:opened") ?? 0).toBeGreaterThanOrEqual(runs / 200);
       }
       expect(closes.filter((k) => (reached.get(k) ?? 0) < 100)).toEqual([]);
     }, 300_000);
