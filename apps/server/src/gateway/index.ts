@@ -4,186 +4,79 @@
  * hands them to the engine, and carries out what the engine returns: deliveries and deadlines.
  * It holds no conversation state of its own beyond socket ↔ user bookkeeping.
  *
+ * Its parts (issue 17 is taking the rest of this file apart the same way):
+ * - `types.ts`: what app.ts hands in (options, safety services, caps) and `Conn`;
+ * - `admission.ts`: an event's state, the join's own checks, rate limits, then the database;
+ * - `reports.ts`: report buffers and the report a `reported` close files;
+ * - `trust.ts`: trust raised after a long, unreported talk between two addresses;
+ * - this file: connections, delivery, presence, deadlines, bans and shutdown.
+ *
  * Safety (SPEC §6) sits here, around the engine: the token from the httpOnly cookie (never sent
  * in any event), one connection per token (claims.ts), bans, rate limits, trust tiers and
- * "never with someone I reported" read from the database at each join, report buffers
- * (transcripts.ts) and filing reports. Spaces whose policy has `identity: "none"` (menti) never
- * look at any of it except rate limits, which key on the connection and the IP hash.
+ * "never with someone I reported" read from the database at each join, report buffers and filing
+ * reports. Spaces whose policy has `identity: "none"` (menti) never look at any of it except rate
+ * limits, which key on the connection and the IP hash.
  *
  * Limits named here: packets over LIMITS.maxPacketBytes close the connection (Socket.IO's
  * maxHttpBufferSize); more than ABUSE_LIMIT malformed or unknown events within ABUSE_WINDOW_MS
  * disconnect the socket as abusive; anything less is answered with `rejected` and changes nothing.
  */
-import type { Server as HttpServer, IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { Server as HttpServer, IncomingMessage } from "node:http";
 import {
   type Deadline,
-  decide,
   type Engine,
-  type JoinContext,
   LatestViews,
-  NOOP,
   type Observation,
   type Outcome,
   type SpacePolicy,
-  type Store,
-  TRUST,
-  tierOf,
-  type UserEvent,
 } from "@duet/engine";
-import type { NewReport, SafetyRepo } from "@duet/persistence";
+import type { NewReport } from "@duet/persistence";
 import {
   type Ack,
   type ClientEventName,
   type ClientPayload,
   type ClientToServerEvents,
-  type CrisisResource,
   clientEventSchemas,
   ERRORS,
   type ErrorCode,
   HandshakeAuth,
-  type IceServer,
   type IdentityView,
   LIMITS,
   type Presence,
   type ServerToClientEvents,
   type SpaceId,
   type StateView,
-  type UserState,
 } from "@duet/protocol";
-import { Server, type Socket } from "socket.io";
-import { LATE_LIMIT, Strikes } from "./abuse";
-import { Claims } from "./claims";
+import { Server } from "socket.io";
+import { LATE_LIMIT, Strikes } from "../abuse";
+import { Claims } from "../claims";
 import {
   ConnectionCaps,
   CountMap,
   effectiveMaxConnections,
   guardNewConnections,
   openFileLimit,
-} from "./connection-caps";
-import type { DirectEmit } from "./direct-emit";
-import type { LimitResult } from "./http";
-import type { Logger } from "./logger";
-import { PeriodicLog } from "./periodic-log";
-import { PresenceTracker } from "./presence";
-import type { Scheduler } from "./scheduler";
-import { type SerialQueue, serialQueue } from "./serial";
-import { TranscriptBuffers } from "./transcripts";
-import { type OptimisationFlags, transportOptimisations } from "./transport-status";
+} from "../connection-caps";
+import type { DirectEmit } from "../direct-emit";
+import { PeriodicLog } from "../periodic-log";
+import { PresenceTracker } from "../presence";
+import { serialQueue } from "../serial";
+import { transportOptimisations } from "../transport-status";
+import { createAdmission } from "./admission";
+import { createReportBuffers } from "./reports";
+import { createLongTalkTrust } from "./trust";
+import type { Conn, DuetSocket, Gateway, GatewayCaps, GatewayOptions } from "./types";
 
-/** The rate limits the gateway applies to socket events (see limits.ts for their sizes). */
-export type SocketLimit = "connect" | "join" | "message" | "typing" | "report" | "signal";
-
-/** What the gateway needs for SPEC §6, provided by app.ts (identity/, limits.ts, persistence). */
-export interface SafetyServices {
-  repo: SafetyRepo;
-  /** The token id in a Cookie header if it holds a valid, unexpired, untampered token. */
-  tokenFromCookie(cookieHeader: string | undefined): string | undefined;
-  /** A salted, rotating hash of the client's IP, held in memory only. */
-  ipHash(address: string, headers: IncomingHttpHeaders): string;
-  /** Synchronous with in-process counters (the default); a promise when they are remote. */
-  limit(
-    name: SocketLimit,
-    keys: { person: string; ipHash: string },
-  ): LimitResult | Promise<LimitResult>;
-  /** An unreported conversation at least this long raises both tokens' trust. */
-  trustLongChatMs: number;
-  /**
-   * ICE servers for a new video session (STUN, and TURN with per-session credentials) and the
-   * transport policy ("relay": TURN only).
-   */
-  media?(): { iceServers: IceServer[]; iceTransportPolicy: "all" | "relay" };
-  /** The transport policy `media()` hands out, announced in `welcome` for the entry screen. */
-  iceTransportPolicy?: "all" | "relay";
-  /** Health figures (aggregates only). */
-  onMatched?(space: SpaceId, waitedMs: readonly number[]): void;
-  onReported?(space: SpaceId): void;
-}
+export type {
+  Gateway,
+  GatewayCaps,
+  GatewayOptions,
+  SafetyServices,
+  SocketLimit,
+} from "./types";
 
 /** SPEC §2.6: a silently lost connection is noticed within 15 s (config.ts enforces the sum). */
 const SILENT_LOSS_DETECTED_MS = 15_000;
-
-/** Caps on connections and queue entries (connection-caps.ts; config.ts has the defaults). */
-export interface GatewayCaps {
-  /** Open connections of this process; lowered to fit its open-file limit. */
-  maxConnections: number;
-  maxConnectionsPerAddress: number;
-  /** People from one address waiting in one space at once (this node). */
-  maxWaitingPerAddress: number;
-}
-
-export interface GatewayOptions {
-  engine: Engine;
-  /** Read for aggregate figures only (presence). */
-  store: Pick<Store, "census">;
-  /** How often presence is recomputed (ms); default 3000. */
-  presenceEveryMs?: number;
-  /** Presence goes out to this many sockets per event-loop turn; default 256. */
-  presenceSlice?: number;
-  scheduler: Scheduler;
-  logger: Logger;
-  /** Fresh random ids (≥ 128 bits) for connections and for browsers that sent none. */
-  newId: () => string;
-  allowedOrigins: readonly string[];
-  heartbeat: { intervalMs: number; timeoutMs: number };
-  crisisResources: readonly CrisisResource[];
-  /** How long to let "the server is restarting" reach clients before sockets close. */
-  shutdownGraceMs: number;
-  safety: SafetyServices;
-  caps: GatewayCaps;
-}
-
-export interface Gateway {
-  readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
-  /** Connected sockets on this node. */
-  connections(): number;
-  /** Counters for health and tests; aggregates only. */
-  stats(): {
-    rejected: Record<string, number>;
-    abusiveDisconnects: number;
-    /** Which transport optimisations are active (transport-status.ts). */
-    optimisations: OptimisationFlags;
-  };
-  /** The connection caps in force (maxConnections after fitting the open-file limit). */
-  readonly caps: GatewayCaps;
-  /** A moderator banned this token: its connections see the banned screen and leave any chat. */
-  banned(token: string, until: number | null): void;
-  /** A moderator lifted this token's ban. */
-  unbanned(token: string): void;
-  /**
-   * Graceful shutdown: refuse new connections and events, tell everyone "the server is
-   * restarting", close every open session with `server_shutdown` (partners are told), wait the
-   * grace period, then close all sockets. Idempotent.
-   */
-  shutdown(): Promise<void>;
-}
-
-type DuetSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
-
-/** One connection on this node, as the safety layer sees it. */
-interface Conn {
-  readonly socket: DuetSocket;
-  readonly userId: string;
-  /** The valid token the handshake carried, if any. */
-  readonly token?: string;
-  readonly ipHash: string;
-  identity: IdentityView;
-  /**
-   * The state this connection's screen was last sent (updated as views are delivered): the
-   * cheap first check of an event, before any limit is charged or the store is touched. It can
-   * only lag the store by an outcome in flight; the engine still decides.
-   */
-  state: UserState;
-  /** While WAITING: the key it counts under in `waitingByAddress`. */
-  waitingKey: string | undefined;
-  /** Refused events, toward the abuse disconnect (abuse.ts): malformed or over a limit… */
-  readonly strikes: Strikes;
-  /** …and refused for the state they arrived in (a larger budget). */
-  readonly lateStrikes: Strikes;
-  /** Emits one event to this socket (direct-emit.ts; `socket.emit` when that is unavailable). */
-  readonly emit: DirectEmit;
-  /** This socket's events, in order, bounded (serial.ts). */
-  readonly queue: SerialQueue;
-}
 
 const roomOf = (userId: string): string => `u:${userId}`;
 
@@ -205,9 +98,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   const policies = new Map<SpaceId, SpacePolicy>(engine.spaces().map((p) => [p.id, p]));
   const conns = new Map<string, Conn>(); // by user id
   const claims = new Claims<Conn>();
-  const transcripts = new TranscriptBuffers();
-  /** Open sessions of spaces that keep a report buffer: session id → space. */
-  const buffered = new Map<string, SpaceId>();
+  const reports = createReportBuffers(policies);
   let shuttingDown: Promise<void> | undefined;
   const rejectedCounts: Record<string, number> = {};
   let abusiveDisconnects = 0;
@@ -330,12 +221,12 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     logger,
     "connections closed for sending too many refused events",
   );
-  /**
-   * Sessions of spaces with trust tiers, and whether their two people came from two different
-   * addresses (noted at the match): trust is raised only for those (two passes from one browser
-   * or one address meeting each other must not raise each other's trust).
-   */
-  const twoAddresses = new Map<string, boolean>();
+  const longTalks = createLongTalkTrust({
+    policies,
+    repo: safety.repo,
+    longChatMs: safety.trustLongChatMs,
+    logger,
+  });
 
   /** Keeps a local connection's screen state and its place in the waiting cap up to date. */
   const track = (conn: Conn, view: StateView): void => {
@@ -407,16 +298,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         }
       } else if (o.event === "message") {
         emitTo(o.to, "message", o.payload);
-        // The sender's copy is the one line the buffer keeps (the partner's is the same text).
-        const space = buffered.get(o.payload.sessionId);
-        const keep = space ? policies.get(space)?.reportBuffer : null;
-        if (keep && o.payload.from === "you") {
-          transcripts.append(o.payload.sessionId, keep, {
-            from: o.to,
-            text: o.payload.text,
-            at: o.payload.at,
-          });
-        }
+        reports.delivered(o.to, o.payload);
       } else if (o.event === "signal") emitTo(o.to, "signal", o.payload);
       else if (o.event === "care") emitTo(o.to, "care", o.payload);
       else emitTo(o.to, "typing", o.payload);
@@ -442,12 +324,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   /** Bookkeeping for matches and closes: report buffers, trust after long talks, health. */
   const observe = (ob: Observation): void => {
     if (ob.kind === "matched") {
-      const policy = policies.get(ob.space);
-      if (policy?.reportBuffer) buffered.set(ob.sessionId, ob.space);
-      if (policy?.identity === "token" && policy.pairing.trustTiers) {
-        const [a, b] = ob.participants.map((u) => conns.get(u)?.ipHash);
-        twoAddresses.set(ob.sessionId, a !== undefined && b !== undefined && a !== b);
-      }
+      reports.matched(ob.sessionId, ob.space);
+      longTalks.matched(ob, (u) => conns.get(u)?.ipHash);
       safety.onMatched?.(ob.space, ob.waitedMs);
       return;
     }
@@ -465,135 +343,19 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
       });
       return;
     }
-    buffered.delete(ob.sessionId);
     settled(ob.sessionId);
-    // A report takes the buffer before its outcome is applied (see fileReport); any other close
-    // drops it here, so nothing said in an unreported conversation outlives it.
-    transcripts.drop(ob.sessionId);
-    const policy = policies.get(ob.space);
-    const distinct = twoAddresses.get(ob.sessionId) === true;
-    twoAddresses.delete(ob.sessionId);
-    if (
-      distinct &&
-      ob.reason !== "reported" &&
-      policy?.identity === "token" &&
-      policy.pairing.trustTiers &&
-      ob.activeMs !== null &&
-      ob.activeMs >= safety.trustLongChatMs
-    ) {
-      for (const p of ob.participants) {
-        safety.repo
-          .adjustTrust(p.person, TRUST.longChatGain, Date.now(), TRUST)
-          .catch((err: unknown) => logger.error({ err }, "raising trust failed"));
-      }
-    }
+    // A report took the buffer before its outcome was applied (see the event handler); any
+    // other close drops it here.
+    reports.closed(ob.sessionId);
+    longTalks.closed(ob);
   };
 
-  /**
-   * The report in a `reported` close: who reported whom (the server knows; the client sent no
-   * ids), the kept transcript where the space keeps one, the reporter's reason and note.
-   * Identity-free spaces (menti) keep nothing identifying and no text.
-   */
-  const reportOf = (
-    ob: Extract<Observation, { kind: "closed" }>,
-    request: ClientPayload<"report">,
-  ): NewReport => {
-    const policy = policies.get(ob.space);
-    const identified = policy?.identity === "token";
-    const reporter = ob.participants.find((p) => p.userId === ob.by);
-    const reported = ob.participants.find((p) => p.userId !== ob.by);
-    const lines = transcripts.take(ob.sessionId);
-    return {
-      space: ob.space,
-      at: Date.now(),
-      reason: request.reason,
-      note: identified && request.note?.trim() ? request.note.trim() : null,
-      reporter: identified && reporter ? reporter.person : null,
-      reported: identified && reported ? reported.person : null,
-      transcript: policy?.reportBuffer
-        ? lines.map((l) => ({
-            from: l.from === ob.by ? ("reporter" as const) : ("reported" as const),
-            text: l.text,
-            at: l.at,
-          }))
-        : null,
-      trustPenalty: identified && policy?.pairing.trustTiers ? TRUST.reportPenalty : 0,
-      trustBounds: { min: TRUST.min, max: TRUST.max },
-    };
-  };
-
-  /**
-   * Admission, cheapest first (issue 15), before the event reaches the engine; an error code
-   * refuses it:
-   * 1. the state this connection's screen shows: an event that is not legal there is refused
-   *    (the declared table, transitions.ts) — no limit charged, nothing read;
-   * 2. what the connection itself says: for a join, the space, the pass and its status, and the
-   *    per-address waiting cap;
-   * 3. rate limits, keyed on the pass or the connection (never the address: limits.ts) and
-   *    charged only when every rule admits the event;
-   * 4. only then the database: trust and "never with someone I reported" for a join.
-   * Synchronous unless the database or a remote counter is involved: a chat message is admitted
-   * in the turn it arrived, with no promise of its own.
-   */
-  const admit = (
-    conn: Conn,
-    name: ClientEventName,
-    payload: unknown,
-  ): Admission | Promise<Admission> => {
-    const refused = precheck(conn, name, payload);
-    if (refused) return refused;
-    const limit = LIMIT_OF[name];
-    if (limit) {
-      const res = safety.limit(limit, { person: conn.token ?? conn.userId, ipHash: conn.ipHash });
-      if (res instanceof Promise) {
-        return res.then((r) => (r.ok ? afterLimits(conn, name, payload) : refusedBy(r)));
-      }
-      if (!res.ok) return refusedBy(res);
-    }
-    return afterLimits(conn, name, payload);
-  };
-
-  /** Steps 1 and 2 of `admit`: in memory, no limit charged. */
-  const precheck = (conn: Conn, name: ClientEventName, payload: unknown): Refused | undefined => {
-    const rule = decide(conn.state, userEvent(name));
-    if (typeof rule === "object") return { error: rule.error };
-    if (name !== "join") return undefined;
-    const space = (payload as ClientPayload<"join">).space;
-    const policy = policies.get(space);
-    if (!policy) return { error: "space_unavailable" };
-    if (policy.identity === "token") {
-      const status = conn.identity.status;
-      if (status === "none" || !conn.token) return { error: "token_required" };
-      if (status === "banned") return { error: "banned" };
-      if (status === "elsewhere") return { error: "open_elsewhere" };
-    }
-    // A duplicate join while waiting changes nothing: it is not a new place in the queue.
-    if (rule === NOOP) return undefined;
-    if (waitingByAddress.get(`${space}|${conn.ipHash}`) >= caps.maxWaitingPerAddress) {
-      return { error: "too_many_waiting_here" };
-    }
-    return undefined;
-  };
-
-  /** Step 4 of `admit`. */
-  const afterLimits = (
-    conn: Conn,
-    name: ClientEventName,
-    payload: unknown,
-  ): Admission | Promise<Admission> => {
-    if (name !== "join" || !conn.token) return ADMITTED;
-    const policy = policies.get((payload as ClientPayload<"join">).space);
-    return policy?.identity === "token" ? joinContext(conn.token) : ADMITTED;
-  };
-
-  /** Trust and blocks of a pass, from the database, for a join where identity counts. */
-  const joinContext = async (token: string): Promise<Admission> => {
-    const [score, blocked] = await Promise.all([
-      safety.repo.trust(token),
-      safety.repo.blockedWith(token),
-    ]);
-    return { context: { tier: tierOf(score), blocked } };
-  };
+  const admit = createAdmission({
+    policies,
+    safety,
+    maxWaitingPerAddress: caps.maxWaitingPerAddress,
+    waitingByAddress,
+  });
 
   const setIdentity = (conn: Conn, view: IdentityView): void => {
     conn.identity = view;
@@ -729,7 +491,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
               (o) => o.kind === "closed" && o.reason === "reported" && o.by === userId,
             );
             if (closed?.kind === "closed") {
-              report = reportOf(closed, parsed.data as ClientPayload<"report">);
+              report = reports.reportOf(closed, parsed.data as ClientPayload<"report">);
             }
           }
         } catch (err) {
@@ -817,19 +579,6 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
 }
 
 /** What admission says about an event: refused with a code, or let through (with a join's context). */
-type Refused = { error: ErrorCode; retryAfterMs?: number };
-type Admission = Refused | { context?: JoinContext };
-
-const ADMITTED: Admission = Object.freeze({});
-
-const refusedBy = (res: Extract<LimitResult, { ok: false }>): Refused => ({
-  error: "rate_limited",
-  retryAfterMs: res.retryAfterMs,
-});
-
-/** A client event is the state machine's event of the same name (a compile-time check). */
-const userEvent = (name: ClientEventName): UserEvent => name;
-
 /** Refusals that a well-behaved client never causes (abuse.ts: the strict budget). */
 const STRICT_STRIKES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "invalid_payload",
@@ -849,18 +598,6 @@ interface EngineConnection {
   readonly request: IncomingMessage;
   once(event: "close", listener: () => void): unknown;
 }
-
-/** The rate limit each client event spends (none for the rest). */
-const LIMIT_OF: Partial<Record<ClientEventName, SocketLimit>> = {
-  join: "join",
-  send: "message",
-  typing: "typing",
-  report: "report",
-  // Offering the help resources pops a panel on the other person's screen: bounded like a report
-  // (it shares that budget), and the client shows it once per conversation anyway.
-  care: "report",
-  signal: "signal",
-};
 
 type Handler = (engine: Engine, userId: string, payload: unknown) => Promise<Outcome>;
 
