@@ -64,25 +64,13 @@ export function ReportDialog({
     }
     setPending(true);
     setError(null);
-    if (reason === "worried") {
-      const ack = await care();
-      if (ack.ok) {
-        onClose("cared");
-        return;
-      }
-      setPending(false);
-      setError(
-        ack.code === "rate_limited"
-          ? slowDownText("report", ack.retryAfterMs ?? 1_000)
-          : ack.message,
-      );
-      return;
-    }
     const text = offersNote ? note.trim() : "";
-    const ack = await report(reason, text === "" ? undefined : text);
+    const ack =
+      reason === "worried" ? await care() : await report(reason, text === "" ? undefined : text);
     if (ack.ok) {
-      // The server has ended the conversation: the room is becoming the ended screen.
-      onClose();
+      // A report: the server has ended the conversation, the room is becoming the ended screen.
+      // Care: the conversation goes on, and the room says the help reached them.
+      onClose(reason === "worried" ? "cared" : undefined);
       return;
     }
     setPending(false);
