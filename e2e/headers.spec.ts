@@ -4,7 +4,17 @@
  * carries it; camera and microphone are allowed only on dormparty's pages. A real browser then
  * loads the landing page and dormparty with the policy in force and logs no violation.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { E2E_ADMIN_PASSWORD } from "../playwright.config";
 import { expect, test } from "./fixtures";
+
+/** The build's framework chunks (Next's build manifest of the build under test). */
+const ROOT_MAIN_FILES = (
+  JSON.parse(
+    readFileSync(path.join(import.meta.dirname, "../apps/web/.next/build-manifest.json"), "utf8"),
+  ) as { rootMainFiles: string[] }
+).rootMainFiles.filter((f) => f.endsWith(".js"));
 
 const PAGES = ["/", "/menti", "/stimchat", "/dormparty", "/admin", "/room/not-a-session"];
 const OTHERS = ["/no-such-page", "/healthz", "/readyz", "/metrics", "/api/admin/session"];
@@ -43,6 +53,45 @@ test("pages: a fresh nonce per request, and no <script> without it", async ({ re
     }
     expect(nonces[0]).not.toBe(nonces[1]);
   }
+});
+
+test("the framework scripts every page loads carry V8's compile hint, as served", async ({
+  request,
+}) => {
+  // scripts/compile-hints.mjs marks them after `next build`; this is the build the server serves.
+  const html = await (await request.get("/")).text();
+  const sources = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]+\.js)"/g)].map((m) => m[1] ?? "");
+  const framework = sources.filter((src) => ROOT_MAIN_FILES.some((f) => src.endsWith(f)));
+  expect(framework.length, sources.join(" ")).toBe(ROOT_MAIN_FILES.length);
+  for (const src of framework) {
+    const body = await (await request.get(src)).text();
+    expect(body.startsWith("//# allFunctionsCalledOnLoad\n"), src).toBe(true);
+  }
+});
+
+test("pages render what the server knows in their HTML: how calls connect, the moderator's session", async ({
+  request,
+  baseURL,
+}) => {
+  // The e2e server has no TURN relay: calls may connect directly, and the page says so at once.
+  expect(await (await request.get("/dormparty")).text()).toContain(
+    "Video goes straight between your device and the other person",
+  );
+  const signedOut = await (await request.get("/admin")).text();
+  expect(signedOut).toContain('type="password"');
+  expect(signedOut).not.toContain("Checking…");
+  const login = await request.post("/api/admin/login", {
+    headers: { "x-duet-admin": "1", origin: baseURL ?? "" },
+    data: { password: E2E_ADMIN_PASSWORD },
+  });
+  expect(login.status()).toBe(200);
+  // The request context keeps the session cookie: the console is in the page's first HTML.
+  const signedIn = await (await request.get("/admin")).text();
+  expect(signedIn).toContain("Sign out");
+  expect(signedIn).not.toContain('type="password"');
+  await request.post("/api/admin/logout", {
+    headers: { "x-duet-admin": "1", origin: baseURL ?? "" },
+  });
 });
 
 test("with the policy in force, pages run and log no violation", async ({ newUser }) => {

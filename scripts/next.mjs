@@ -6,9 +6,14 @@
  * only, and `next telemetry disable` writes to the user's global config instead. So every script
  * that runs `next` goes through this file (test: apps/server/test/telemetry.test.ts), and the
  * server sets the same variable before it loads Next (apps/server/src/main.ts).
+ *
+ * After a successful `build`, it marks the framework chunks with V8's compile hint
+ * (scripts/compile-hints.mjs: why, and its limits).
  */
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import path from "node:path";
+import { runCompileHints } from "./compile-hints.mjs";
 
 const require = createRequire(import.meta.url);
 const bin = require.resolve("next/dist/bin/next", { paths: [process.cwd()] });
@@ -19,5 +24,9 @@ const child = spawn(process.execPath, [bin, ...process.argv.slice(2)], {
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => {
   if (signal) process.kill(process.pid, signal);
-  else process.exit(code ?? 1);
+  else {
+    if (code === 0 && process.argv[2] === "build")
+      runCompileHints(path.join(process.cwd(), ".next"));
+    process.exit(code ?? 1);
+  }
 });

@@ -7,7 +7,7 @@
 import type { Server as HttpServer } from "node:http";
 import { Engine, MemoryStore, PRESETS, type SpacePolicy, type Store } from "@duet/engine";
 import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
-import { adminRoutes } from "./admin";
+import { AdminSessions, adminCookieValue, adminRoutes } from "./admin";
 import { LoginThrottle } from "./admin/throttle";
 import type { Config } from "./config";
 import { createGateway, type Gateway, type GatewayOptions } from "./gateway";
@@ -20,6 +20,7 @@ import { clientIp, IpHasher, Limits } from "./limits";
 import type { Logger } from "./logger";
 import { mediaSetupFor } from "./media/ice";
 import { createMetricsRegistry, metricsRoute } from "./metrics";
+import type { PageFacts } from "./page-facts";
 import { maskProfanity } from "./profanity";
 import { type Scheduler, TimerScheduler } from "./scheduler";
 import { type HealthSnapshot, HealthStats, healthProvider } from "./stats";
@@ -70,6 +71,8 @@ export interface Duet {
   health(): Promise<HealthSnapshot>;
   /** Duet's own HTTP routes; false when the request is not one of them. */
   handleHttp: HttpHandler;
+  /** What a page's first render needs to know (page-facts.ts). */
+  pageFacts: PageFacts;
   /** Shuts the gateway down (see Gateway.shutdown), then closes the database if Duet opened it. */
   close(): Promise<void>;
 }
@@ -141,6 +144,17 @@ export async function createDuet(
     health,
     gateway: () => ({ connections: gateway.connections(), ...gateway.stats() }),
   });
+  // Shared by the admin API and the /admin page's first render (pageFacts below).
+  const adminSessions = new AdminSessions();
+  const pageFacts: PageFacts = {
+    videoPath: config.ice.transportPolicy,
+    adminPage: (req) =>
+      !config.adminPassword
+        ? "disabled"
+        : adminSessions.touch(adminCookieValue(req.headers.cookie), clock.now())
+          ? "signedIn"
+          : "signedOut",
+  };
   const routes: HttpHandler[] = [
     tokenRoutes({
       secret,
@@ -155,6 +169,7 @@ export async function createDuet(
     adminRoutes({
       repo,
       ...(config.adminPassword ? { adminPassword: config.adminPassword } : {}),
+      sessions: adminSessions,
       trustProxy: config.trustProxy,
       health,
       clock,
@@ -195,6 +210,7 @@ export async function createDuet(
     secret,
     health,
     handleHttp,
+    pageFacts,
     async close() {
       clearInterval(purgeTimer);
       await gateway.shutdown();

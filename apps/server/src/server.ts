@@ -14,6 +14,7 @@ import { dataDirProblem, errorCode, lockDataDir, StartupError } from "./datadir"
 import { applySecurityHeaders } from "./headers";
 import { onFatalErrors, onShutdownSignals } from "./lifecycle";
 import { type Logger, REDACTED_PATHS } from "./logger";
+import { setPageFacts } from "./page-facts";
 
 /** What answers the requests Duet's own routes do not (the Next.js app in production). */
 export interface WebApp {
@@ -77,6 +78,7 @@ export async function startDuetProcess(options: DuetProcessOptions): Promise<Due
     const kind =
       !web.rendersPages || own ? "other" : pathname.startsWith("/_next/") ? "asset" : "page";
     applySecurityHeaders(req, res, pathname, { kind });
+    setPageFacts(req, kind === "page" ? pathname : undefined, duet?.pageFacts);
     if (pathname === undefined) {
       badTarget(res, logger);
       return;

@@ -1,6 +1,6 @@
 "use client";
 
-import type { StateView } from "@duet/protocol";
+import type { StateView, VideoPath } from "@duet/protocol";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import {
@@ -28,7 +28,14 @@ import { CameraPicker, OwnPreview } from "./VideoStage";
  * a Skip, an End by the partner or a lost partner, the server re-queues this person at once and
  * the waiting screen says why ("Skipped — finding someone new").
  */
-export function DormpartyFlow({ ended = false }: { ended?: boolean }) {
+export function DormpartyFlow({
+  ended = false,
+  videoPath = null,
+}: {
+  ended?: boolean;
+  /** How calls connect, as the server told the page's first render (lib/page-facts.ts). */
+  videoPath?: VideoPath | null;
+}) {
   const { spaces } = useDuetState();
   return (
     <SpaceFlow
@@ -41,6 +48,7 @@ export function DormpartyFlow({ ended = false }: { ended?: boolean }) {
           banner={ended}
           ready={ready}
           transport={spaces === null ? null : (summary?.iceTransportPolicy ?? "all")}
+          videoPath={videoPath}
         />
       )}
     />
@@ -106,13 +114,16 @@ function Entry({
   banner,
   ready,
   transport,
+  videoPath,
 }: {
   focusHeading: boolean;
   banner: boolean;
   /** This browser's pass is ready (identity "ok"); until then Start waits. */
   ready: boolean;
   /** How calls connect (the server's `welcome`); null until it arrived. */
-  transport: "all" | "relay" | null;
+  transport: VideoPath | null;
+  /** The same as the page's first render knew it: the note is there in the first paint. */
+  videoPath: VideoPath | null;
 }) {
   const { join } = useDuetActions();
   const { local, requestLocal } = useVideo();
@@ -126,6 +137,8 @@ function Entry({
   // said by then how calls connect (a direct call lets the other person's device learn this
   // one's network address), and nobody's camera light comes on just for looking at the page.
   const canStart = ready && transport !== null && !pending;
+  // What the note says: the server's `welcome` once here, the page's first render before it.
+  const path = transport ?? videoPath;
 
   const joinRef = useRef(join);
   joinRef.current = join;
@@ -158,9 +171,9 @@ function Entry({
       </h1>
       <p className="lead">{DORMPARTY_COPY.entryLead}</p>
       <p className="muted">{DORMPARTY_COPY.entryNote}</p>
-      {transport === null ? null : (
-        <p className={transport === "all" ? "notice" : "muted"}>
-          {transport === "all" ? DORMPARTY_COPY.directNote : DORMPARTY_COPY.relayNote}
+      {path === null ? null : (
+        <p className={path === "all" ? "notice" : "muted"}>
+          {path === "all" ? DORMPARTY_COPY.directNote : DORMPARTY_COPY.relayNote}
         </p>
       )}
       <p className="muted">{DORMPARTY_COPY.keptNote}</p>

@@ -83,3 +83,20 @@ export const MAX_REPORT_NOTE = 500;
 
 /** Longest SDP a `signal` may carry (a two-track offer is typically 3–6 KB). */
 export const MAX_SDP_LENGTH = 12_000;
+
+/**
+ * Facts the server knows that a page's first render needs, passed to the web app as request
+ * headers (as the CSP nonce is): the server removes any a client sent and sets its own on every
+ * page request (apps/server/src/page-facts.ts); the pages read them in server components. With
+ * them a page is right in its first paint instead of after a round trip.
+ */
+export const PAGE_FACT_HEADERS = {
+  /** "all" or "relay": the ICE transport policy, i.e. whether video may go straight between devices. */
+  videoPath: "x-duet-video-path",
+  /** "disabled", "signedIn" or "signedOut": the moderator's session, on /admin only. */
+  adminPage: "x-duet-admin-page",
+} as const;
+export const VIDEO_PATHS = ["all", "relay"] as const;
+export type VideoPath = (typeof VIDEO_PATHS)[number];
+export const ADMIN_PAGE_STATES = ["disabled", "signedIn", "signedOut"] as const;
+export type AdminPageState = (typeof ADMIN_PAGE_STATES)[number];

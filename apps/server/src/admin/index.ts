@@ -1,6 +1,6 @@
 /** The admin API (routes.ts) and what app.ts needs to wire it. */
 
-export { ADMIN_COOKIE, ADMIN_HEADER } from "./guards";
+export { ADMIN_COOKIE, ADMIN_HEADER, adminCookieValue } from "./guards";
 export { tokenRef } from "./refs";
 export {
   ADMIN_DISABLED_MESSAGE,

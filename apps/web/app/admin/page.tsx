@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { AdminApp } from "../../components/admin/AdminApp";
+import { adminPageFact } from "../../lib/page-facts";
 import "./admin.css";
 
 export const metadata: Metadata = {
@@ -8,6 +9,6 @@ export const metadata: Metadata = {
 };
 
 /** /admin: the moderators' page. Linked from nowhere; everything behind the admin password. */
-export default function AdminPage() {
-  return <AdminApp />;
+export default async function AdminPage() {
+  return <AdminApp initial={await adminPageFact()} />;
 }

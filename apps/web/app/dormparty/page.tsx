@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { DormpartyFlow } from "../../components/DormpartyFlow";
+import { videoPathFact } from "../../lib/page-facts";
 
 export const metadata: Metadata = { title: "Video chat" };
 
@@ -8,6 +9,6 @@ export default async function DormpartyPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const { ended } = await searchParams;
-  return <DormpartyFlow ended={ended === "1"} />;
+  const [{ ended }, videoPath] = await Promise.all([searchParams, videoPathFact()]);
+  return <DormpartyFlow ended={ended === "1"} videoPath={videoPath} />;
 }

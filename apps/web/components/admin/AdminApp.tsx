@@ -1,5 +1,6 @@
 "use client";
 
+import type { AdminPageState } from "@duet/protocol";
 import { type RefObject, useCallback, useEffect, useRef, useState } from "react";
 import { adminApi, failureText } from "./api";
 import { BansPanel, type BansPanelHandle } from "./BansPanel";
@@ -15,12 +16,23 @@ type Phase =
   | { readonly kind: "signedOut"; readonly notice: string | null }
   | { readonly kind: "signedIn" };
 
+/** The first phase: what the server said when it rendered the page, else "checking". */
+function firstPhase(initial: AdminPageState | null): Phase {
+  if (initial === "signedIn") return { kind: "signedIn" };
+  if (initial === "signedOut") return { kind: "signedOut", notice: null };
+  if (initial === "disabled") return { kind: "disabled" };
+  return { kind: "checking" };
+}
+
 /**
  * The moderators' page (SPEC §6 "Admin"): sign-in, then live health, the report queue and the
  * bans. Everything comes from the server's /api/admin/ API; this page decides nothing.
+ * `initial` is the session as the server rendered the page (lib/page-facts.ts): with it the page
+ * shows the form or the console in its first paint; without it (no Duet server in front) it asks
+ * /api/admin/session first. Either way every API call checks the session again.
  */
-export function AdminApp() {
-  const [phase, setPhase] = useState<Phase>({ kind: "checking" });
+export function AdminApp({ initial = null }: { initial?: AdminPageState | null }) {
+  const [phase, setPhase] = useState<Phase>(() => firstPhase(initial));
   const headingRef = useRef<HTMLHeadingElement>(null);
 
   const check = useCallback(async () => {
@@ -32,8 +44,10 @@ export function AdminApp() {
     else setPhase({ kind: "unreachable", message: failureText(result) });
   }, []);
 
+  // Asked once when the server did not say (a "Try again" asks again).
+  const knownAtFirst = useRef(initial !== null);
   useEffect(() => {
-    void check();
+    if (!knownAtFirst.current) void check();
   }, [check]);
 
   const signedOut = useCallback((notice: string | null) => {

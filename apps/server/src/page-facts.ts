@@ -1,0 +1,39 @@
+/**
+ * Page facts (PAGE_FACT_HEADERS in @duet/protocol): what the server knows that a page's first
+ * render needs, handed to Next.js as request headers the way the CSP nonce is (headers.ts). The
+ * dormparty page says whether video goes straight between devices before the connection opens,
+ * and /admin renders the sign-in form or the console at once instead of "Checking…" and a fetch.
+ *
+ * Every request loses any such header a client sent, so a page can only read what this server
+ * set. They are hints for the first paint, never authority: the admin API still checks the
+ * session cookie on every call, and `welcome` still carries the ICE policy.
+ */
+import type { IncomingMessage } from "node:http";
+import { type AdminPageState, PAGE_FACT_HEADERS, type VideoPath } from "@duet/protocol";
+
+export interface PageFacts {
+  readonly videoPath: VideoPath;
+  /** The moderator session this request's cookie holds (restarts its idle timer, like the API). */
+  adminPage(req: IncomingMessage): AdminPageState;
+}
+
+/** The admin page's path: the one page that gets the admin session fact. */
+const ADMIN_PAGE = "/admin";
+
+/**
+ * Removes client-sent page facts from `req`, then sets this server's when `page` is the path of
+ * a page request and `facts` are known (undefined until the database is open).
+ */
+export function setPageFacts(
+  req: IncomingMessage,
+  page: string | undefined,
+  facts: PageFacts | undefined,
+): void {
+  delete req.headers[PAGE_FACT_HEADERS.videoPath];
+  delete req.headers[PAGE_FACT_HEADERS.adminPage];
+  if (page === undefined || facts === undefined) return;
+  req.headers[PAGE_FACT_HEADERS.videoPath] = facts.videoPath;
+  if (page === ADMIN_PAGE || page === `${ADMIN_PAGE}/`) {
+    req.headers[PAGE_FACT_HEADERS.adminPage] = facts.adminPage(req);
+  }
+}
