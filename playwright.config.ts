@@ -12,8 +12,13 @@ const BASE_URL = `http://127.0.0.1:${PORT}`;
 /** The same app on a real PostgreSQL (scripts/serve-with-postgres.ts) for the database specs. */
 const PG_PORT = 3108;
 const PG_BASE_URL = `http://127.0.0.1:${PG_PORT}`;
-/** Specs that touch the database run on both the embedded PGlite and a real PostgreSQL. */
+/**
+ * Browser tests that touch the database run on both the embedded PGlite and a real PostgreSQL:
+ * safety.spec.ts's report → /admin → ban walk (reports, transcripts, bans). Its other tests (a
+ * second tab, the admin sign-in limit) use no database, so they run once, on PGlite.
+ */
 const DATABASE_SPECS = ["**/safety.spec.ts"];
+const DATABASE_TESTS = /the report in \/admin/;
 /**
  * The app again, handing out TURN credentials for a coturn on 127.0.0.1:TURN_PORT that
  * video-turn.spec.ts starts (and restarts with a wrong secret), with relay-only ICE: the default
@@ -134,6 +139,7 @@ export default defineConfig({
     {
       name: "chromium-postgres",
       testMatch: DATABASE_SPECS,
+      grep: DATABASE_TESTS,
       use: { baseURL: PG_BASE_URL },
       workers: 1,
     },
