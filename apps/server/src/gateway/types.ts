@@ -108,6 +108,7 @@ export interface Gateway {
 }
 
 export type DuetSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+export type DuetServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
 /** One connection on this node, as the safety layer sees it. */
 export interface Conn {

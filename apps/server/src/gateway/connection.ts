@@ -1,0 +1,201 @@
+/**
+ * A socket's life on this node: the handshake (a fresh user id, the browser id, the token from
+ * the httpOnly cookie), `welcome`, the pass (ban check and the token's claim: one connection per
+ * token, claims.ts), presence, every event in order (events.ts), refusals counted toward the
+ * abuse disconnect, and the disconnect (claim released, the next tab takes over, the engine
+ * told). Bans reach the live connections of a token from here too.
+ */
+import type { Engine, LatestViews } from "@duet/engine";
+import {
+  ERRORS,
+  type ErrorCode,
+  HandshakeAuth,
+  type IdentityView,
+  type Welcome,
+} from "@duet/protocol";
+import { LATE_LIMIT, Strikes } from "../abuse";
+import type { Claims } from "../claims";
+import type { CountMap } from "../connection-caps";
+import type { DirectEmit } from "../direct-emit";
+import type { Logger } from "../logger";
+import { PeriodicLog } from "../periodic-log";
+import { serialQueue } from "../serial";
+import type { Reject } from "./events";
+import type { Outcomes } from "./outcomes";
+import type { PresenceFeed } from "./presence-feed";
+import { PRESENCE_ROOM, roomOf } from "./router";
+import type { Conn, DuetServer, DuetSocket, GatewayOptions } from "./types";
+
+/** Refusals that a well-behaved client never causes (abuse.ts: the strict budget). */
+const STRICT_STRIKES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "invalid_payload",
+  "unknown_event",
+  "rate_limited",
+]);
+
+/** What a connection closed for abuse is told before it closes. */
+const NOTICE_TOO_MANY_REFUSED =
+  "This connection sent too many requests that could not be accepted, so it was closed. Reload the page to start again.";
+
+/** Socket.IO's own emit, for a socket whose shape direct-emit.ts does not recognize. */
+const fallbackEmit =
+  (socket: DuetSocket): DirectEmit =>
+  (event, payload) =>
+    (socket as unknown as { emit(event: string, payload: unknown): boolean }).emit(event, payload);
+
+export interface Connections {
+  /** Connected sockets on this node. */
+  count(): number;
+  /** The users of this node's sockets. */
+  userIds(): IterableIterator<string>;
+  stats(): { rejected: Record<string, number>; abusiveDisconnects: number };
+  /** A moderator banned this token: its connections here see the banned screen and leave. */
+  banned(token: string, until: number | null): void;
+  unbanned(token: string): void;
+}
+
+export function acceptConnections(deps: {
+  io: DuetServer;
+  engine: Engine;
+  options: Pick<GatewayOptions, "newId" | "safety" | "crisisResources">;
+  conns: Map<string, Conn>;
+  claims: Claims<Conn>;
+  latest: LatestViews;
+  presence: PresenceFeed;
+  outcomes: Outcomes;
+  waitingByAddress: CountMap;
+  /** The salted hash of a request's address (computed once per request: address-guard.ts). */
+  addressKey(socket: DuetSocket): string;
+  emitter(socket: DuetSocket): DirectEmit | undefined;
+  /** What every socket is told first: the spaces, limits and crisis resources (welcome.ts). */
+  welcome: Welcome;
+  onEvent(conn: Conn, event: string, args: unknown[], reject: Reject): void;
+  logger: Logger;
+}): Connections {
+  const { io, engine, conns, claims, latest, presence, outcomes, waitingByAddress, logger } = deps;
+  const { safety } = deps.options;
+  /** socket id → user id, for the sockets on this node. */
+  const users = new Map<string, string>();
+  const rejectedCounts: Record<string, number> = {};
+  let abusiveDisconnects = 0;
+  const abuseLog = new PeriodicLog(
+    logger,
+    "connections closed for sending too many refused events",
+  );
+
+  const setIdentity = (conn: Conn, view: IdentityView): void => {
+    conn.identity = view;
+    conn.socket.emit("identity", view);
+  };
+
+  /** Takes a banned connection out of any search or conversation (the partner sees "left"). */
+  const leaveEverything = (conn: Conn): void => {
+    conn.queue.offer(async () => {
+      outcomes.apply(await engine.cancel(conn.userId));
+      outcomes.apply(await engine.exit(conn.userId));
+    }, true);
+  };
+
+  io.on("connection", (socket: DuetSocket) => {
+    const userId = deps.options.newId();
+    const auth = HandshakeAuth.safeParse(socket.handshake.auth ?? {});
+    const browserId = (auth.success && auth.data.browserId) || deps.options.newId();
+    users.set(socket.id, userId);
+    void socket.join([roomOf(userId), PRESENCE_ROOM]);
+    const token = safety.tokenFromCookie(socket.handshake.headers.cookie);
+
+    const conn: Conn = {
+      socket,
+      emit: deps.emitter(socket) ?? fallbackEmit(socket),
+      userId,
+      ...(token ? { token } : {}),
+      ipHash: deps.addressKey(socket),
+      identity: { status: token ? "ok" : "none" },
+      state: "IDLE",
+      waitingKey: undefined,
+      strikes: new Strikes(),
+      lateStrikes: new Strikes(LATE_LIMIT),
+      // Every event of this socket runs after the previous one finished: a join and a disconnect
+      // in the same tick are applied in the order they arrived, never interleaved (serial.ts).
+      queue: serialQueue((err: unknown) => {
+        logger.error({ err }, "socket task failed");
+      }),
+    };
+    conns.set(userId, conn);
+
+    const reject: Reject = (event, code, ack, retryAfterMs) => {
+      rejectedCounts[code] = (rejectedCounts[code] ?? 0) + 1;
+      const message = ERRORS[code];
+      const after = retryAfterMs !== undefined ? { retryAfterMs: Math.ceil(retryAfterMs) } : {};
+      // One answer per refused event: the ack when the client asked for one, else `rejected`.
+      if (ack) ack({ ok: false, code, message, ...after });
+      else conn.emit("rejected", { event, code, message, ...after });
+      // Our own failures are not the client's doing.
+      if (code === "internal" || code === "server_shutting_down") return;
+      const strikes = STRICT_STRIKES.has(code) ? conn.strikes : conn.lateStrikes;
+      if (!strikes.strike(Date.now()) || socket.disconnected) return;
+      abusiveDisconnects += 1;
+      abuseLog.note(code);
+      conn.emit("notice", { kind: "too_many_refused", message: NOTICE_TOO_MANY_REFUSED });
+      socket.disconnect(true);
+    };
+
+    socket.emit("welcome", deps.welcome);
+    conn.queue.offer(async () => {
+      if (token) {
+        const ban = await safety.repo.activeBan(token, Date.now());
+        const holds = claims.claim(token, conn);
+        conn.identity = ban
+          ? { status: "banned", bannedUntil: ban.until }
+          : { status: holds ? "ok" : "elsewhere" };
+      }
+      socket.emit("identity", conn.identity);
+      outcomes.apply(await engine.connect(userId, browserId, token));
+    }, true);
+    const figures = presence.latest();
+    if (figures) socket.emit("presence", figures);
+
+    socket.onAny((event: string, ...args: unknown[]) => {
+      // Packets already read before an abusive disconnect are dropped, not answered.
+      if (socket.disconnected) return;
+      deps.onEvent(conn, event, args, reject);
+    });
+
+    socket.on("disconnect", (reason) => {
+      logger.debug({ reason }, "socket disconnected");
+      users.delete(socket.id);
+      conns.delete(userId);
+      if (conn.waitingKey !== undefined) waitingByAddress.remove(conn.waitingKey);
+      conn.waitingKey = undefined;
+      if (token) {
+        const next = claims.release(token, conn);
+        // The oldest other tab takes over (unless it is banned, which it then already shows).
+        if (next && next.identity.status === "elsewhere") setIdentity(next, { status: "ok" });
+      }
+      conn.queue.offer(async () => {
+        outcomes.apply(await engine.disconnect(userId));
+        latest.forget(userId);
+        // After the last deliveries of this user (they may have been views in a session).
+        presence.forget(userId);
+      }, true);
+    });
+  });
+
+  return {
+    count: () => users.size,
+    userIds: () => users.values(),
+    stats: () => ({ rejected: { ...rejectedCounts }, abusiveDisconnects }),
+    banned(token, until) {
+      for (const conn of claims.all(token)) {
+        setIdentity(conn, { status: "banned", bannedUntil: until });
+        leaveEverything(conn);
+      }
+    },
+    unbanned(token) {
+      for (const conn of claims.all(token)) {
+        if (conn.identity.status !== "banned") continue;
+        setIdentity(conn, { status: claims.holds(token, conn) ? "ok" : "elsewhere" });
+      }
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Delivery: one outgoing event of an engine outcome to its recipient, and the only place that
+ * touches the recipient's bookkeeping as it goes: the newest-view check (LatestViews), the
+ * connection's screen state and its place in the waiting cap, presence-room membership, and the
+ * report buffer's copy of a delivered message. Everything reaches the socket through the Router.
+ *
+ * Ownership: this runs on the recipient's node. In one process that is always this one; in a
+ * cluster the router hands a remote recipient's events to its own node, which delivers them
+ * there (docs/architecture.md), so a node never edits another node's bookkeeping.
+ */
+import type { LatestViews, Outgoing } from "@duet/engine";
+import type { StateView } from "@duet/protocol";
+import type { CountMap } from "../connection-caps";
+import type { PresenceFeed } from "./presence-feed";
+import type { ReportBuffers } from "./reports";
+import type { Router } from "./router";
+import type { Conn } from "./types";
+
+export type Deliver = (o: Outgoing) => void;
+
+export function createDelivery(deps: {
+  router: Router;
+  conns: ReadonlyMap<string, Conn>;
+  /** Views computed concurrently may finish in either order; only the newest reaches a screen. */
+  latest: LatestViews;
+  presence: PresenceFeed;
+  reports: ReportBuffers;
+  /** People waiting per `space|address key` on this node (the waiting cap, admission.ts). */
+  waitingByAddress: CountMap;
+  /** A session went ACTIVE: its join deadline can no longer do anything. */
+  settled(sessionId: string): void;
+}): Deliver {
+  const { router, conns, latest, presence, reports, waitingByAddress } = deps;
+
+  /** Keeps a local connection's screen state and its place in the waiting cap up to date. */
+  const track = (conn: Conn, view: StateView): void => {
+    conn.state = view.state;
+    const key = view.state === "WAITING" ? `${view.space}|${conn.ipHash}` : undefined;
+    if (key === conn.waitingKey) return;
+    if (conn.waitingKey !== undefined) waitingByAddress.remove(conn.waitingKey);
+    if (key !== undefined) waitingByAddress.add(key);
+    conn.waitingKey = key;
+  };
+
+  return (o) => {
+    if (!latest.accept(o)) return;
+    switch (o.event) {
+      case "state": {
+        router.emit(o.to, "state", o.payload);
+        const local = conns.get(o.to);
+        if (local) track(local, o.payload);
+        if (o.payload.state === "ACTIVE") deps.settled(o.payload.sessionId);
+        presence.conversation(o.to, o.payload.state === "MATCHED" || o.payload.state === "ACTIVE");
+        return;
+      }
+      case "message":
+        router.emit(o.to, "message", o.payload);
+        reports.delivered(o.to, o.payload);
+        return;
+      case "signal":
+        router.emit(o.to, "signal", o.payload);
+        return;
+      case "care":
+        router.emit(o.to, "care", o.payload);
+        return;
+      case "typing":
+        router.emit(o.to, "typing", o.payload);
+        return;
+    }
+  };
+}

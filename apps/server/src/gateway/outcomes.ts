@@ -1,0 +1,83 @@
+/**
+ * Carries out what the engine returns: each outgoing event is delivered (delivery.ts), each
+ * observation acted on (report buffers, trust after long talks, media setup, health), and each
+ * deadline handed to the DeadlineQueue, whose firing calls the engine and applies its outcome in
+ * turn. A session's join deadline is keyed by the session, and cancelled once it can no longer
+ * do anything (the session went ACTIVE or closed).
+ */
+import type { Deadline, Engine, Observation, Outcome } from "@duet/engine";
+import type { Logger } from "../logger";
+import type { DeadlineQueue } from "./deadlines";
+import type { Deliver } from "./delivery";
+import type { PresenceFeed } from "./presence-feed";
+import type { ReportBuffers } from "./reports";
+import type { Router } from "./router";
+import type { LongTalkTrust } from "./trust";
+import type { Conn, SafetyServices } from "./types";
+
+export interface Outcomes {
+  apply(outcome: Outcome): void;
+}
+
+/** The key a session's join deadline is scheduled under. */
+export const joinDeadlineKey = (sessionId: string): string => `join:${sessionId}`;
+
+export function createOutcomes(deps: {
+  engine: Engine;
+  deliver: Deliver;
+  router: Router;
+  deadlines: DeadlineQueue;
+  presence: PresenceFeed;
+  reports: ReportBuffers;
+  longTalks: LongTalkTrust;
+  conns: ReadonlyMap<string, Conn>;
+  safety: Pick<SafetyServices, "media" | "onMatched">;
+  logger: Logger;
+}): Outcomes {
+  const { engine, deliver, router, deadlines, presence, reports, longTalks, conns, safety } = deps;
+
+  const fire = (deadline: Deadline): void => {
+    engine.onDeadline(deadline).then(apply, (err: unknown) => {
+      deps.logger.error({ err, kind: deadline.kind }, "deadline failed");
+    });
+  };
+
+  /** Bookkeeping for matches and closes: report buffers, trust after long talks, health. */
+  const observe = (ob: Observation): void => {
+    if (ob.kind === "matched") {
+      reports.matched(ob.sessionId, ob.space);
+      longTalks.matched(ob, (u) => conns.get(u)?.ipHash);
+      safety.onMatched?.(ob.space, ob.waitedMs);
+      return;
+    }
+    if (ob.kind === "media") {
+      // Both asked for media (not merely matched): only now do they get ICE servers and TURN
+      // credentials, and only now are their signals relayed (engine). One setup for both.
+      // Perfect negotiation: the one who waited longer is impolite, the newcomer polite.
+      const setup = safety.media?.() ?? { iceServers: [], iceTransportPolicy: "all" };
+      ob.participants.forEach((userId, i) => {
+        router.emit(userId, "media", { sessionId: ob.sessionId, polite: i === 1, ...setup });
+      });
+      return;
+    }
+    deadlines.cancel(joinDeadlineKey(ob.sessionId));
+    // A report took the buffer before its outcome was applied (see connection.ts); any other
+    // close drops it here.
+    reports.closed(ob.sessionId);
+    longTalks.closed(ob);
+  };
+
+  const apply = (outcome: Outcome): void => {
+    for (const o of outcome.out) deliver(o);
+    if (outcome.observed.length > 0) {
+      presence.observe(outcome.observed);
+      for (const ob of outcome.observed) observe(ob);
+    }
+    for (const d of outcome.deadlines) {
+      const key = d.kind === "join_timeout" ? joinDeadlineKey(d.sessionId) : undefined;
+      deadlines.schedule(d.at, () => fire(d), key);
+    }
+  };
+
+  return { apply };
+}

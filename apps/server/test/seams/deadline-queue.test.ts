@@ -1,0 +1,12 @@
+import { LocalDeadlineQueue } from "../../src/gateway/deadlines";
+import { deadlineQueueContract } from "./deadline-queue.contract";
+import { ManualScheduler } from "./manual-scheduler";
+
+deadlineQueueContract("LocalDeadlineQueue", async () => {
+  const scheduler = new ManualScheduler();
+  return {
+    queue: new LocalDeadlineQueue(scheduler),
+    now: () => scheduler.now(),
+    advance: async (ms) => scheduler.advance(ms),
+  };
+});
