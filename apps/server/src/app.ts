@@ -11,6 +11,7 @@ import { AdminSessions, adminCookieValue, adminRoutes } from "./admin";
 import { LoginThrottle } from "./admin/throttle";
 import type { Config } from "./config";
 import { createGateway, type Gateway, type GatewayOptions } from "./gateway";
+import type { ClusterBus } from "./gateway/cluster-bus";
 import type { HttpHandler } from "./http";
 import { tokenRoutes } from "./identity/http";
 import { loadTokenSecret } from "./identity/secret";
@@ -83,6 +84,8 @@ export interface DuetDeps {
   tuning?: Pick<GatewayOptions, "presenceEveryMs" | "presenceSlice">;
   /** A repository the caller owns (and closes); otherwise one is opened from the configuration. */
   repo?: SafetyRepo;
+  /** News for every node (bans); default: this process's own (gateway/cluster-bus.ts). */
+  bus?: ClusterBus;
 }
 
 const PURGE_EVERY_MS = 60 * 60_000;
@@ -125,6 +128,7 @@ export async function createDuet(
     crisisResources: config.crisisResources,
     shutdownGraceMs: config.shutdownGraceMs,
     caps: config.caps,
+    ...(deps.bus ? { bus: deps.bus } : {}),
     safety: {
       repo,
       tokenFromCookie: (cookie) =>

@@ -7,7 +7,21 @@
  * Per node: with several nodes each keeps its own claims (a second tab on another node is not
  * refused; the Redis store will hold them cluster-wide — noted as a limit in docs/architecture.md).
  */
-export class Claims<C> {
+export interface TokenClaims<C> {
+  /** Adds a connection for `token`; true when it holds the token, false when it must wait. */
+  claim(token: string, conn: C): boolean;
+  /** Removes a connection. Returns the connection that now holds the token, if it changed. */
+  release(token: string, conn: C): C | undefined;
+  holds(token: string, conn: C): boolean;
+  /** Every connection presenting `token`, holder first. */
+  all(token: string): readonly C[];
+}
+
+/**
+ * The TokenClaims of one process (the seam's local implementation; contract:
+ * test/seams/token-claims.contract.ts).
+ */
+export class Claims<C> implements TokenClaims<C> {
   private readonly byToken = new Map<string, C[]>();
 
   /** Adds a connection for `token`; true when it holds the token, false when it must wait. */

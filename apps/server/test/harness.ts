@@ -51,7 +51,14 @@ function defaultRepo(): Promise<SafetyRepo> {
 
 export async function startServer(
   env: Record<string, string> = {},
-  options: { repo?: SafetyRepo; logger?: Logger; tuning?: DuetDeps["tuning"] } = {},
+  options: {
+    repo?: SafetyRepo;
+    logger?: Logger;
+    tuning?: DuetDeps["tuning"];
+    /** Shared with another server: two gateways over one store (a cluster in one process). */
+    store?: MemoryStore;
+    bus?: DuetDeps["bus"];
+  } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
     HOST: "127.0.0.1",
@@ -69,12 +76,13 @@ export async function startServer(
       () => res.writeHead(500).end(),
     );
   });
-  const store = new MemoryStore();
+  const store = options.store ?? new MemoryStore();
   const repo = options.repo ?? (await defaultRepo());
   const duet = await createDuet(http, config, options.logger ?? silentLogger, {
     store,
     repo,
     ...(options.tuning ? { tuning: options.tuning } : {}),
+    ...(options.bus ? { bus: options.bus } : {}),
   });
   http.listen({ port: 0, host: "127.0.0.1", backlog: 4096 });
   await once(http, "listening");

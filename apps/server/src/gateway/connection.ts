@@ -14,7 +14,7 @@ import {
   type Welcome,
 } from "@duet/protocol";
 import { LATE_LIMIT, Strikes } from "../abuse";
-import type { Claims } from "../claims";
+import type { TokenClaims } from "../claims";
 import type { CountMap } from "../connection-caps";
 import type { DirectEmit } from "../direct-emit";
 import type { Logger } from "../logger";
@@ -59,7 +59,7 @@ export function acceptConnections(deps: {
   engine: Engine;
   options: Pick<GatewayOptions, "newId" | "safety" | "crisisResources">;
   conns: Map<string, Conn>;
-  claims: Claims<Conn>;
+  claims: TokenClaims<Conn>;
   latest: LatestViews;
   presence: PresenceFeed;
   outcomes: Outcomes;

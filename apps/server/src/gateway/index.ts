@@ -11,7 +11,8 @@
  * - `outcomes.ts`: an engine outcome carried out: deliveries, observations, deadlines;
  * - `delivery.ts`: one outgoing event and the recipient's bookkeeping (the ownership rule);
  * - `router.ts`: the Router seam (reach a user on any node); `deadlines.ts`: the DeadlineQueue
- *   seam; `reports.ts`: report buffers; `trust.ts`: trust after a long talk;
+ *   seam; `cluster-bus.ts`: the ClusterBus seam (bans for every node); `reports.ts`: report
+ *   buffers; `trust.ts`: trust after a long talk;
  * - `presence-feed.ts`: presence for the screens between conversations;
  * - `address-guard.ts`: caps on open connections; `welcome.ts`: the first event;
  * - `types.ts`: what app.ts hands in, and `Conn`.
@@ -32,11 +33,12 @@ import { LatestViews, type SpacePolicy } from "@duet/engine";
 import type { ClientToServerEvents, ServerToClientEvents, SpaceId } from "@duet/protocol";
 import { LIMITS } from "@duet/protocol";
 import { Server } from "socket.io";
-import { Claims } from "../claims";
+import { Claims, type TokenClaims } from "../claims";
 import { CountMap } from "../connection-caps";
 import { transportOptimisations } from "../transport-status";
 import { guardConnections } from "./address-guard";
 import { createAdmission } from "./admission";
+import { LocalClusterBus } from "./cluster-bus";
 import { acceptConnections } from "./connection";
 import { LocalDeadlineQueue } from "./deadlines";
 import { createDelivery } from "./delivery";
@@ -97,7 +99,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
 
   // This node's state: its connections (by user id), the tokens they hold, who waits where.
   const conns = new Map<string, Conn>();
-  const claims = new Claims<Conn>();
+  const claims: TokenClaims<Conn> = new Claims<Conn>();
   const waitingByAddress = new CountMap();
   const latest = new LatestViews();
   const reports = createReportBuffers(policies);
@@ -170,13 +172,21 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     logger,
   });
 
+  const bus =
+    options.bus ??
+    new LocalClusterBus((err: unknown) => logger.error({ err }, "a cluster message failed"));
+  const unsubscribe = bus.subscribe((message) => {
+    if (message.kind === "banned") connections.banned(message.token, message.until);
+    else connections.unbanned(message.token);
+  });
+
   return {
     io,
     connections: () => connections.count(),
     stats: () => ({ ...connections.stats(), optimisations: transport.flags() }),
     caps,
-    banned: (token, until) => connections.banned(token, until),
-    unbanned: (token) => connections.unbanned(token),
+    banned: (token, until) => bus.publish({ kind: "banned", token, until }),
+    unbanned: (token) => bus.publish({ kind: "unbanned", token }),
     shutdown() {
       shuttingDown ??= (async () => {
         io.emit("notice", {
@@ -189,6 +199,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         for (const o of outcomesOfShutdown) if (o) outcomes.apply({ ...o, deadlines: [] });
         deadlines.cancelAll();
         presence.stop();
+        unsubscribe();
         await new Promise((r) => setTimeout(r, options.shutdownGraceMs));
         await new Promise<void>((resolve) => io.close(() => resolve()));
       })();

@@ -21,6 +21,8 @@ export interface ReportBuffers {
   closed(sessionId: string): void;
   /** The report a `reported` close files, taking the buffer (call before `closed`). */
   reportOf(ob: Closed, request: ClientPayload<"report">): NewReport;
+  /** What is held: open conversations being buffered, and the text kept (tests, health). */
+  size(): { open: number; bytes: number };
 }
 
 export function createReportBuffers(policies: ReadonlyMap<SpaceId, SpacePolicy>): ReportBuffers {
@@ -43,6 +45,7 @@ export function createReportBuffers(policies: ReadonlyMap<SpaceId, SpacePolicy>)
           at: message.at,
         });
     },
+    size: () => ({ open: buffered.size, bytes: transcripts.size().bytes }),
     closed(sessionId) {
       buffered.delete(sessionId);
       transcripts.drop(sessionId);

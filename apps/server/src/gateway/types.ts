@@ -22,6 +22,7 @@ import type { Logger } from "../logger";
 import type { Scheduler } from "../scheduler";
 import type { SerialQueue } from "../serial";
 import type { OptimisationFlags } from "../transport-status";
+import type { ClusterBus } from "./cluster-bus";
 
 /** The rate limits the gateway applies to socket events (see limits.ts for their sizes). */
 export type SocketLimit = "connect" | "join" | "message" | "typing" | "report" | "signal";
@@ -80,6 +81,11 @@ export interface GatewayOptions {
   shutdownGraceMs: number;
   safety: SafetyServices;
   caps: GatewayCaps;
+  /**
+   * News for every node (bans): cluster-bus.ts. Default: a bus of this gateway alone. Gateways
+   * sharing one bus all act on a ban published by any of them.
+   */
+  bus?: ClusterBus;
 }
 
 export interface Gateway {
@@ -95,7 +101,10 @@ export interface Gateway {
   };
   /** The connection caps in force (maxConnections after fitting the open-file limit). */
   readonly caps: GatewayCaps;
-  /** A moderator banned this token: its connections see the banned screen and leave any chat. */
+  /**
+   * A moderator banned this token: its connections, on every node of the bus, see the banned
+   * screen and leave any chat.
+   */
   banned(token: string, until: number | null): void;
   /** A moderator lifted this token's ban. */
   unbanned(token: string): void;
