@@ -10,8 +10,7 @@ import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
 import { AdminSessions, adminCookieValue, adminRoutes } from "./admin";
 import { LoginThrottle } from "./admin/throttle";
 import type { Config } from "./config";
-import { createGateway, type Gateway, type GatewayOptions } from "./gateway";
-import type { ClusterBus } from "./gateway/cluster-bus";
+import { createGateway, type Gateway, type GatewayOptions, type GatewaySeams } from "./gateway";
 import type { HttpHandler } from "./http";
 import { tokenRoutes } from "./identity/http";
 import { loadTokenSecret } from "./identity/secret";
@@ -84,8 +83,8 @@ export interface DuetDeps {
   tuning?: Pick<GatewayOptions, "presenceEveryMs" | "presenceSlice">;
   /** A repository the caller owns (and closes); otherwise one is opened from the configuration. */
   repo?: SafetyRepo;
-  /** News for every node (bans); default: this process's own (gateway/cluster-bus.ts). */
-  bus?: ClusterBus;
+  /** The gateway's shared-state seams; default: this process's own (gateway/types.ts). */
+  seams?: GatewaySeams;
 }
 
 const PURGE_EVERY_MS = 60 * 60_000;
@@ -128,7 +127,7 @@ export async function createDuet(
     crisisResources: config.crisisResources,
     shutdownGraceMs: config.shutdownGraceMs,
     caps: config.caps,
-    ...(deps.bus ? { bus: deps.bus } : {}),
+    ...(deps.seams ? { seams: deps.seams } : {}),
     safety: {
       repo,
       tokenFromCookie: (cookie) =>
@@ -152,12 +151,11 @@ export async function createDuet(
   const adminSessions = new AdminSessions();
   const pageFacts: PageFacts = {
     videoPath: config.ice.transportPolicy,
-    adminPage: (req) =>
-      !config.adminPassword
-        ? "disabled"
-        : adminSessions.touch(adminCookieValue(req.headers.cookie), clock.now())
-          ? "signedIn"
-          : "signedOut",
+    adminPage: (req) => {
+      if (!config.adminPassword) return "disabled";
+      const live = adminSessions.touch(adminCookieValue(req.headers.cookie), clock.now());
+      return live ? "signedIn" : "signedOut";
+    },
   };
   const routes: HttpHandler[] = [
     tokenRoutes({

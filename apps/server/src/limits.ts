@@ -332,28 +332,50 @@ export const DAY_MS = 24 * HOUR;
  * subscriber usually holds a whole /64, so per-address keys would be free to multiply).
  */
 export class IpHasher {
-  private salt = randomBytes(32);
-  private saltSince: number;
   private readonly clock: Clock;
-  private readonly rotationMs: number;
+  private readonly salt: SaltSource;
 
-  constructor(options: { clock?: Clock; rotationMs?: number } = {}) {
+  constructor(options: { clock?: Clock; rotationMs?: number; salt?: SaltSource } = {}) {
     this.clock = options.clock ?? { now: () => Date.now() };
-    this.rotationMs = options.rotationMs ?? DAY_MS;
-    this.saltSince = this.clock.now();
+    this.salt = options.salt ?? new RotatingSalt(this.clock.now(), options.rotationMs ?? DAY_MS);
   }
 
   hash(address: string): string {
-    const now = this.clock.now();
-    if (now - this.saltSince >= this.rotationMs || now < this.saltSince) {
-      this.salt = randomBytes(32);
-      this.saltSince = now;
-    }
-    return createHmac("sha256", this.salt)
+    return createHmac("sha256", this.salt.current(this.clock.now()))
       .update(normalizeIp(address), "utf8")
       .digest()
       .subarray(0, 16)
       .toString("base64url");
+  }
+}
+
+/**
+ * The Salt seam: the secret IP hashes are keyed with. Synchronous, since an address is hashed
+ * before a connection is accepted; a cluster's implementation (issue 18) keeps the salt every
+ * node shares in Redis and reads it ahead of each rotation, so that one address has one key on
+ * every node (per-address limits and caps hold across the cluster). Contract:
+ * test/seams/salt.contract.ts.
+ */
+export interface SaltSource {
+  /** The salt in force at `now`: 32 random bytes, the same until the rotation. */
+  current(now: number): Buffer;
+}
+
+/** This process's salt: random, in memory only, a new one every `rotationMs` (or if the clock goes back). */
+export class RotatingSalt implements SaltSource {
+  private salt = randomBytes(32);
+
+  constructor(
+    private since: number,
+    private readonly rotationMs: number,
+  ) {}
+
+  current(now: number): Buffer {
+    if (now - this.since >= this.rotationMs || now < this.since) {
+      this.salt = randomBytes(32);
+      this.since = now;
+    }
+    return this.salt;
   }
 }
 

@@ -14,7 +14,7 @@ import { type AdminPageState, PAGE_FACT_HEADERS, type VideoPath } from "@duet/pr
 export interface PageFacts {
   readonly videoPath: VideoPath;
   /** The moderator session this request's cookie holds (restarts its idle timer, like the API). */
-  adminPage(req: IncomingMessage): AdminPageState;
+  adminPage(req: IncomingMessage): AdminPageState | Promise<AdminPageState>;
 }
 
 /** The admin page's path: the one page that gets the admin session fact. */
@@ -22,18 +22,25 @@ const ADMIN_PAGE = "/admin";
 
 /**
  * Removes client-sent page facts from `req`, then sets this server's when `page` is the path of
- * a page request and `facts` are known (undefined until the database is open).
+ * a page request and `facts` are known (undefined until the database is open). Returns a promise
+ * only when a fact must be fetched (a remote admin session store); the request waits for it.
  */
 export function setPageFacts(
   req: IncomingMessage,
   page: string | undefined,
   facts: PageFacts | undefined,
-): void {
+): Promise<void> | undefined {
   delete req.headers[PAGE_FACT_HEADERS.videoPath];
   delete req.headers[PAGE_FACT_HEADERS.adminPage];
-  if (page === undefined || facts === undefined) return;
+  if (page === undefined || facts === undefined) return undefined;
   req.headers[PAGE_FACT_HEADERS.videoPath] = facts.videoPath;
-  if (page === ADMIN_PAGE || page === `${ADMIN_PAGE}/`) {
-    req.headers[PAGE_FACT_HEADERS.adminPage] = facts.adminPage(req);
+  if (page !== ADMIN_PAGE && page !== `${ADMIN_PAGE}/`) return undefined;
+  const state = facts.adminPage(req);
+  if (!(state instanceof Promise)) {
+    req.headers[PAGE_FACT_HEADERS.adminPage] = state;
+    return undefined;
   }
+  return state.then((s) => {
+    req.headers[PAGE_FACT_HEADERS.adminPage] = s;
+  });
 }

@@ -78,7 +78,7 @@ export async function startDuetProcess(options: DuetProcessOptions): Promise<Due
     const kind =
       !web.rendersPages || own ? "other" : pathname.startsWith("/_next/") ? "asset" : "page";
     applySecurityHeaders(req, res, pathname, { kind });
-    setPageFacts(req, kind === "page" ? pathname : undefined, duet?.pageFacts);
+    const facts = setPageFacts(req, kind === "page" ? pathname : undefined, duet?.pageFacts);
     if (pathname === undefined) {
       badTarget(res, logger);
       return;
@@ -94,7 +94,9 @@ export async function startDuetProcess(options: DuetProcessOptions): Promise<Due
       return;
     }
     const url = new URL(req.url ?? "/", "http://duet.invalid");
-    (duet ? duet.handleHttp(req, res, url) : Promise.resolve(false))
+    const route = (): Promise<boolean> =>
+      duet ? duet.handleHttp(req, res, url) : Promise.resolve(false);
+    (facts ? facts.then(route) : route())
       .then((handled) => (handled ? undefined : web.handle(req, res)))
       .catch((err: unknown) => {
         logger.error({ err: errorName(err) }, "web request failed");

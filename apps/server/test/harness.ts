@@ -57,7 +57,7 @@ export async function startServer(
     tuning?: DuetDeps["tuning"];
     /** Shared with another server: two gateways over one store (a cluster in one process). */
     store?: MemoryStore;
-    bus?: DuetDeps["bus"];
+    seams?: DuetDeps["seams"];
   } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
@@ -82,7 +82,7 @@ export async function startServer(
     store,
     repo,
     ...(options.tuning ? { tuning: options.tuning } : {}),
-    ...(options.bus ? { bus: options.bus } : {}),
+    ...(options.seams ? { seams: options.seams } : {}),
   });
   http.listen({ port: 0, host: "127.0.0.1", backlog: 4096 });
   await once(http, "listening");

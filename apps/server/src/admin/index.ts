@@ -12,5 +12,5 @@ export {
   type BanView,
   type ReportView,
 } from "./routes";
-export { type AdminSessionOptions, AdminSessions } from "./sessions";
+export { type AdminSessionOptions, type AdminSessionStore, AdminSessions } from "./sessions";
 export { LoginThrottle } from "./throttle";

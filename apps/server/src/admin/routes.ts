@@ -40,7 +40,7 @@ import {
   passwordMatches,
 } from "./guards";
 import { REF_PATTERN, tokenRef } from "./refs";
-import { type AdminSessionOptions, AdminSessions } from "./sessions";
+import { type AdminSessionOptions, type AdminSessionStore, AdminSessions } from "./sessions";
 import type { LoginThrottle } from "./throttle";
 
 export const ADMIN_PREFIX = "/api/admin";
@@ -73,7 +73,7 @@ export interface AdminDeps {
   readonly clock: { now(): number };
   readonly logger: Logger;
   /** The session store, or options for a new one (12 h at most, 1 h idle by default). */
-  readonly sessions?: AdminSessions | AdminSessionOptions;
+  readonly sessions?: AdminSessionStore | AdminSessionOptions;
 }
 
 // The answers' shapes are shared with the admin page: packages/protocol/src/admin.ts.
@@ -116,8 +116,10 @@ interface Route {
 export function adminRoutes(deps: AdminDeps): HttpHandler {
   const { repo, logger, clock } = deps;
   const password = deps.adminPassword;
-  const sessions =
-    deps.sessions instanceof AdminSessions ? deps.sessions : new AdminSessions(deps.sessions);
+  const sessions: AdminSessionStore =
+    deps.sessions !== undefined && "touch" in deps.sessions
+      ? deps.sessions
+      : new AdminSessions(deps.sessions);
 
   if (password === undefined || password === "") {
     logger.warn(
@@ -136,7 +138,7 @@ export function adminRoutes(deps: AdminDeps): HttpHandler {
     };
   }
 
-  const signedIn = (req: IncomingMessage): boolean =>
+  const signedIn = async (req: IncomingMessage): Promise<boolean> =>
     sessions.touch(adminCookieValue(req.headers.cookie), clock.now());
 
   const reportView = (r: Report, bans: ReadonlyMap<string, Ban>): ReportView => {
@@ -178,7 +180,8 @@ export function adminRoutes(deps: AdminDeps): HttpHandler {
       method: "GET",
       pattern: /^\/session$/,
       auth: false,
-      run: async ({ req, res }) => sendJson(res, 200, { enabled: true, signedIn: signedIn(req) }),
+      run: async ({ req, res }) =>
+        sendJson(res, 200, { enabled: true, signedIn: await signedIn(req) }),
     },
     {
       method: "POST",
@@ -198,8 +201,8 @@ export function adminRoutes(deps: AdminDeps): HttpHandler {
           logger.warn({ area: "admin" }, "admin sign-in with a wrong password");
           return sendJson(res, 401, { error: "wrong_password" });
         }
-        sessions.end(adminCookieValue(req.headers.cookie));
-        const id = sessions.create(clock.now());
+        await sessions.end(adminCookieValue(req.headers.cookie));
+        const id = await sessions.create(clock.now());
         res.setHeader(
           "set-cookie",
           adminCookie(id, {
@@ -217,7 +220,7 @@ export function adminRoutes(deps: AdminDeps): HttpHandler {
       auth: false,
       run: async ({ req, res }) => {
         await readJson(req);
-        sessions.end(adminCookieValue(req.headers.cookie));
+        await sessions.end(adminCookieValue(req.headers.cookie));
         res.setHeader("set-cookie", clearedAdminCookie(isSecureRequest(req, deps.trustProxy)));
         sendJson(res, 200, { signedIn: false });
       },
@@ -365,7 +368,7 @@ export function adminRoutes(deps: AdminDeps): HttpHandler {
         return true;
       }
     }
-    if (route.auth && !signedIn(req)) {
+    if (route.auth && !(await signedIn(req))) {
       req.resume();
       sendJson(res, 401, { error: "signed_out" });
       return true;

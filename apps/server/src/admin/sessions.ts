@@ -24,7 +24,24 @@ interface Entry {
   lastSeen: number;
 }
 
-export class AdminSessions {
+/**
+ * The AdminSessions seam: where signed-in moderators are remembered. In a cluster a moderator
+ * signed in on one node must be signed in on all (issue 18: Redis, keyed by the id's hash, with
+ * the same expiry rules); test/seams/admin-sessions.contract.ts is what each store must do.
+ */
+export interface AdminSessionStore {
+  /** The longest a session lives (the cookie's Max-Age). */
+  readonly maxAgeMs: number;
+  /** Starts a session; returns its id (for the cookie). */
+  create(now: number): string | Promise<string>;
+  /** True, and the idle timer restarted, when `id` is a live session. */
+  touch(id: string | undefined, now: number): boolean | Promise<boolean>;
+  /** Ends the session (sign out). */
+  end(id: string | undefined): void | Promise<void>;
+}
+
+/** This process's sessions (the seam's local implementation). */
+export class AdminSessions implements AdminSessionStore {
   private readonly entries = new Map<string, Entry>();
   readonly maxAgeMs: number;
   readonly idleMs: number;

@@ -52,6 +52,8 @@ export interface Connections {
   /** A moderator banned this token: its connections here see the banned screen and leave. */
   banned(token: string, until: number | null): void;
   unbanned(token: string): void;
+  /** Shutdown: every connection here gives up its token claim and its waiting place. */
+  release(): void;
 }
 
 export function acceptConnections(deps: {
@@ -189,6 +191,19 @@ export function acceptConnections(deps: {
       for (const conn of claims.all(token)) {
         setIdentity(conn, { status: "banned", bannedUntil: until });
         leaveEverything(conn);
+      }
+    },
+    release() {
+      for (const conn of conns.values()) {
+        if (conn.token !== undefined) {
+          const next = claims.release(conn.token, conn);
+          // A tab on another node takes over, as it would when this tab closed.
+          if (next && !conns.has(next.userId) && next.identity.status === "elsewhere") {
+            setIdentity(next, { status: "ok" });
+          }
+        }
+        if (conn.waitingKey !== undefined) waitingByAddress.remove(conn.waitingKey);
+        conn.waitingKey = undefined;
       }
     },
     unbanned(token) {

@@ -55,6 +55,7 @@ export type {
   Gateway,
   GatewayCaps,
   GatewayOptions,
+  GatewaySeams,
   SafetyServices,
   SocketLimit,
 } from "./types";
@@ -99,11 +100,12 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
 
   // This node's state: its connections (by user id), the tokens they hold, who waits where.
   const conns = new Map<string, Conn>();
-  const claims: TokenClaims<Conn> = new Claims<Conn>();
+  const seams = options.seams ?? {};
+  const claims: TokenClaims<Conn> = seams.claims ?? new Claims<Conn>();
   const waitingByAddress = new CountMap();
   const latest = new LatestViews();
-  const reports = createReportBuffers(policies);
-  const deadlines = new LocalDeadlineQueue(scheduler);
+  const reports = seams.reports ?? createReportBuffers(policies);
+  const deadlines = seams.deadlines ?? new LocalDeadlineQueue(scheduler);
   const router = createLocalRouter(io, conns);
   const presence = createPresenceFeed({
     io,
@@ -173,7 +175,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   });
 
   const bus =
-    options.bus ??
+    seams.bus ??
     new LocalClusterBus((err: unknown) => logger.error({ err }, "a cluster message failed"));
   const unsubscribe = bus.subscribe((message) => {
     if (message.kind === "banned") connections.banned(message.token, message.until);
@@ -193,10 +195,18 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
           kind: "server_restarting",
           message: "The server is restarting. Please come back in a moment.",
         });
+        const mine = [...connections.userIds()];
         const outcomesOfShutdown = await Promise.all(
-          [...connections.userIds()].map((u) => engine.shutdownUser(u).catch(() => undefined)),
+          mine.map((u) => engine.shutdownUser(u).catch(() => undefined)),
         );
         for (const o of outcomesOfShutdown) if (o) outcomes.apply({ ...o, deadlines: [] });
+        // Then this node's users leave the shared store (a search ends, nothing is left to be
+        // matched with a socket that is about to close). Their sessions are closed already, so
+        // nobody else is told anything.
+        await Promise.all(mine.map((u) => engine.disconnect(u).catch(() => undefined)));
+        // Through the same seams a cluster shares: this node's claims and waiting places go now,
+        // not when its memory does (the next node must not see them held).
+        connections.release();
         deadlines.cancelAll();
         presence.stop();
         unsubscribe();

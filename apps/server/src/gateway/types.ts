@@ -16,6 +16,7 @@ import type {
 } from "@duet/protocol";
 import type { Server, Socket } from "socket.io";
 import type { Strikes } from "../abuse";
+import type { TokenClaims } from "../claims";
 import type { DirectEmit } from "../direct-emit";
 import type { LimitResult } from "../http";
 import type { Logger } from "../logger";
@@ -23,6 +24,8 @@ import type { Scheduler } from "../scheduler";
 import type { SerialQueue } from "../serial";
 import type { OptimisationFlags } from "../transport-status";
 import type { ClusterBus } from "./cluster-bus";
+import type { DeadlineQueue } from "./deadlines";
+import type { ReportBuffers } from "./reports";
 
 /** The rate limits the gateway applies to socket events (see limits.ts for their sizes). */
 export type SocketLimit = "connect" | "join" | "message" | "typing" | "report" | "signal";
@@ -82,10 +85,21 @@ export interface GatewayOptions {
   safety: SafetyServices;
   caps: GatewayCaps;
   /**
-   * News for every node (bans): cluster-bus.ts. Default: a bus of this gateway alone. Gateways
-   * sharing one bus all act on a ban published by any of them.
+   * The seams that hold state a cluster must share (docs/architecture.md, "The gateway"). Each
+   * defaults to this process's own implementation; tests, and cluster mode, hand in others.
    */
+  seams?: GatewaySeams;
+}
+
+export interface GatewaySeams {
+  /** News for every node (bans): cluster-bus.ts. Gateways sharing one all act on any ban. */
   bus?: ClusterBus;
+  /** One connection per token: claims.ts. */
+  claims?: TokenClaims<Conn>;
+  /** The text of open conversations, for reports: reports.ts. */
+  reports?: ReportBuffers;
+  /** The engine's deadlines: deadlines.ts. */
+  deadlines?: DeadlineQueue;
 }
 
 export interface Gateway {

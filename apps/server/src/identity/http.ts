@@ -31,6 +31,7 @@ import {
   createPowChallenge,
   DEFAULT_POW_TTL_MS,
   powHmacKey,
+  type SpentChallengeStore,
   SpentChallenges,
 } from "./pow";
 import { issueToken, tokenCookie, tokenFromHeaders } from "./token";
@@ -51,7 +52,7 @@ export interface TokenRoutesDeps {
   /** How long a challenge stays solvable; DEFAULT_POW_TTL_MS. */
   readonly powTtlMs?: number;
   /** Spent-challenge memory; by default one per tokenRoutes instance. */
-  readonly spent?: SpentChallenges;
+  readonly spent?: SpentChallengeStore;
 }
 
 export function tokenRoutes(deps: TokenRoutesDeps): HttpHandler {

@@ -70,11 +70,22 @@ export async function createPowChallenge(options: CreatePowChallengeOptions): Pr
 }
 
 /**
+ * The SpentChallenges seam: where verified challenges are remembered so that none is used twice.
+ * In a cluster every node must see every other node's spends (issue 18: a Redis SET NX with the
+ * challenge's expiry); test/seams/spent-challenges.contract.ts is what each store must do.
+ */
+export interface SpentChallengeStore {
+  /** Records `key` until `expiresAt`; false when it is already recorded. Atomic. */
+  add(key: string, expiresAt: number, now: number): boolean | Promise<boolean>;
+}
+
+/**
+ * This process's spent challenges (the seam's local implementation).
  * Signatures of verified challenges, each kept until its challenge expires. Bounded: when full of
  * unexpired entries, the oldest is forgotten (its challenge expires soonest, and replaying it
  * still passes the issuance rate limit), so memory stays fixed under any load.
  */
-export class SpentChallenges {
+export class SpentChallenges implements SpentChallengeStore {
   private readonly entries = new Map<string, number>();
 
   constructor(private readonly maxSize: number = DEFAULT_MAX_SPENT) {}
@@ -145,7 +156,7 @@ export async function checkPow(
   payload: unknown,
   hmacKey: string,
   now: number,
-  spent: SpentChallenges = processSpent,
+  spent: SpentChallengeStore = processSpent,
 ): Promise<PowVerdict> {
   if (typeof payload !== "string" || payload.length === 0 || payload.length > MAX_PAYLOAD_LENGTH) {
     return "malformed";
@@ -173,7 +184,7 @@ export async function checkPow(
   // Signed by this server, so `expires` is the one createPowChallenge wrote.
   const expires = challenge.parameters.data?.expires;
   if (typeof expires !== "number" || now >= expires) return "expired";
-  return spent.add(challenge.signature, expires, now) ? "ok" : "replayed";
+  return (await spent.add(challenge.signature, expires, now)) ? "ok" : "replayed";
 }
 
 /** True when the payload solves an unexpired challenge of this server that was not used before. */
@@ -181,7 +192,7 @@ export async function verifyPow(
   payload: unknown,
   hmacKey: string,
   now: number,
-  spent: SpentChallenges = processSpent,
+  spent: SpentChallengeStore = processSpent,
 ): Promise<boolean> {
   return (await checkPow(payload, hmacKey, now, spent)) === "ok";
 }
