@@ -128,6 +128,8 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** A connected client that records every server event it receives. */
 export class TestClient {
   readonly states: StateView[] = [];
+  /** The `version` of each state view received, in order. */
+  readonly versions: (number | undefined)[] = [];
   readonly messages: ChatMessage[] = [];
   readonly rejected: Rejected[] = [];
   readonly notices: Notice[] = [];
@@ -139,7 +141,11 @@ export class TestClient {
     socket.on("welcome", (w) => {
       this.welcome = w;
     });
-    socket.on("state", (s) => this.states.push(s));
+    // Views are kept without their wire version (most tests compare views); `versions` has them.
+    socket.on("state", ({ version, ...view }) => {
+      this.states.push(view as StateView);
+      this.versions.push(version);
+    });
     socket.on("message", (m) => this.messages.push(m));
     socket.on("rejected", (r) => this.rejected.push(r));
     socket.on("notice", (n) => this.notices.push(n));

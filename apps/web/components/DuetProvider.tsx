@@ -39,6 +39,7 @@ import type { Socket } from "socket.io-client";
 import { getBrowserId } from "../lib/browser-id";
 import { spaceHref, tokenSpaceOfPath } from "../lib/copy";
 import { type PassState, useTokenPass } from "../lib/use-token-pass";
+import { nextShownVersion } from "../lib/view-version";
 
 type DuetSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -299,6 +300,12 @@ export function DuetProvider({ children }: { children: ReactNode }) {
   const pathname = usePathname();
   const socketRef = useRef<DuetSocket | null>(null);
   const viewRef = useRef<StateView | null>(null);
+  /**
+   * The highest `version` of a view shown on this connection: an older one arriving later (views
+   * computed at the same moment, on two nodes) is dropped. Reset on `welcome`: a new connection's
+   * versions are a new sequence (docs/protocol.md, "Versions").
+   */
+  const shownVersionRef = useRef(-1);
   const welcomeRef = useRef<Welcome | null>(null);
   const lastTypingSentRef = useRef(0);
   const typingTrailRef = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -363,12 +370,16 @@ export function DuetProvider({ children }: { children: ReactNode }) {
         stopTyping();
       });
       socket.on("welcome", (payload) => {
+        shownVersionRef.current = -1;
         welcomeRef.current = payload;
         setWelcome(payload);
         // A fresh welcome means a server is (again) answering: an older restart notice is stale.
         setNotice(null);
       });
-      socket.on("state", (payload) => {
+      socket.on("state", ({ version, ...payload }) => {
+        const shown = nextShownVersion(version, shownVersionRef.current);
+        if (shown === null) return;
+        shownVersionRef.current = shown;
         const before = viewRef.current;
         viewRef.current = payload;
         setView(payload);

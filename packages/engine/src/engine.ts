@@ -109,11 +109,17 @@ export class Engine {
    * A new connection: a new IDLE user. `person` is its token id where it has one (cooldowns and
    * report blocks follow the person across connections). Idempotent.
    */
-  async connect(userId: UserId, browserId: string, person?: string): Promise<Outcome> {
+  async connect(
+    userId: UserId,
+    browserId: string,
+    person?: string,
+    node?: string,
+  ): Promise<Outcome> {
     const created = await this.store.addUser({
       id: userId,
       browserId,
       ...(person !== undefined ? { person } : {}),
+      ...(node !== undefined ? { node } : {}),
       state: "IDLE",
     });
     const user = created ? await this.store.getUser(userId) : undefined;
@@ -205,9 +211,15 @@ export class Engine {
     const at = this.clock.now();
     // Written out, not `{ ...base, from }`: see the note on object spreads in memory-store.ts.
     return success([
-      { to: userId, event: "message", payload: { sessionId, id, text: shown, from: "you", at } },
+      {
+        to: userId,
+        ...nodeOf(user.node),
+        event: "message",
+        payload: { sessionId, id, text: shown, from: "you", at },
+      },
       {
         to: user.partnerId,
+        ...nodeOf(user.partnerNode),
         event: "message",
         payload: { sessionId, id, text: shown, from: "partner", at },
       },
@@ -317,6 +329,7 @@ export class Engine {
     return success([
       {
         to: user.partnerId,
+        ...nodeOf(user.partnerNode),
         event: "signal",
         payload: { sessionId: user.sessionId, ...payload },
       },
@@ -334,7 +347,12 @@ export class Engine {
     if (typeof rule === "object") return failure(rule.error);
     if (!user.sessionId || !user.partnerId) return failure("illegal_state");
     return success([
-      { to: user.partnerId, event: "typing", payload: { sessionId: user.sessionId } },
+      {
+        to: user.partnerId,
+        ...nodeOf(user.partnerNode),
+        event: "typing",
+        payload: { sessionId: user.sessionId },
+      },
     ]);
   }
 
@@ -352,7 +370,14 @@ export class Engine {
     if (rule === NOOP) return success();
     if (typeof rule === "object") return failure(rule.error);
     if (!user.sessionId || !user.partnerId) return failure("illegal_state");
-    return success([{ to: user.partnerId, event: "care", payload: { sessionId: user.sessionId } }]);
+    return success([
+      {
+        to: user.partnerId,
+        ...nodeOf(user.partnerNode),
+        event: "care",
+        payload: { sessionId: user.sessionId },
+      },
+    ]);
   }
 
   /**
@@ -464,6 +489,7 @@ export class Engine {
         return success([
           {
             to: idle.id,
+            ...nodeOf(idle.node),
             event: "state",
             payload: { state: "IDLE", searchTimedOut: true },
             version: idle.version ?? 0,
@@ -722,6 +748,7 @@ export class Engine {
   private stateOut(user: UserRecord, previous?: EndedInfo): Outgoing {
     return {
       to: user.id,
+      ...nodeOf(user.node),
       event: "state",
       payload: this.view(user, previous),
       version: user.version ?? 0,
@@ -793,4 +820,9 @@ function required<T>(value: T | undefined, field: string, user: UserRecord): T {
   if (value === undefined)
     throw new Error(`store contract broken: ${user.state} user without ${field}`);
   return value;
+}
+
+/** An outgoing event's `node`, when the record has one. */
+function nodeOf(node: string | undefined): { node?: string } {
+  return node !== undefined ? { node } : {};
 }

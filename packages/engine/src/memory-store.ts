@@ -144,6 +144,7 @@ export class MemoryStore implements Store {
     }
     const matched = (entry: QueueEntry, partner: QueueEntry): UserRecord => {
       const user = this.users.get(entry.userId) as UserRecord;
+      const partnerNode = this.users.get(partner.userId)?.node;
       this.unqueue(user);
       const shared = sharedTopics(entry, partner);
       const next: UserRecord = {
@@ -156,6 +157,7 @@ export class MemoryStore implements Store {
         ...(shared.length > 0 ? { sharedTopics: shared } : {}),
         sessionId: session.id,
         partnerId: partner.userId,
+        ...(partnerNode !== undefined ? { partnerNode } : {}),
         ...(partner.intent ? { partnerIntent: partner.intent } : {}),
         enterBy: session.enterBy,
       };
@@ -359,10 +361,11 @@ export class MemoryStore implements Store {
  * Who a record is, kept through every state, besides its id: callers write `{ id, ...identity(u) }`
  * (a literal that starts with a spread is slow to extend: see freezeUser).
  */
-function identity(u: UserRecord): Pick<UserRecord, "browserId" | "person"> {
+function identity(u: UserRecord): Pick<UserRecord, "browserId" | "person" | "node"> {
   return {
     browserId: u.browserId,
     ...(u.person !== undefined ? { person: u.person } : {}),
+    ...(u.node !== undefined ? { node: u.node } : {}),
   };
 }
 

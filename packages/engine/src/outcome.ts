@@ -14,7 +14,12 @@ import type {
 } from "@duet/protocol";
 import type { SessionId, UserId } from "./types";
 
-export type Outgoing =
+/**
+ * One event for one user. `node` is the recipient's node (the gateway process holding its
+ * socket, from its user record): the gateway delivers it there (the ownership rule,
+ * docs/architecture.md). Absent for records made without one (tests, a single process).
+ */
+export type Outgoing = { readonly node?: string } & (
   | {
       readonly to: UserId;
       readonly event: "state";
@@ -25,7 +30,8 @@ export type Outgoing =
   | { readonly to: UserId; readonly event: "message"; readonly payload: ChatMessage }
   | { readonly to: UserId; readonly event: "typing"; readonly payload: Typing }
   | { readonly to: UserId; readonly event: "care"; readonly payload: Care }
-  | { readonly to: UserId; readonly event: "signal"; readonly payload: RelayedSignal };
+  | { readonly to: UserId; readonly event: "signal"; readonly payload: RelayedSignal }
+);
 
 /**
  * Facts the gateway acts on besides delivering views: health figures (aggregates only), a video

@@ -24,6 +24,11 @@ export interface UserRecord {
    * token id in spaces with tokens. Absent means the browser id (identity-free connections).
    */
   readonly person?: string;
+  /**
+   * The node (gateway process) that holds this user's socket, set at connect and kept through
+   * every state: events for this user are delivered there.
+   */
+  readonly node?: string;
   readonly state: UserState;
   /** Space of the current search or session; absent while IDLE. */
   readonly space?: SpaceId;
@@ -33,6 +38,8 @@ export interface UserRecord {
   /** MATCHED / ACTIVE / ENDED: the session, and (while it is open) the partner. */
   readonly sessionId?: SessionId;
   readonly partnerId?: UserId;
+  /** MATCHED / ACTIVE: the partner's node, so an event for the partner names it unread. */
+  readonly partnerNode?: string;
   /** MATCHED / ACTIVE: the partner's intent, where the space has intents. */
   readonly partnerIntent?: Intent;
   /** MATCHED: the session's join deadline (copied from the session for the state view). */

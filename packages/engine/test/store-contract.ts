@@ -505,6 +505,43 @@ export function storeContract(
         expect(await peekAll()).toEqual([]);
       });
 
+      it("ownership: each record keeps its node through every state, and knows its partner's", async () => {
+        for (const [id, node] of [
+          ["alice", "node-a"],
+          ["bob", "node-b"],
+        ] as const) {
+          expect(await store.addUser({ id, browserId: `browser-${id}`, node, state: "IDLE" })).toBe(
+            true,
+          );
+        }
+        const a = await waiting("alice", "talk");
+        const b = await waiting("bob", "listen");
+        expect((await store.getUser("alice"))?.node).toBe("node-a");
+        const s = session(a, b);
+        const res = await store.createSession(s, a, b);
+        expect(res.ok).toBe(true);
+        const alice = await store.getUser("alice");
+        expect([alice?.node, alice?.partnerNode]).toEqual(["node-a", "node-b"]);
+        const bob = await store.getUser("bob");
+        expect([bob?.node, bob?.partnerNode]).toEqual(["node-b", "node-a"]);
+        await store.enterSession(s.id, "alice", T0 + 1);
+        const entered = await store.enterSession(s.id, "bob", T0 + 2);
+        expect(entered.ok).toBe(true);
+        const active = await store.getUser("bob");
+        expect([active?.state, active?.node, active?.partnerNode]).toEqual([
+          "ACTIVE",
+          "node-b",
+          "node-a",
+        ]);
+        await store.closeSession(s.id, "left", "alice");
+        const ended = await store.getUser("alice");
+        expect([ended?.state, ended?.node, ended?.partnerNode]).toEqual([
+          "ENDED",
+          "node-a",
+          undefined,
+        ]);
+      });
+
       it("without intents: no partnerIntent", async () => {
         const a = await waiting("alice", null, "stimchat");
         const b = await waiting("bob", null, "stimchat");

@@ -384,9 +384,18 @@ export interface ClientToServerEvents {
 }
 
 /** Socket.IO typing for the server → client direction. */
+/**
+ * A state view as sent: `version` grows with every change of this connection's record (one
+ * counter for the whole store), so a client that receives an older version after a newer one
+ * drops it. Views computed concurrently may finish out of order; the server already drops those
+ * it can see, and with several nodes only the client sees every view.
+ */
+export type VersionedStateView = StateView & { readonly version?: number };
+
 export interface ServerToClientEvents {
   welcome: (payload: Welcome) => void;
-  state: (payload: StateView) => void;
+  /** The view, with the version it was computed from (docs/protocol.md: "Versions"). */
+  state: (payload: VersionedStateView) => void;
   message: (payload: ChatMessage) => void;
   notice: (payload: Notice) => void;
   rejected: (payload: Rejected) => void;

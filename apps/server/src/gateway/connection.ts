@@ -23,7 +23,7 @@ import { serialQueue } from "../serial";
 import type { Reject } from "./events";
 import type { Outcomes } from "./outcomes";
 import type { PresenceFeed } from "./presence-feed";
-import { PRESENCE_ROOM, roomOf } from "./router";
+import { PRESENCE_ROOM, roomOf } from "./sockets";
 import type { Conn, DuetServer, DuetSocket, GatewayOptions } from "./types";
 
 /** Refusals that a well-behaved client never causes (abuse.ts: the strict budget). */
@@ -68,6 +68,8 @@ export function acceptConnections(deps: {
   waitingByAddress: CountMap;
   /** The salted hash of a request's address (computed once per request: address-guard.ts). */
   addressKey(socket: DuetSocket): string;
+  /** This node's id (router.ts): the engine writes it into each user record. */
+  node: string;
   emitter(socket: DuetSocket): DirectEmit | undefined;
   /** What every socket is told first: the spaces, limits and crisis resources (welcome.ts). */
   welcome: Welcome;
@@ -152,7 +154,7 @@ export function acceptConnections(deps: {
           : { status: holds ? "ok" : "elsewhere" };
       }
       socket.emit("identity", conn.identity);
-      outcomes.apply(await engine.connect(userId, browserId, token));
+      outcomes.apply(await engine.connect(userId, browserId, token, deps.node));
     }, true);
     const figures = presence.latest();
     if (figures) socket.emit("presence", figures);

@@ -2,7 +2,7 @@
  * Delivery: one outgoing event of an engine outcome to its recipient, and the only place that
  * touches the recipient's bookkeeping as it goes: the newest-view check (LatestViews), the
  * connection's screen state and its place in the waiting cap, presence-room membership, and the
- * report buffer's copy of a delivered message. Everything reaches the socket through the Router.
+ * report buffer's copy of a delivered message. Everything reaches the socket through sockets.ts.
  *
  * Ownership: this runs on the recipient's node. In one process that is always this one; in a
  * cluster the router hands a remote recipient's events to its own node, which delivers them
@@ -13,13 +13,13 @@ import type { StateView } from "@duet/protocol";
 import type { CountMap } from "../connection-caps";
 import type { PresenceFeed } from "./presence-feed";
 import type { ReportBuffers } from "./reports";
-import type { Router } from "./router";
+import type { Sockets } from "./sockets";
 import type { Conn } from "./types";
 
 export type Deliver = (o: Outgoing) => void;
 
 export function createDelivery(deps: {
-  router: Router;
+  sockets: Sockets;
   conns: ReadonlyMap<string, Conn>;
   /** Views computed concurrently may finish in either order; only the newest reaches a screen. */
   latest: LatestViews;
@@ -30,7 +30,7 @@ export function createDelivery(deps: {
   /** A session went ACTIVE: its join deadline can no longer do anything. */
   settled(sessionId: string): void;
 }): Deliver {
-  const { router, conns, latest, presence, reports, waitingByAddress } = deps;
+  const { sockets, conns, latest, presence, reports, waitingByAddress } = deps;
 
   /** Keeps a local connection's screen state and its place in the waiting cap up to date. */
   const track = (conn: Conn, view: StateView): void => {
@@ -46,7 +46,8 @@ export function createDelivery(deps: {
     if (!latest.accept(o)) return;
     switch (o.event) {
       case "state": {
-        router.emit(o.to, "state", o.payload);
+        // The version rides along so that the client can drop a stale view too.
+        sockets.emit(o.to, "state", { ...o.payload, version: o.version });
         const local = conns.get(o.to);
         if (local) track(local, o.payload);
         if (o.payload.state === "ACTIVE") deps.settled(o.payload.sessionId);
@@ -54,17 +55,17 @@ export function createDelivery(deps: {
         return;
       }
       case "message":
-        router.emit(o.to, "message", o.payload);
+        sockets.emit(o.to, "message", o.payload);
         reports.delivered(o.to, o.payload);
         return;
       case "signal":
-        router.emit(o.to, "signal", o.payload);
+        sockets.emit(o.to, "signal", o.payload);
         return;
       case "care":
-        router.emit(o.to, "care", o.payload);
+        sockets.emit(o.to, "care", o.payload);
         return;
       case "typing":
-        router.emit(o.to, "typing", o.payload);
+        sockets.emit(o.to, "typing", o.payload);
         return;
     }
   };

@@ -10,7 +10,8 @@
  * - `admission.ts`: an event's state, the join's own checks, rate limits, then the database;
  * - `outcomes.ts`: an engine outcome carried out: deliveries, observations, deadlines;
  * - `delivery.ts`: one outgoing event and the recipient's bookkeeping (the ownership rule);
- * - `router.ts`: the Router seam (reach a user on any node); `deadlines.ts`: the DeadlineQueue
+ * - `router.ts`: the Router seam (an engine event to its recipient's node); `sockets.ts`: this
+ *   node's sockets and presence-room membership; `deadlines.ts`: the DeadlineQueue
  *   seam; `cluster-bus.ts`: the ClusterBus seam (bans for every node); `reports.ts`: report
  *   buffers; `trust.ts`: trust after a long talk;
  * - `presence-feed.ts`: presence for the screens between conversations;
@@ -46,7 +47,8 @@ import { createEventHandler } from "./events";
 import { createOutcomes, joinDeadlineKey } from "./outcomes";
 import { createPresenceFeed } from "./presence-feed";
 import { createReportBuffers } from "./reports";
-import { createLocalRouter } from "./router";
+import { LocalRouter } from "./router";
+import { createSockets } from "./sockets";
 import { createLongTalkTrust } from "./trust";
 import type { Conn, Gateway, GatewayOptions } from "./types";
 import { welcomeFor } from "./welcome";
@@ -106,12 +108,12 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   const latest = new LatestViews();
   const reports = seams.reports ?? createReportBuffers(policies);
   const deadlines = seams.deadlines ?? new LocalDeadlineQueue(scheduler);
-  const router = createLocalRouter(io, conns);
+  const sockets = createSockets(io, conns);
   const presence = createPresenceFeed({
     io,
     store,
     spaces: [...policies.keys()],
-    router,
+    sockets,
     logger,
     everyMs: options.presenceEveryMs ?? 3000,
     slice: options.presenceSlice ?? 256,
@@ -123,7 +125,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     logger,
   });
   const deliver = createDelivery({
-    router,
+    sockets,
     conns,
     latest,
     presence,
@@ -131,10 +133,12 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     waitingByAddress,
     settled: (sessionId) => deadlines.cancel(joinDeadlineKey(sessionId)),
   });
+  const router = seams.router ?? new LocalRouter(options.newId());
+  const detach = router.attach(deliver);
   const outcomes = createOutcomes({
     engine,
-    deliver,
-    router,
+    route: (o) => router.route(o),
+    sockets,
     deadlines,
     presence,
     reports,
@@ -168,6 +172,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     outcomes,
     waitingByAddress,
     addressKey,
+    node: router.node,
     emitter: (socket) => transport.emitter(socket),
     welcome: welcomeFor(engine.spaces(), safety, options.crisisResources),
     onEvent,
@@ -210,6 +215,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         deadlines.cancelAll();
         presence.stop();
         unsubscribe();
+        detach();
         await new Promise((r) => setTimeout(r, options.shutdownGraceMs));
         await new Promise<void>((resolve) => io.close(() => resolve()));
       })();

@@ -1,5 +1,6 @@
 /**
- * Carries out what the engine returns: each outgoing event is delivered (delivery.ts), each
+ * Carries out what the engine returns: each outgoing event is routed to its recipient's node
+ * (router.ts) and delivered there (delivery.ts), each
  * observation acted on (report buffers, trust after long talks, media setup, health), and each
  * deadline handed to the DeadlineQueue, whose firing calls the engine and applies its outcome in
  * turn. A session's join deadline is keyed by the session, and cancelled once it can no longer
@@ -11,7 +12,7 @@ import type { DeadlineQueue } from "./deadlines";
 import type { Deliver } from "./delivery";
 import type { PresenceFeed } from "./presence-feed";
 import type { ReportBuffers } from "./reports";
-import type { Router } from "./router";
+import type { Sockets } from "./sockets";
 import type { LongTalkTrust } from "./trust";
 import type { Conn, SafetyServices } from "./types";
 
@@ -24,8 +25,9 @@ export const joinDeadlineKey = (sessionId: string): string => `join:${sessionId}
 
 export function createOutcomes(deps: {
   engine: Engine;
-  deliver: Deliver;
-  router: Router;
+  /** Engine events to their recipient's node (router.ts), where delivery.ts delivers them. */
+  route: Deliver;
+  sockets: Sockets;
   deadlines: DeadlineQueue;
   presence: PresenceFeed;
   reports: ReportBuffers;
@@ -34,7 +36,7 @@ export function createOutcomes(deps: {
   safety: Pick<SafetyServices, "media" | "onMatched">;
   logger: Logger;
 }): Outcomes {
-  const { engine, deliver, router, deadlines, presence, reports, longTalks, conns, safety } = deps;
+  const { engine, route, sockets, deadlines, presence, reports, longTalks, conns, safety } = deps;
 
   const fire = (deadline: Deadline): void => {
     engine.onDeadline(deadline).then(apply, (err: unknown) => {
@@ -56,7 +58,7 @@ export function createOutcomes(deps: {
       // Perfect negotiation: the one who waited longer is impolite, the newcomer polite.
       const setup = safety.media?.() ?? { iceServers: [], iceTransportPolicy: "all" };
       ob.participants.forEach((userId, i) => {
-        router.emit(userId, "media", { sessionId: ob.sessionId, polite: i === 1, ...setup });
+        sockets.emit(userId, "media", { sessionId: ob.sessionId, polite: i === 1, ...setup });
       });
       return;
     }
@@ -68,7 +70,7 @@ export function createOutcomes(deps: {
   };
 
   const apply = (outcome: Outcome): void => {
-    for (const o of outcome.out) deliver(o);
+    for (const o of outcome.out) route(o);
     if (outcome.observed.length > 0) {
       presence.observe(outcome.observed);
       for (const ob of outcome.observed) observe(ob);

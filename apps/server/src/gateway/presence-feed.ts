@@ -13,7 +13,7 @@ import type { Observation, Store } from "@duet/engine";
 import type { Presence, SpaceId } from "@duet/protocol";
 import type { Logger } from "../logger";
 import { PresenceTracker } from "../presence";
-import { PRESENCE_ROOM, type Router } from "./router";
+import { PRESENCE_ROOM, type Sockets } from "./sockets";
 import type { DuetServer } from "./types";
 
 export interface PresenceFeed {
@@ -32,12 +32,12 @@ export function createPresenceFeed(deps: {
   io: DuetServer;
   store: Pick<Store, "census">;
   spaces: readonly SpaceId[];
-  router: Router;
+  sockets: Sockets;
   logger: Logger;
   everyMs: number;
   slice: number;
 }): PresenceFeed {
-  const { io, store, router, logger } = deps;
+  const { io, store, sockets, logger } = deps;
   const tracker = new PresenceTracker(deps.spaces);
   /**
    * Users on this node in a conversation (MATCHED/ACTIVE), out of the presence room, each with
@@ -94,14 +94,14 @@ export function createPresenceFeed(deps: {
       const leftAt = talking.get(userId);
       if (inConversation && leftAt === undefined) {
         talking.set(userId, version);
-        router.presenceMember(userId, false);
+        sockets.presenceMember(userId, false);
       } else if (!inConversation && leftAt !== undefined) {
         talking.delete(userId);
         // Back where presence shows: the latest figures at once if they changed meanwhile
         // (clients keep the last figures they got; a short chat rarely outlives them, and
         // under churn this was two packets per conversation), then every change.
-        if (last && leftAt !== version) router.emit(userId, "presence", last);
-        router.presenceMember(userId, true);
+        if (last && leftAt !== version) sockets.emit(userId, "presence", last);
+        sockets.presenceMember(userId, true);
       }
     },
     forget: (userId) => {

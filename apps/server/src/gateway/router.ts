@@ -1,54 +1,37 @@
 /**
- * The Router seam: how the gateway reaches a user, wherever its socket is. Every outbound event
- * and every change of a user's presence-room membership goes through it.
+ * The Router seam: an engine event goes to its recipient's node, and is delivered there
+ * (delivery.ts), so a node only ever edits its own sockets' bookkeeping (the ownership rule,
+ * docs/architecture.md). The engine names the node in each event (`Outgoing.node`, from the
+ * recipient's user record, which its gateway filled in at connect).
  *
- * `createLocalRouter` is one process's router: straight to the socket when it is on this node
- * (no room lookup, no broadcast's frame copy, no Socket.IO packet: direct-emit.ts; all of them
- * showed in the relay and churn profiles), else to the user's own room `u:<id>`, which is where a
- * Socket.IO cluster adapter finds a socket on another node. In a cluster (issue 18) the remote
- * branch becomes "hand it to the recipient's own node", which delivers it there (the ownership
- * rule in docs/architecture.md).
+ * `LocalRouter` is one process: every recipient is here. A cluster's router (issue 18: a Redis
+ * channel per node) hands an event for another node to that node; test/cluster/memory-cluster.ts
+ * is one in memory, and test/seams/router.contract.ts is what every router must do.
  */
-import type { ServerToClientEvents } from "@duet/protocol";
-import type { Conn, DuetServer } from "./types";
-
-/** The room every socket of a user is in: `u:<userId>`. */
-export const roomOf = (userId: string): string => `u:${userId}`;
-
-/**
- * The sockets that get presence broadcasts: everyone not in a conversation. Presence is shown on
- * the landing and entry screens, never in a room, and sending each change to every socket cost
- * N frames every few seconds (a third of the frames in the 5,000-user burst benchmark).
- */
-export const PRESENCE_ROOM = "presence";
+import type { Outgoing } from "@duet/engine";
 
 export interface Router {
-  /** Sends one event to a user's socket, on whichever node it is. */
-  emit<E extends keyof ServerToClientEvents>(
-    userId: string,
-    event: E,
-    payload: Parameters<ServerToClientEvents[E]>[0],
-  ): void;
-  /** Puts a user's socket into the presence room, or takes it out. */
-  presenceMember(userId: string, inside: boolean): void;
+  /** This node's id, written into its users' records at connect. */
+  readonly node: string;
+  /** Delivers `o` on its recipient's node (this one when `o.node` is this node or absent). */
+  route(o: Outgoing): void;
+  /** Sets how this node delivers what is routed to it; returns the detach (shutdown). */
+  attach(deliver: (o: Outgoing) => void): () => void;
 }
 
-export function createLocalRouter(io: DuetServer, conns: ReadonlyMap<string, Conn>): Router {
-  return {
-    emit(userId, event, payload) {
-      const local = conns.get(userId);
-      if (local) local.emit(event, payload);
-      else
-        io.to(roomOf(userId)).emit(
-          event,
-          ...([payload] as Parameters<ServerToClientEvents[typeof event]>),
-        );
-    },
-    presenceMember(userId, inside) {
-      const local = conns.get(userId)?.socket;
-      if (local) void (inside ? local.join(PRESENCE_ROOM) : local.leave(PRESENCE_ROOM));
-      else if (inside) io.in(roomOf(userId)).socketsJoin(PRESENCE_ROOM);
-      else io.in(roomOf(userId)).socketsLeave(PRESENCE_ROOM);
-    },
-  };
+export class LocalRouter implements Router {
+  private deliver: ((o: Outgoing) => void) | undefined;
+
+  constructor(readonly node: string) {}
+
+  route(o: Outgoing): void {
+    this.deliver?.(o);
+  }
+
+  attach(deliver: (o: Outgoing) => void): () => void {
+    this.deliver = deliver;
+    return () => {
+      if (this.deliver === deliver) this.deliver = undefined;
+    };
+  }
 }

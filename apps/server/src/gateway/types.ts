@@ -26,6 +26,7 @@ import type { OptimisationFlags } from "../transport-status";
 import type { ClusterBus } from "./cluster-bus";
 import type { DeadlineQueue } from "./deadlines";
 import type { ReportBuffers } from "./reports";
+import type { Router } from "./router";
 
 /** The rate limits the gateway applies to socket events (see limits.ts for their sizes). */
 export type SocketLimit = "connect" | "join" | "message" | "typing" | "report" | "signal";
@@ -100,6 +101,8 @@ export interface GatewaySeams {
   reports?: ReportBuffers;
   /** The engine's deadlines: deadlines.ts. */
   deadlines?: DeadlineQueue;
+  /** Engine events to their recipient's node: router.ts. Its `node` is this gateway's id. */
+  router?: Router;
 }
 
 export interface Gateway {

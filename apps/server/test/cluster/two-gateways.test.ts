@@ -3,12 +3,17 @@
  * memory (issue 17). What is checked here is what the seams already carry across gateways; the
  * Redis version (issue 18) runs the same cases for real.
  */
-import { MemoryStore } from "@duet/engine";
+import { MemoryStore, PRESETS, type SpacePolicy } from "@duet/engine";
+import type { SpaceId } from "@duet/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { Claims } from "../../src/claims";
 import { LocalClusterBus } from "../../src/gateway/cluster-bus";
+import { LocalDeadlineQueue } from "../../src/gateway/deadlines";
+import { createReportBuffers, type ReportBuffers } from "../../src/gateway/reports";
 import type { Conn } from "../../src/gateway/types";
+import { TimerScheduler } from "../../src/scheduler";
 import { mintToken, sleep, startServer, TestClient, type TestServer, until } from "../harness";
+import { MemoryCluster } from "./memory-cluster";
 
 /** A LocalClusterBus that counts its live subscriptions. */
 class CountingBus extends LocalClusterBus {
@@ -125,5 +130,137 @@ describe("two gateways sharing a cluster bus", () => {
     expect(onA.disconnected).toBe(false);
     await closing;
     expect(await waiting()).toBe(1);
+  });
+});
+
+/**
+ * Gateways a and b as one cluster in memory: one store, one bus, shared claims, report buffers
+ * and deadlines, and routers that hand each engine event to its recipient's gateway.
+ */
+async function cluster(): Promise<{
+  a: TestServer;
+  b: TestServer;
+  net: MemoryCluster;
+  reports: ReportBuffers;
+}> {
+  const store = new MemoryStore();
+  const net = new MemoryCluster();
+  const policies = new Map<SpaceId, SpacePolicy>(Object.values(PRESETS).map((p) => [p.id, p]));
+  const shared = {
+    bus: new LocalClusterBus(),
+    claims: new Claims<Conn>(),
+    reports: createReportBuffers(policies),
+    deadlines: new LocalDeadlineQueue(new TimerScheduler()),
+  };
+  const a = await startServer({}, { store, seams: { ...shared, router: net.router("node-a") } });
+  servers.push(a);
+  const b = await startServer({}, { store, seams: { ...shared, router: net.router("node-b") } });
+  servers.push(b);
+  return { a, b, net, reports: shared.reports };
+}
+
+/** One person on each gateway, matched and both in the room (ACTIVE). */
+async function pairAcross(
+  a: TestServer,
+  b: TestServer,
+  join: { space: SpaceId; first?: "talk" | "listen"; second?: "talk" | "listen" },
+  cookies: { a?: string; b?: string } = {},
+): Promise<[TestClient, TestClient]> {
+  const onA = await TestClient.connect(a, cookies.a ? { extraHeaders: { cookie: cookies.a } } : {});
+  const onB = await TestClient.connect(b, cookies.b ? { extraHeaders: { cookie: cookies.b } } : {});
+  clients.push(onA, onB);
+  const joinOf = (intent?: "talk" | "listen") =>
+    intent ? { space: join.space, intent } : { space: join.space };
+  expect(await onA.emit("join", joinOf(join.first))).toEqual({ ok: true });
+  expect(await onB.emit("join", joinOf(join.second))).toEqual({ ok: true });
+  await onA.waitState((s) => s.state === "MATCHED");
+  await onB.waitState((s) => s.state === "MATCHED");
+  expect(onA.sessionId()).toBe(onB.sessionId());
+  await onA.emit("enter", { sessionId: onA.sessionId() });
+  await onB.emit("enter", { sessionId: onB.sessionId() });
+  await onA.waitState((s) => s.state === "ACTIVE");
+  await onB.waitState((s) => s.state === "ACTIVE");
+  return [onA, onB];
+}
+
+describe("a conversation across two gateways (the ownership rule)", () => {
+  it("menti: a talker on a and a listener on b meet, talk both ways, and one leaving tells the other", async () => {
+    const { a, b, net } = await cluster();
+    const [talker, listener] = await pairAcross(a, b, {
+      space: "menti",
+      first: "talk",
+      second: "listen",
+    });
+    expect(await talker.emit("send", { text: "hello from a" })).toEqual({ ok: true });
+    expect(await listener.emit("send", { text: "hi from b" })).toEqual({ ok: true });
+    await until(() =>
+      listener.messages.some((m) => m.text === "hello from a" && m.from === "partner"),
+    );
+    await until(() => talker.messages.some((m) => m.text === "hi from b" && m.from === "partner"));
+    // Each side's own copy came back to it as "you", and nothing else arrived twice.
+    expect(talker.messages.map((m) => `${m.from}:${m.text}`)).toEqual([
+      "you:hello from a",
+      "partner:hi from b",
+    ]);
+    expect(net.crossed).toBeGreaterThan(0);
+    expect(net.dropped).toBe(0);
+    expect(await listener.emit("exit", {})).toEqual({ ok: true });
+    await talker.waitState((s) => s.state === "ENDED");
+    expect(talker.state).toMatchObject({ state: "ENDED", reason: "left" });
+  });
+
+  it("stimchat: a report from b carries both sides' lines; an unreported close leaves no buffer on either", async () => {
+    const { a, b, reports } = await cluster();
+    const [onA, onB] = await pairAcross(
+      a,
+      b,
+      { space: "stimchat" },
+      {
+        a: mintToken(a).cookie,
+        b: mintToken(b).cookie,
+      },
+    );
+    await onA.emit("send", { text: "line from a" });
+    await onB.emit("send", { text: "line from b" });
+    await until(() => onA.messages.length === 2 && onB.messages.length === 2);
+    expect(await onB.emit("report", { reason: "harassment" })).toEqual({ ok: true });
+    const [report] = await b.duet.repo.listReports({ limit: 1 });
+    expect(report?.transcript?.map((l) => `${l.from}:${l.text}`)).toEqual([
+      "reported:line from a",
+      "reporter:line from b",
+    ]);
+    expect(reports.size()).toEqual({ open: 0, bytes: 0 });
+
+    // A second pair, closed without a report: nothing of it is kept anywhere.
+    const [c, d] = await pairAcross(
+      a,
+      b,
+      { space: "stimchat" },
+      {
+        a: mintToken(a).cookie,
+        b: mintToken(b).cookie,
+      },
+    );
+    await c.emit("send", { text: "say nothing of this" });
+    await until(() => d.messages.length === 1);
+    expect(reports.size().bytes).toBeGreaterThan(0);
+    expect(await d.emit("exit", {})).toEqual({ ok: true });
+    await c.waitState((s) => s.state !== "ACTIVE");
+    expect(reports.size()).toEqual({ open: 0, bytes: 0 });
+  });
+
+  it("the person on the other gateway is back in its presence room once the chat is over", async () => {
+    const { a, b } = await cluster();
+    const [onA, onB] = await pairAcross(a, b, { space: "menti", first: "talk", second: "listen" });
+    const inPresence = (server: TestServer, client: TestClient): boolean =>
+      server.duet.gateway.io
+        .of("/")
+        .adapter.rooms.get("presence")
+        ?.has(client.socket.id ?? "") ?? false;
+    expect(inPresence(b, onB)).toBe(false);
+    expect(inPresence(a, onA)).toBe(false);
+    expect(await onA.emit("exit", {})).toEqual({ ok: true });
+    await onB.waitState((s) => s.state === "ENDED");
+    await until(() => inPresence(b, onB) && inPresence(a, onA), 20_000, "both back in presence");
   });
 });
