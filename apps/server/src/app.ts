@@ -7,16 +7,17 @@
 import type { Server as HttpServer } from "node:http";
 import { Engine, MemoryStore, PRESETS, type SpacePolicy, type Store } from "@duet/engine";
 import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
-import { AdminSessions, adminCookieValue, adminRoutes } from "./admin";
+import { type AdminSessionStore, AdminSessions, adminCookieValue, adminRoutes } from "./admin";
 import { LoginThrottle } from "./admin/throttle";
 import type { Config } from "./config";
 import { createGateway, type Gateway, type GatewayOptions, type GatewaySeams } from "./gateway";
 import type { HttpHandler } from "./http";
 import { tokenRoutes } from "./identity/http";
+import type { SpentChallengeStore } from "./identity/pow";
 import { loadTokenSecret } from "./identity/secret";
 import { tokenFromHeaders } from "./identity/token";
 import { cryptoIds, randomId } from "./ids";
-import { clientIp, IpHasher, Limits } from "./limits";
+import { clientIp, IpHasher, type LimitCounterFactory, Limits, type SaltSource } from "./limits";
 import type { Logger } from "./logger";
 import { mediaSetupFor } from "./media/ice";
 import { createMetricsRegistry, metricsRoute } from "./metrics";
@@ -83,8 +84,23 @@ export interface DuetDeps {
   tuning?: Pick<GatewayOptions, "presenceEveryMs" | "presenceSlice">;
   /** A repository the caller owns (and closes); otherwise one is opened from the configuration. */
   repo?: SafetyRepo;
-  /** The gateway's shared-state seams; default: this process's own (gateway/types.ts). */
-  seams?: GatewaySeams;
+  /**
+   * The seams that hold state a cluster must share (docs/architecture.md, "The gateway"): the
+   * gateway's, and the rate-limit store, spent challenges, the IP-hash salt and admin sessions.
+   * Each defaults to this process's own.
+   */
+  seams?: DuetSeams;
+}
+
+export interface DuetSeams extends GatewaySeams {
+  /** Rate-limit counters (limits.ts `LimitCounter`). */
+  limitCounter?: LimitCounterFactory;
+  /** Verified proof-of-work challenges (identity/pow.ts). */
+  spent?: SpentChallengeStore;
+  /** The IP-hash salt (limits.ts). */
+  salt?: SaltSource;
+  /** Signed-in moderators (admin/sessions.ts). */
+  adminSessions?: AdminSessionStore;
 }
 
 const PURGE_EVERY_MS = 60 * 60_000;
@@ -104,8 +120,12 @@ export async function createDuet(
     }));
   const secret = loadTokenSecret(config, logger);
   const clock = { now: () => Date.now() };
-  const limits = new Limits({ rules: config.rateLimits });
-  const ipHasher = new IpHasher({ clock });
+  const seams = deps.seams ?? {};
+  const limits = new Limits({
+    rules: config.rateLimits,
+    ...(seams.limitCounter ? { counter: seams.limitCounter } : {}),
+  });
+  const ipHasher = new IpHasher({ clock, ...(seams.salt ? { salt: seams.salt } : {}) });
   const scheduler = new TimerScheduler();
   const stats = new HealthStats(config.spaces);
   const engine = new Engine({
@@ -127,7 +147,7 @@ export async function createDuet(
     crisisResources: config.crisisResources,
     shutdownGraceMs: config.shutdownGraceMs,
     caps: config.caps,
-    ...(deps.seams ? { seams: deps.seams } : {}),
+    seams,
     safety: {
       repo,
       tokenFromCookie: (cookie) =>
@@ -148,17 +168,19 @@ export async function createDuet(
     gateway: () => ({ connections: gateway.connections(), ...gateway.stats() }),
   });
   // Shared by the admin API and the /admin page's first render (pageFacts below).
-  const adminSessions = new AdminSessions();
+  const adminSessions: AdminSessionStore = seams.adminSessions ?? new AdminSessions();
   const pageFacts: PageFacts = {
     videoPath: config.ice.transportPolicy,
     adminPage: (req) => {
       if (!config.adminPassword) return "disabled";
       const live = adminSessions.touch(adminCookieValue(req.headers.cookie), clock.now());
-      return live ? "signedIn" : "signedOut";
+      const state = (l: boolean): "signedIn" | "signedOut" => (l ? "signedIn" : "signedOut");
+      return live instanceof Promise ? live.then(state) : state(live);
     },
   };
   const routes: HttpHandler[] = [
     tokenRoutes({
+      ...(seams.spent ? { spent: seams.spent } : {}),
       secret,
       lifetimeMs: config.tokenLifetimeMs,
       maxNumber: config.powMaxNumber,

@@ -287,6 +287,9 @@ export class Engine {
     const res = await this.store.requestMedia(sessionId, userId);
     if (!res.ok) return failure("room_unavailable");
     if (!res.ready) return success();
+    const [first, second] = res.session.participants;
+    const nodeOfParticipant = (p: UserId) => (p === userId ? user.node : user.partnerNode);
+    const nodes = [nodeOfParticipant(first), nodeOfParticipant(second)] as const;
     return success(
       [],
       [],
@@ -296,6 +299,7 @@ export class Engine {
           space: policy.id,
           sessionId,
           participants: res.session.participants,
+          ...(nodes[0] !== undefined || nodes[1] !== undefined ? { nodes } : {}),
         },
       ],
     );

@@ -57,6 +57,8 @@ export type Observation =
       readonly sessionId: SessionId;
       /** The participants, the one who waited longer first (the impolite side). */
       readonly participants: readonly [UserId, UserId];
+      /** Their nodes, in the same order, where the records have them (the gateway routes by them). */
+      readonly nodes?: readonly [string | undefined, string | undefined];
     }
   | {
       readonly kind: "closed";

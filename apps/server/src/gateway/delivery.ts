@@ -8,15 +8,16 @@
  * cluster the router hands a remote recipient's events to its own node, which delivers them
  * there (docs/architecture.md), so a node never edits another node's bookkeeping.
  */
-import type { LatestViews, Outgoing } from "@duet/engine";
+import type { LatestViews } from "@duet/engine";
 import type { StateView } from "@duet/protocol";
 import type { CountMap } from "../connection-caps";
 import type { PresenceFeed } from "./presence-feed";
 import type { ReportBuffers } from "./reports";
+import type { Routed } from "./router";
 import type { Sockets } from "./sockets";
 import type { Conn } from "./types";
 
-export type Deliver = (o: Outgoing) => void;
+export type Deliver = (o: Routed) => void;
 
 export function createDelivery(deps: {
   sockets: Sockets;
@@ -43,6 +44,10 @@ export function createDelivery(deps: {
   };
 
   return (o) => {
+    if (o.event === "media") {
+      sockets.emit(o.to, "media", o.payload);
+      return;
+    }
     if (!latest.accept(o)) return;
     switch (o.event) {
       case "state": {

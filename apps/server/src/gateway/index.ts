@@ -138,7 +138,6 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   const outcomes = createOutcomes({
     engine,
     route: (o) => router.route(o),
-    sockets,
     deadlines,
     presence,
     reports,

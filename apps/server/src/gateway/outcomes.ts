@@ -12,7 +12,6 @@ import type { DeadlineQueue } from "./deadlines";
 import type { Deliver } from "./delivery";
 import type { PresenceFeed } from "./presence-feed";
 import type { ReportBuffers } from "./reports";
-import type { Sockets } from "./sockets";
 import type { LongTalkTrust } from "./trust";
 import type { Conn, SafetyServices } from "./types";
 
@@ -27,7 +26,6 @@ export function createOutcomes(deps: {
   engine: Engine;
   /** Engine events to their recipient's node (router.ts), where delivery.ts delivers them. */
   route: Deliver;
-  sockets: Sockets;
   deadlines: DeadlineQueue;
   presence: PresenceFeed;
   reports: ReportBuffers;
@@ -36,7 +34,7 @@ export function createOutcomes(deps: {
   safety: Pick<SafetyServices, "media" | "onMatched">;
   logger: Logger;
 }): Outcomes {
-  const { engine, route, sockets, deadlines, presence, reports, longTalks, conns, safety } = deps;
+  const { engine, route, deadlines, presence, reports, longTalks, conns, safety } = deps;
 
   const fire = (deadline: Deadline): void => {
     engine.onDeadline(deadline).then(apply, (err: unknown) => {
@@ -56,9 +54,16 @@ export function createOutcomes(deps: {
       // Both asked for media (not merely matched): only now do they get ICE servers and TURN
       // credentials, and only now are their signals relayed (engine). One setup for both.
       // Perfect negotiation: the one who waited longer is impolite, the newcomer polite.
+      // Routed like the engine's events: each participant gets it on its own node.
       const setup = safety.media?.() ?? { iceServers: [], iceTransportPolicy: "all" };
       ob.participants.forEach((userId, i) => {
-        sockets.emit(userId, "media", { sessionId: ob.sessionId, polite: i === 1, ...setup });
+        const node = ob.nodes?.[i];
+        route({
+          to: userId,
+          ...(node !== undefined ? { node } : {}),
+          event: "media",
+          payload: { sessionId: ob.sessionId, polite: i === 1, ...setup },
+        });
       });
       return;
     }

@@ -9,26 +9,40 @@
  * is one in memory, and test/seams/router.contract.ts is what every router must do.
  */
 import type { Outgoing } from "@duet/engine";
+import type { MediaSetup } from "@duet/protocol";
+
+/**
+ * What a router carries: the engine's events, and the one event the gateway adds, a participant's
+ * media setup (its negotiation role and ICE servers, made where the pair completed).
+ */
+export type Routed =
+  | Outgoing
+  | {
+      readonly to: string;
+      readonly node?: string;
+      readonly event: "media";
+      readonly payload: MediaSetup;
+    };
 
 export interface Router {
   /** This node's id, written into its users' records at connect. */
   readonly node: string;
   /** Delivers `o` on its recipient's node (this one when `o.node` is this node or absent). */
-  route(o: Outgoing): void;
+  route(o: Routed): void;
   /** Sets how this node delivers what is routed to it; returns the detach (shutdown). */
-  attach(deliver: (o: Outgoing) => void): () => void;
+  attach(deliver: (o: Routed) => void): () => void;
 }
 
 export class LocalRouter implements Router {
-  private deliver: ((o: Outgoing) => void) | undefined;
+  private deliver: ((o: Routed) => void) | undefined;
 
   constructor(readonly node: string) {}
 
-  route(o: Outgoing): void {
+  route(o: Routed): void {
     this.deliver?.(o);
   }
 
-  attach(deliver: (o: Outgoing) => void): () => void {
+  attach(deliver: (o: Routed) => void): () => void {
     this.deliver = deliver;
     return () => {
       if (this.deliver === deliver) this.deliver = undefined;

@@ -4,11 +4,10 @@
  * (issue 18). An event for a node that is not (or no longer) attached is dropped and counted:
  * in a real cluster that node is dead, and dead-node recovery ends its sessions.
  */
-import type { Outgoing } from "@duet/engine";
-import type { Router } from "../../src/gateway/router";
+import type { Routed, Router } from "../../src/gateway/router";
 
 export class MemoryCluster {
-  private readonly nodes = new Map<string, (o: Outgoing) => void>();
+  private readonly nodes = new Map<string, (o: Routed) => void>();
   /** Events routed to a node that was not attached. */
   dropped = 0;
   /** Events that crossed from one node to another. */

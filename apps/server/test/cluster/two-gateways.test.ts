@@ -4,8 +4,9 @@
  * Redis version (issue 18) runs the same cases for real.
  */
 import { MemoryStore, PRESETS, type SpacePolicy } from "@duet/engine";
-import type { SpaceId } from "@duet/protocol";
+import type { MediaSetup, SpaceId } from "@duet/protocol";
 import { afterEach, describe, expect, it } from "vitest";
+import { AdminSessions } from "../../src/admin";
 import { Claims } from "../../src/claims";
 import { LocalClusterBus } from "../../src/gateway/cluster-bus";
 import { LocalDeadlineQueue } from "../../src/gateway/deadlines";
@@ -262,5 +263,47 @@ describe("a conversation across two gateways (the ownership rule)", () => {
     expect(await onA.emit("exit", {})).toEqual({ ok: true });
     await onB.waitState((s) => s.state === "ENDED");
     await until(() => inPresence(b, onB) && inPresence(a, onA), 20_000, "both back in presence");
+  });
+
+  it("dormparty: both ask for media; each gets its setup on its own gateway, exactly one polite", async () => {
+    const { a, b } = await cluster();
+    const onA = await TestClient.connect(a, { extraHeaders: { cookie: mintToken(a).cookie } });
+    const onB = await TestClient.connect(b, { extraHeaders: { cookie: mintToken(b).cookie } });
+    clients.push(onA, onB);
+    const setups: Record<"a" | "b", MediaSetup[]> = { a: [], b: [] };
+    onA.socket.on("media", (m) => setups.a.push(m));
+    onB.socket.on("media", (m) => setups.b.push(m));
+    await until(
+      () => onA.identities.at(-1)?.status === "ok" && onB.identities.at(-1)?.status === "ok",
+    );
+    expect(await onA.emit("join", { space: "dormparty" })).toEqual({ ok: true });
+    expect(await onB.emit("join", { space: "dormparty" })).toEqual({ ok: true });
+    await onA.waitState((s) => s.state === "MATCHED");
+    await onB.waitState((s) => s.state === "MATCHED");
+    const sessionId = onA.sessionId();
+    expect(await onA.emit("media", { sessionId })).toEqual({ ok: true });
+    expect(await onB.emit("media", { sessionId })).toEqual({ ok: true });
+    await until(() => setups.a.length === 1 && setups.b.length === 1, 20_000, "both setups");
+    expect(setups.a[0]?.sessionId).toBe(sessionId);
+    expect(setups.b[0]?.sessionId).toBe(sessionId);
+    expect([setups.a[0]?.polite, setups.b[0]?.polite].sort()).toEqual([false, true]);
+  });
+
+  it("seams handed to app.ts are the ones used: a moderator signed in on a is signed in on b", async () => {
+    const adminSessions = new AdminSessions();
+    const env = { ADMIN_PASSWORD: "an-admin-password-for-both" };
+    const a = await startServer(env, { seams: { adminSessions } });
+    servers.push(a);
+    const b = await startServer(env, { seams: { adminSessions } });
+    servers.push(b);
+    const login = await fetch(`${a.url}/api/admin/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-duet-admin": "1", origin: a.url },
+      body: JSON.stringify({ password: env.ADMIN_PASSWORD }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const session = await fetch(`${b.url}/api/admin/session`, { headers: { cookie } });
+    expect(await session.json()).toEqual({ enabled: true, signedIn: true });
   });
 });

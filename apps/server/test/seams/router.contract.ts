@@ -5,7 +5,7 @@
  */
 import type { Outgoing } from "@duet/engine";
 import { describe, expect, it } from "vitest";
-import type { Router } from "../../src/gateway/router";
+import type { Routed, Router } from "../../src/gateway/router";
 
 export interface RouterHarness {
   /** Routers of two nodes of one cluster (one process has only one node: `nodes[1]` absent). */
@@ -26,7 +26,7 @@ export function routerContract(name: string, make: () => Promise<RouterHarness>)
       const h = await make();
       const [here, there] = h.nodes;
       const got: Record<string, string[]> = { here: [], there: [] };
-      const text = (o: Outgoing) => (o.event === "message" ? o.payload.text : o.event);
+      const text = (o: Routed) => (o.event === "message" ? o.payload.text : o.event);
       here.attach((o) => got.here?.push(text(o)));
       there?.attach((o) => got.there?.push(text(o)));
       here.route(message("u1", here.node, "1"));
@@ -44,7 +44,7 @@ export function routerContract(name: string, make: () => Promise<RouterHarness>)
     it("nothing reaches a detached node", async () => {
       const h = await make();
       const [here] = h.nodes;
-      const got: Outgoing[] = [];
+      const got: Routed[] = [];
       const detach = here.attach((o) => got.push(o));
       detach();
       here.route(message("u1", here.node, "late"));
