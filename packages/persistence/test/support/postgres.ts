@@ -9,10 +9,10 @@
 import { execFile, spawnSync } from "node:child_process";
 import { accessSync, chmodSync, chownSync, constants, existsSync, readdirSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import pg from "pg";
+import { aptInstallAsRoot, freePort, isRoot } from "./debian";
 
 export interface TestPostgres {
   /** postgres://postgres@127.0.0.1:PORT/duet_test */
@@ -24,7 +24,6 @@ export interface TestPostgres {
 }
 
 const DEBIAN_PACKAGE = "postgresql";
-const isRoot = (): boolean => process.getuid?.() === 0;
 
 function executable(path: string): boolean {
   try {
@@ -51,31 +50,15 @@ export function findPostgresBin(): string | undefined {
   return undefined;
 }
 
-function apt(args: string[]): boolean {
-  const res = spawnSync("apt-get", args, {
-    stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    timeout: 600_000,
-  });
-  return res.status === 0;
-}
-
 /** Finds the binaries, installing Debian's package as root when they are missing. */
 export function ensurePostgresBin(): string {
   const found = findPostgresBin();
   if (found) return found;
-  if (!isRoot()) {
-    throw new Error(
-      `PostgreSQL server binaries (initdb, pg_ctl) are missing: install the Debian package ` +
-        `\`${DEBIAN_PACKAGE}\` (apt-get install -y --no-install-recommends ${DEBIAN_PACKAGE}) ` +
-        "to run the PostgreSQL tests",
-    );
-  }
-  const install = ["install", "-y", "--no-install-recommends", DEBIAN_PACKAGE];
-  if (!apt(install)) {
-    apt(["update"]);
-    apt(install);
-  }
+  aptInstallAsRoot(
+    DEBIAN_PACKAGE,
+    "PostgreSQL server binaries (initdb, pg_ctl) are",
+    "to run the PostgreSQL tests",
+  );
   const bin = findPostgresBin();
   if (!bin) {
     throw new Error(
@@ -117,18 +100,6 @@ function runAsOwner(cmd: string, args: string[], timeoutMs: number): Promise<str
         else resolve(stdout);
       },
     );
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
   });
 }
 
