@@ -1,6 +1,6 @@
 /**
  * What the throwaway services of the tests share (PostgreSQL here, Redis in
- * apps/server/test/support/redis.ts): installing a Debian package when running as root, and a
+ * packages/redis-store/test/support/redis.ts): installing a Debian package when running as root, and a
  * free loopback port.
  */
 import { spawnSync } from "node:child_process";

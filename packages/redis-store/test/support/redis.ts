@@ -11,7 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { aptInstallAsRoot, freePort } from "../../../../packages/persistence/test/support/debian";
+import { aptInstallAsRoot, freePort } from "../../../persistence/test/support/debian";
 
 export interface TestRedis {
   readonly port: number;

@@ -1,9 +1,9 @@
 /**
- * The throwaway Redis the cluster tests will run on (support/redis.ts): it starts from Debian's
+ * The throwaway Redis the cluster tests will run on (test/support/redis.ts): it starts from Debian's
  * package, answers on loopback only, keeps nothing on disk, and is gone after `stop()`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisCommand, startRedis, type TestRedis } from "./redis";
+import { redisCommand, startRedis, type TestRedis } from "./support/redis";
 
 let redis: TestRedis;
 beforeAll(async () => {

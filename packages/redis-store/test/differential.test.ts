@@ -1,0 +1,366 @@
+/**
+ * MemoryStore and RedisStore, side by side: the same random sequences of store operations (fast-
+ * check), run on both, must give the same results — records, versions, sequence numbers, stale
+ * lists — and the same census after every step. Half of the steps run as concurrent batches
+ * (started in one tick, awaited together): MemoryStore runs them in call order, and one Redis
+ * connection runs the scripts in the order they were sent, so the answers must still match.
+ *
+ * Operations reuse what earlier ones returned (entries seen, sessions created), including stale
+ * ones, so conditional paths (an old seq, a closed session, a foreign user) are taken often.
+ */
+import {
+  type CloseOptions,
+  MemoryStore,
+  type QueueEntry,
+  type SessionRecord,
+  type Store,
+  TIERS,
+  type UserRecord,
+} from "@duet/engine";
+import { CLOSE_REASONS, INTENTS, SPACE_IDS, type UserState } from "@duet/protocol";
+import fc from "fast-check";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisStore } from "../src";
+import { startRedis, type TestRedis } from "./support/redis";
+
+const T0 = 1_700_000_000_000;
+const USERS = ["u0", "u1", "u2", "u3", "u4", "u5"] as const;
+const BUCKETS = ["menti:talk", "menti:listen", "menti:both", "stimchat", "stimchat:cats", "x"];
+const TOPICS = ["cats", "music", "exams"];
+const STATES: readonly UserState[] = ["IDLE", "WAITING", "MATCHED", "ACTIVE", "ENDED"];
+
+type Op =
+  | { op: "addUser"; u: number; browser: number; person: number | null; node: number }
+  | {
+      op: "enqueue";
+      u: number;
+      from: UserState[];
+      space: number;
+      intent: number | null;
+      buckets: string[];
+      topics: string[];
+      onlyMine: boolean;
+      tier: number | null;
+      blocked: string[];
+      at: number;
+    }
+  | { op: "openSearch"; u: number; seqPick: number; bucket: string }
+  | { op: "leaveQueue"; u: number; seqPick: number | null }
+  | { op: "peek"; buckets: string[]; per: number }
+  | { op: "createSession"; a: number; b: number; fresh: boolean; enterIn: number }
+  | { op: "enterSession"; s: number; u: number; at: number }
+  | { op: "requestMedia"; s: number; u: number }
+  | {
+      op: "closeSession";
+      s: number;
+      reason: number;
+      by: number | null;
+      ifStatus: "PENDING" | "ACTIVE" | null;
+      after: "none" | "cooldown" | "block";
+    }
+  | { op: "returnHome"; u: number }
+  | { op: "removeUser"; u: number }
+  | { op: "getUser"; u: number }
+  | { op: "getSession"; s: number };
+
+const idx = (n: number) => fc.nat({ max: n - 1 });
+/** An index into what was seen, counted from the newest: mostly recent, sometimes old. */
+const recent = fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 2 }) }, fc.nat({ max: 20 }));
+const someOf = <T>(xs: readonly T[], max = xs.length) =>
+  fc.uniqueArray(fc.constantFrom(...xs), { maxLength: max });
+
+const addUserArb = (u: number) =>
+  fc.record({
+    op: fc.constant("addUser" as const),
+    u: fc.constant(u),
+    browser: idx(5),
+    person: fc.option(idx(4), { freq: 3 }),
+    node: idx(2),
+  });
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  idx(USERS.length).chain(addUserArb),
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      op: fc.constant("enqueue" as const),
+      u: idx(USERS.length),
+      from: fc.oneof(
+        { weight: 6, arbitrary: fc.constant<UserState[]>(["IDLE", "ENDED"]) },
+        fc.constant<UserState[]>(["WAITING"]),
+        someOf(STATES),
+      ),
+      space: idx(SPACE_IDS.length),
+      intent: fc.option(idx(INTENTS.length)),
+      buckets: fc.uniqueArray(fc.constantFrom(...BUCKETS), { minLength: 1, maxLength: 3 }),
+      topics: someOf(TOPICS),
+      onlyMine: fc.boolean(),
+      tier: fc.option(idx(TIERS.length)),
+      blocked: someOf(["p0", "p1", "b2"], 2),
+      at: fc.nat({ max: 60_000 }),
+    }),
+  },
+  fc.record({
+    op: fc.constant("openSearch" as const),
+    u: idx(USERS.length),
+    seqPick: fc.nat({ max: 5 }),
+    bucket: fc.constantFrom(...BUCKETS),
+  }),
+  fc.record({
+    op: fc.constant("leaveQueue" as const),
+    u: idx(USERS.length),
+    seqPick: fc.option(fc.nat({ max: 5 })),
+  }),
+  fc.record({
+    op: fc.constant("peek" as const),
+    buckets: someOf(BUCKETS),
+    per: fc.nat({ max: 4 }),
+  }),
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant("createSession" as const),
+      a: recent,
+      b: recent,
+      fresh: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
+      enterIn: fc.nat({ max: 20_000 }),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant("enterSession" as const),
+      s: recent,
+      u: idx(USERS.length),
+      at: fc.nat({ max: 60_000 }),
+    }),
+  },
+  fc.record({
+    op: fc.constant("requestMedia" as const),
+    s: recent,
+    u: idx(USERS.length),
+  }),
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant("closeSession" as const),
+      s: recent,
+      reason: idx(CLOSE_REASONS.length),
+      by: fc.option(idx(USERS.length)),
+      ifStatus: fc.constantFrom("PENDING" as const, "ACTIVE" as const, null),
+      after: fc.constantFrom("none" as const, "cooldown" as const, "block" as const),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant("returnHome" as const), u: idx(USERS.length) }),
+  },
+  fc.record({ op: fc.constant("removeUser" as const), u: idx(USERS.length) }),
+  fc.record({ op: fc.constant("getUser" as const), u: idx(USERS.length) }),
+  fc.record({ op: fc.constant("getSession" as const), s: fc.nat({ max: 6 }) }),
+);
+
+/** What the operations pick from: filled from MemoryStore's answers (checked equal to Redis's). */
+interface Seen {
+  entries: QueueEntry[];
+  sessions: SessionRecord[];
+  sessionCount: number;
+  /**
+   * MemoryStore's records before the current batch: most picks are of what is live now (two
+   * entries waiting, an open session and one of its participants), the rest of older answers.
+   */
+  world: ReturnType<MemoryStore["inspect"]>;
+}
+
+const pick = <T>(xs: readonly T[], i: number): T | undefined =>
+  xs.length === 0 ? undefined : xs[xs.length - 1 - (i % xs.length)];
+
+/** Runs one operation on a store. `seen` is read only: `learn` adds to it afterwards. */
+function apply(store: Store, op: Op, seen: Seen, seqOf: (u: string) => number[]): Promise<unknown> {
+  const uid = (i: number) => USERS[i] as string;
+  const live = seen.world.sessions;
+  const liveSession = (i: number) => (i % 4 !== 3 ? pick(live, i) : undefined);
+  const session = (i: number) =>
+    liveSession(i)?.id ?? pick(seen.sessions, i)?.id ?? "no-such-session";
+  /** Mostly a participant of the session picked by `s`; otherwise anyone. */
+  const member = (s: number, u: number) =>
+    (u < 4 ? liveSession(s)?.participants[u % 2] : undefined) ?? uid(u);
+  /** A seq of the user's: its current search for pick 0–2, an older answer's otherwise. */
+  const seqFor = (u: string, i: number) =>
+    (i < 3 ? seen.world.users.find((r) => r.id === u)?.entry?.seq : undefined) ??
+    pick(seqOf(u), i) ??
+    0;
+  switch (op.op) {
+    case "addUser": {
+      const record: UserRecord = {
+        id: uid(op.u),
+        browserId: `b${op.browser}`,
+        ...(op.person !== null ? { person: `p${op.person}` } : {}),
+        node: `n${op.node}`,
+        state: "IDLE",
+      };
+      return store.addUser(record);
+    }
+    case "enqueue":
+      return store.enqueue({
+        userId: uid(op.u),
+        from: op.from,
+        space: SPACE_IDS[op.space] ?? "menti",
+        ...(op.intent !== null ? { intent: INTENTS[op.intent] } : {}),
+        since: T0 + op.at,
+        buckets: op.buckets,
+        ...(op.topics.length > 0 ? { topics: op.topics } : {}),
+        ...(op.onlyMine ? { onlyMine: true } : {}),
+        ...(op.tier !== null ? { tier: TIERS[op.tier] } : {}),
+        ...(op.blocked.length > 0 ? { blocked: op.blocked } : {}),
+      });
+    case "openSearch":
+      return store.openSearch(uid(op.u), seqFor(uid(op.u), op.seqPick), op.bucket);
+    case "leaveQueue":
+      return store.leaveQueue(
+        uid(op.u),
+        op.seqPick === null ? undefined : seqFor(uid(op.u), op.seqPick),
+      );
+    case "peek":
+      return store.peek(op.buckets, op.per);
+    case "createSession": {
+      // Fresh: two of the entries waiting now (the same one twice now and then); else any two
+      // seen before, mostly stale by now.
+      const waitingNow = [...new Map(seen.world.queued.map((e) => [e.userId, e])).values()];
+      const from = op.fresh && waitingNow.length > 0 ? waitingNow : seen.entries;
+      const a = pick(from, op.a);
+      // b: another entry than a's unless the picks are equal (the "same user twice" case).
+      const b =
+        op.a === op.b
+          ? a
+          : (pick(
+              from.filter((e) => e !== a),
+              op.b,
+            ) ?? a);
+      if (!a || !b) return Promise.resolve("no entries yet");
+      const reused = op.fresh ? undefined : pick(seen.sessions, op.a);
+      const s: SessionRecord = {
+        id: reused?.id ?? `s${seen.sessionCount}`,
+        space: a.space,
+        participants: [a.userId, b.userId],
+        browsers: [a.browserId, b.browserId],
+        ...(a.person !== undefined && b.person !== undefined
+          ? { persons: [a.person, b.person] as const }
+          : {}),
+        status: "PENDING",
+        entered: [],
+        createdAt: T0,
+        enterBy: T0 + op.enterIn,
+      };
+      return store.createSession(s, a, b);
+    }
+    case "enterSession":
+      return store.enterSession(session(op.s), member(op.s, op.u), T0 + op.at);
+    case "requestMedia":
+      return store.requestMedia(session(op.s), member(op.s, op.u));
+    case "closeSession": {
+      const options: CloseOptions = {
+        ...(op.ifStatus ? { ifStatus: op.ifStatus } : {}),
+        ...(op.after === "cooldown" ? { cooldownUntil: T0 + 30_000 } : {}),
+        ...(op.after === "block" ? { blockEachOther: true } : {}),
+      };
+      const reason = CLOSE_REASONS[op.reason] ?? "left";
+      const by = op.by === null ? null : member(op.s, op.by);
+      return store.closeSession(session(op.s), reason, by, options);
+    }
+    case "returnHome":
+      return store.returnHome(uid(op.u));
+    case "removeUser":
+      return store.removeUser(uid(op.u));
+    case "getUser":
+      return store.getUser(uid(op.u));
+    case "getSession":
+      return store.getSession(session(op.s));
+  }
+}
+
+/** Adds what an answer carries (entries, sessions) to what later operations pick from. */
+function learn(op: Op, result: unknown, seen: Seen): void {
+  const r = result as Record<string, unknown> | undefined;
+  if (op.op === "enqueue" && r?.ok) seen.entries.push(r.entry as QueueEntry);
+  if (op.op === "peek") for (const e of (result as QueueEntry[][]).flat()) seen.entries.push(e);
+  if (op.op === "createSession") {
+    seen.sessionCount += 1;
+    if (r?.ok) {
+      const u = (r.users as UserRecord[])[0];
+      if (u?.sessionId) seen.sessions.push({ id: u.sessionId } as SessionRecord);
+    }
+  }
+}
+
+/** JSON's view of a value: what both stores must agree on (no undefined-vs-absent noise). */
+const plain = (v: unknown): unknown =>
+  v === undefined ? "undefined" : JSON.parse(JSON.stringify(v));
+
+let server: TestRedis;
+let redis: Redis;
+let runs = 0;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+}, 600_000);
+
+afterAll(async () => {
+  redis?.disconnect();
+  await server?.stop();
+});
+
+describe("differential: MemoryStore and RedisStore give the same answers", () => {
+  it("random sequences, one operation at a time and in concurrent batches", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        // Every run starts with all six users connected (browsers and persons shared at random,
+        // so "another tab waits" and cooldowns between persons come up).
+        fc.tuple(...USERS.map((_, u) => addUserArb(u))),
+        fc.array(fc.array(opArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 40 }),
+        async (prelude, rest) => {
+          const batches: Op[][] = [prelude, ...rest];
+          runs += 1;
+          const memory = new MemoryStore();
+          const red = new RedisStore(redis, { prefix: `diff-${runs}` });
+          if (runs === 1) await red.loadScripts();
+          const seen: Seen = {
+            entries: [],
+            sessions: [],
+            sessionCount: 0,
+            world: memory.inspect(),
+          };
+          const seqOf = (u: string) => seen.entries.filter((e) => e.userId === u).map((e) => e.seq);
+          for (const batch of batches) {
+            seen.world = memory.inspect();
+            // Both stores get the batch started in one tick; MemoryStore's answers decide `seen`.
+            const [mine, theirs] = await Promise.all([
+              Promise.all(batch.map((op) => apply(memory, op, seen, seqOf))),
+              Promise.all(batch.map((op) => apply(red, op, seen, seqOf))),
+            ]);
+            for (let i = 0; i < batch.length; i++) {
+              expect(plain(theirs[i]), JSON.stringify(batch[i])).toEqual(plain(mine[i]));
+              learn(batch[i] as Op, mine[i], seen);
+            }
+            expect(await red.census()).toEqual(await memory.census());
+          }
+          // Nothing of a removed user is left behind: remove everyone, then the census is empty.
+          for (const u of USERS) {
+            expect(plain(await red.removeUser(u))).toEqual(plain(await memory.removeUser(u)));
+          }
+          expect(await red.census()).toEqual({});
+          const left = [
+            ...(await redis.keys(`{diff-${runs}}:[ueb]:*`)),
+            ...(await redis.keys(`{diff-${runs}}:ub:*`)),
+            ...(await redis.keys(`{diff-${runs}}:n:*`)),
+          ];
+          expect(left).toEqual([]);
+        },
+      ),
+      { numRuns: Number(process.env.DIFF_RUNS ?? 1000) },
+    );
+  });
+});
