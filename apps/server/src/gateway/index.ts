@@ -107,7 +107,9 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   const waitingByAddress = new CountMap();
   const latest = new LatestViews();
   const reports = seams.reports ?? createReportBuffers(policies);
-  const deadlines = seams.deadlines ?? new LocalDeadlineQueue(scheduler);
+  const deadlines =
+    seams.deadlines ??
+    new LocalDeadlineQueue(scheduler, (err) => logger.error({ err }, "deadline failed"));
   const sockets = createSockets(io, conns);
   const presence = createPresenceFeed({
     io,
@@ -146,6 +148,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     safety,
     logger,
   });
+  // Deadlines fall due here (on any node, in a cluster) and are fired through this node's engine.
+  const detachDeadlines = deadlines.attach((d) => outcomes.fire(d));
   const onEvent = createEventHandler({
     engine,
     admit: createAdmission({
@@ -211,7 +215,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         // Through the same seams a cluster shares: this node's claims and waiting places go now,
         // not when its memory does (the next node must not see them held).
         connections.release();
-        deadlines.cancelAll();
+        detachDeadlines();
         presence.stop();
         unsubscribe();
         detach();

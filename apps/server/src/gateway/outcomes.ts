@@ -2,8 +2,8 @@
  * Carries out what the engine returns: each outgoing event is routed to its recipient's node
  * (router.ts) and delivered there (delivery.ts), each
  * observation acted on (report buffers, trust after long talks, media setup, health), and each
- * deadline handed to the DeadlineQueue, whose firing calls the engine and applies its outcome in
- * turn. A session's join deadline is keyed by the session, and cancelled once it can no longer
+ * deadline handed to the DeadlineQueue, whose firing (`fire`, on whichever node it falls due)
+ * calls the engine and applies its outcome in turn. A session's join deadline is keyed by the session, and cancelled once it can no longer
  * do anything (the session went ACTIVE or closed).
  */
 import type { Deadline, Engine, Observation, Outcome } from "@duet/engine";
@@ -17,6 +17,8 @@ import type { Conn, SafetyServices } from "./types";
 
 export interface Outcomes {
   apply(outcome: Outcome): void;
+  /** A deadline fell due: the engine decides, its outcome is applied. Never rejects. */
+  fire(deadline: Deadline): Promise<void>;
 }
 
 /** The key a session's join deadline is scheduled under. */
@@ -36,11 +38,10 @@ export function createOutcomes(deps: {
 }): Outcomes {
   const { engine, route, deadlines, presence, reports, longTalks, conns, safety } = deps;
 
-  const fire = (deadline: Deadline): void => {
+  const fire = (deadline: Deadline): Promise<void> =>
     engine.onDeadline(deadline).then(apply, (err: unknown) => {
       deps.logger.error({ err, kind: deadline.kind }, "deadline failed");
     });
-  };
 
   /** Bookkeeping for matches and closes: report buffers, trust after long talks, health. */
   const observe = (ob: Observation): void => {
@@ -82,9 +83,9 @@ export function createOutcomes(deps: {
     }
     for (const d of outcome.deadlines) {
       const key = d.kind === "join_timeout" ? joinDeadlineKey(d.sessionId) : undefined;
-      deadlines.schedule(d.at, () => fire(d), key);
+      deadlines.schedule(d, key);
     }
   };
 
-  return { apply };
+  return { apply, fire };
 }

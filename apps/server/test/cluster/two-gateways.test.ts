@@ -9,10 +9,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AdminSessions } from "../../src/admin";
 import { Claims } from "../../src/claims";
 import { LocalClusterBus } from "../../src/gateway/cluster-bus";
-import { LocalDeadlineQueue } from "../../src/gateway/deadlines";
 import { createReportBuffers, type ReportBuffers } from "../../src/gateway/reports";
 import type { Conn } from "../../src/gateway/types";
-import { TimerScheduler } from "../../src/scheduler";
 import { mintToken, sleep, startServer, TestClient, type TestServer, until } from "../harness";
 import { MemoryCluster } from "./memory-cluster";
 
@@ -135,8 +133,9 @@ describe("two gateways sharing a cluster bus", () => {
 });
 
 /**
- * Gateways a and b as one cluster in memory: one store, one bus, shared claims, report buffers
- * and deadlines, and routers that hand each engine event to its recipient's gateway.
+ * Gateways a and b as one cluster in memory: one store, one bus, shared claims and report
+ * buffers, and routers that hand each engine event to its recipient's gateway. Each keeps its own
+ * deadlines (in a real cluster they are shared: cluster/redis-deadlines.ts).
  */
 async function cluster(): Promise<{
   a: TestServer;
@@ -151,7 +150,6 @@ async function cluster(): Promise<{
     bus: new LocalClusterBus(),
     claims: new Claims<Conn>(),
     reports: createReportBuffers(policies),
-    deadlines: new LocalDeadlineQueue(new TimerScheduler()),
   };
   const a = await startServer({}, { store, seams: { ...shared, router: net.router("node-a") } });
   servers.push(a);

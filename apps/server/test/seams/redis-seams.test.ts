@@ -7,6 +7,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { startRedis, type TestRedis } from "../../../../packages/redis-store/test/support/redis";
 import { RedisClusterBus } from "../../src/cluster/redis-bus";
+import { RedisDeadlineQueue } from "../../src/cluster/redis-deadlines";
+import { RedisRouter } from "../../src/cluster/redis-router";
 import { RedisSalt } from "../../src/cluster/redis-salt";
 import {
   RedisAdminSessions,
@@ -15,7 +17,10 @@ import {
 } from "../../src/cluster/redis-small-seams";
 import { adminSessionsContract } from "./admin-sessions.contract";
 import { clusterBusContract } from "./cluster-bus.contract";
+import { deadlineQueueContract, type Item } from "./deadline-queue.contract";
 import { limitCounterContract } from "./limit-counter.contract";
+import { ManualScheduler } from "./manual-scheduler";
+import { routerContract } from "./router.contract";
 import { saltContract } from "./salt.contract";
 import { spentChallengesContract } from "./spent-challenges.contract";
 
@@ -101,3 +106,66 @@ limitCounterContract(
     };
   },
 );
+
+routerContract("RedisRouter (a stream per node)", async () => {
+  const p = prefix();
+  const command = await connect();
+  const nodes = [
+    new RedisRouter("a", command, await connect(), p),
+    new RedisRouter("b", await connect(), await connect(), p),
+  ] as const;
+  return {
+    nodes,
+    // Appends go out on each node's connection; a blocking read returns as soon as they land.
+    settle: async () => {
+      await Promise.all([command.ping()]);
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline) {
+        const sent = nodes[0].stats.sent + nodes[1].stats.sent;
+        const received = nodes[0].stats.received + nodes[1].stats.received;
+        if (received >= sent) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    },
+  };
+});
+
+// Two nodes, each with its own hand-driven timers, moved in step; `advance` moves the clocks,
+// runs the timers that fell due, and polls both nodes (as their intervals would), then waits for
+// Redis to have answered everything sent.
+deadlineQueueContract("RedisDeadlineQueue (a sorted set, claimed by any node)", async () => {
+  const p = prefix();
+  const schedulers = [new ManualScheduler(), new ManualScheduler()];
+  const redises = [await connect(), await connect()];
+  const opts = { pollMs: 3_600_000, graceMs: 20, leaseMs: 10_000 };
+  const [a, b] = [0, 1].map(
+    (i) =>
+      new RedisDeadlineQueue<Item>(
+        redises[i] as Redis,
+        p,
+        schedulers[i] as ManualScheduler,
+        () => (schedulers[i] as ManualScheduler).now(),
+        undefined,
+        opts,
+      ),
+  ) as [RedisDeadlineQueue<Item>, RedisDeadlineQueue<Item>];
+  const flush = async () => {
+    for (let i = 0; i < 3; i++) {
+      await Promise.all(redises.map((r) => r.ping()));
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  return {
+    queue: a,
+    other: b,
+    now: () => (schedulers[0] as ManualScheduler).now(),
+    advance: async (ms) => {
+      await flush();
+      for (const s of schedulers) s.advance(ms);
+      await flush();
+      await Promise.all([a.poll(), b.poll()]);
+      await flush();
+    },
+  };
+});
