@@ -75,7 +75,7 @@ export class TranscriptBuffers {
 }
 
 /** The longest prefix of `text` of at most `max` UTF-8 bytes, never splitting a character. */
-function truncateBytes(text: string, max: number): string {
+export function truncateBytes(text: string, max: number): string {
   let out = "";
   let used = 0;
   for (const ch of text) {

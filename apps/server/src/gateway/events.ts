@@ -66,7 +66,7 @@ export function createEventHandler(deps: {
           (o) => o.kind === "closed" && o.reason === "reported" && o.by === conn.userId,
         );
         if (closed?.kind === "closed") {
-          report = reports.reportOf(closed, payload as ClientPayload<"report">);
+          report = await reports.reportOf(closed, payload as ClientPayload<"report">);
         }
       }
     } catch (err) {

@@ -8,9 +8,9 @@
 import { type Observation, type SpacePolicy, TRUST } from "@duet/engine";
 import type { NewReport } from "@duet/persistence";
 import type { ChatMessage, ClientPayload, SpaceId } from "@duet/protocol";
-import { TranscriptBuffers } from "../transcripts";
+import { type BufferedLine, TranscriptBuffers } from "../transcripts";
 
-type Closed = Extract<Observation, { kind: "closed" }>;
+export type Closed = Extract<Observation, { kind: "closed" }>;
 
 export interface ReportBuffers {
   /** A match: its conversation is buffered if its space keeps reports' text. */
@@ -19,10 +19,13 @@ export interface ReportBuffers {
   delivered(to: string, message: ChatMessage): void;
   /** A close: whatever is still buffered (an unreported conversation's text) is dropped. */
   closed(sessionId: string): void;
-  /** The report a `reported` close files, taking the buffer (call before `closed`). */
-  reportOf(ob: Closed, request: ClientPayload<"report">): NewReport;
+  /**
+   * The report a `reported` close files, taking the buffer (call before `closed`). A promise
+   * where the buffer is remote (a cluster's, in Redis).
+   */
+  reportOf(ob: Closed, request: ClientPayload<"report">): NewReport | Promise<NewReport>;
   /** What is held: open conversations being buffered, and the text kept (tests, health). */
-  size(): { open: number; bytes: number };
+  size(): { open: number; bytes: number } | Promise<{ open: number; bytes: number }>;
 }
 
 export function createReportBuffers(policies: ReadonlyMap<SpaceId, SpacePolicy>): ReportBuffers {
@@ -51,28 +54,37 @@ export function createReportBuffers(policies: ReadonlyMap<SpaceId, SpacePolicy>)
       transcripts.drop(sessionId);
     },
     reportOf(ob, request) {
-      const policy = policies.get(ob.space);
-      const identified = policy?.identity === "token";
-      const reporter = ob.participants.find((p) => p.userId === ob.by);
-      const reported = ob.participants.find((p) => p.userId !== ob.by);
-      const lines = transcripts.take(ob.sessionId);
-      return {
-        space: ob.space,
-        at: Date.now(),
-        reason: request.reason,
-        note: identified && request.note?.trim() ? request.note.trim() : null,
-        reporter: identified && reporter ? reporter.person : null,
-        reported: identified && reported ? reported.person : null,
-        transcript: policy?.reportBuffer
-          ? lines.map((l) => ({
-              from: l.from === ob.by ? ("reporter" as const) : ("reported" as const),
-              text: l.text,
-              at: l.at,
-            }))
-          : null,
-        trustPenalty: identified && policy?.pairing.trustTiers ? TRUST.reportPenalty : 0,
-        trustBounds: { min: TRUST.min, max: TRUST.max },
-      };
+      return assembleReport(policies, ob, request, transcripts.take(ob.sessionId));
     },
+  };
+}
+
+/** The report a `reported` close files, from the lines its buffer held (oldest first). */
+export function assembleReport(
+  policies: ReadonlyMap<SpaceId, SpacePolicy>,
+  ob: Closed,
+  request: ClientPayload<"report">,
+  lines: readonly BufferedLine[],
+): NewReport {
+  const policy = policies.get(ob.space);
+  const identified = policy?.identity === "token";
+  const reporter = ob.participants.find((p) => p.userId === ob.by);
+  const reported = ob.participants.find((p) => p.userId !== ob.by);
+  return {
+    space: ob.space,
+    at: Date.now(),
+    reason: request.reason,
+    note: identified && request.note?.trim() ? request.note.trim() : null,
+    reporter: identified && reporter ? reporter.person : null,
+    reported: identified && reported ? reported.person : null,
+    transcript: policy?.reportBuffer
+      ? lines.map((l) => ({
+          from: l.from === ob.by ? ("reporter" as const) : ("reported" as const),
+          text: l.text,
+          at: l.at,
+        }))
+      : null,
+    trustPenalty: identified && policy?.pairing.trustTiers ? TRUST.reportPenalty : 0,
+    trustBounds: { min: TRUST.min, max: TRUST.max },
   };
 }

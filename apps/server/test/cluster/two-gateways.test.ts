@@ -242,10 +242,10 @@ describe("a conversation across two gateways (the ownership rule)", () => {
     );
     await c.emit("send", { text: "say nothing of this" });
     await until(() => d.messages.length === 1);
-    expect(reports.size().bytes).toBeGreaterThan(0);
+    expect((await reports.size()).bytes).toBeGreaterThan(0);
     expect(await d.emit("exit", {})).toEqual({ ok: true });
     await c.waitState((s) => s.state !== "ACTIVE");
-    expect(reports.size()).toEqual({ open: 0, bytes: 0 });
+    expect(await reports.size()).toEqual({ open: 0, bytes: 0 });
   });
 
   it("the person on the other gateway is back in its presence room once the chat is over", async () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll } from "vitest";
 import { startRedis, type TestRedis } from "../../../../packages/redis-store/test/support/redis";
 import { RedisClusterBus } from "../../src/cluster/redis-bus";
 import { RedisDeadlineQueue } from "../../src/cluster/redis-deadlines";
+import { RedisReportBuffers } from "../../src/cluster/redis-reports";
 import { RedisRouter } from "../../src/cluster/redis-router";
 import { RedisSalt } from "../../src/cluster/redis-salt";
 import {
@@ -20,6 +21,7 @@ import { clusterBusContract } from "./cluster-bus.contract";
 import { deadlineQueueContract, type Item } from "./deadline-queue.contract";
 import { limitCounterContract } from "./limit-counter.contract";
 import { ManualScheduler } from "./manual-scheduler";
+import { reportBuffersContract } from "./report-buffers.contract";
 import { routerContract } from "./router.contract";
 import { saltContract } from "./salt.contract";
 import { spentChallengesContract } from "./spent-challenges.contract";
@@ -166,6 +168,18 @@ deadlineQueueContract("RedisDeadlineQueue (a sorted set, claimed by any node)", 
       await flush();
       await Promise.all([a.poll(), b.poll()]);
       await flush();
+    },
+  };
+});
+
+reportBuffersContract("RedisReportBuffers (a list per session)", async (policies) => {
+  const p = prefix();
+  const [a, b] = [await connect(), await connect()];
+  return {
+    here: new RedisReportBuffers(a, p, policies),
+    there: new RedisReportBuffers(b, p, policies),
+    settle: async () => {
+      await Promise.all([a.ping(), b.ping()]);
     },
   };
 });

@@ -1,6 +1,8 @@
 import { createReportBuffers } from "../../src/gateway/reports";
 import { reportBuffersContract } from "./report-buffers.contract";
 
-reportBuffersContract("createReportBuffers (this process)", async (policies) =>
-  createReportBuffers(policies),
-);
+// One process: both "nodes" are the same buffers.
+reportBuffersContract("createReportBuffers (this process)", async (policies) => {
+  const buffers = createReportBuffers(policies);
+  return { here: buffers, there: buffers, settle: async () => undefined };
+});
