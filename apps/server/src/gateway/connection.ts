@@ -14,7 +14,7 @@ import {
   type Welcome,
 } from "@duet/protocol";
 import { LATE_LIMIT, Strikes } from "../abuse";
-import type { TokenClaims } from "../claims";
+import type { ClaimRef, TokenClaims } from "../claims";
 import type { CountMap } from "../connection-caps";
 import type { DirectEmit } from "../direct-emit";
 import type { Logger } from "../logger";
@@ -23,6 +23,7 @@ import { serialQueue } from "../serial";
 import type { Reject } from "./events";
 import type { Outcomes } from "./outcomes";
 import type { PresenceFeed } from "./presence-feed";
+import type { Routed } from "./router";
 import { PRESENCE_ROOM, roomOf } from "./sockets";
 import type { Conn, DuetServer, DuetSocket, GatewayOptions } from "./types";
 
@@ -53,7 +54,12 @@ export interface Connections {
   banned(token: string, until: number | null): void;
   unbanned(token: string): void;
   /** Shutdown: every connection here gives up its token claim and its waiting place. */
-  release(): void;
+  release(): Promise<void>;
+  /**
+   * This node's connection `userId` now holds its token (the holder, maybe on another node, went):
+   * it leaves the "open in another tab" screen, unless it is banned.
+   */
+  tookOver(userId: string): void;
 }
 
 export function acceptConnections(deps: {
@@ -61,7 +67,9 @@ export function acceptConnections(deps: {
   engine: Engine;
   options: Pick<GatewayOptions, "newId" | "safety" | "crisisResources">;
   conns: Map<string, Conn>;
-  claims: TokenClaims<Conn>;
+  claims: TokenClaims;
+  /** Tells another node's connection it took over its token (router.ts). */
+  route(o: Routed): void;
   latest: LatestViews;
   presence: PresenceFeed;
   outcomes: Outcomes;
@@ -90,6 +98,28 @@ export function acceptConnections(deps: {
   const setIdentity = (conn: Conn, view: IdentityView): void => {
     conn.identity = view;
     conn.socket.emit("identity", view);
+  };
+
+  const refOf = (userId: string): ClaimRef => ({ id: userId, node: deps.node });
+
+  const tookOver = (userId: string): void => {
+    const conn = conns.get(userId);
+    if (conn && conn.identity.status === "elsewhere") setIdentity(conn, { status: "ok" });
+  };
+
+  /** The token's new holder is told, here or on its own node (through the router). */
+  const handOver = (next: ClaimRef | undefined): void => {
+    if (!next) return;
+    if (next.node === deps.node) tookOver(next.id);
+    else deps.route({ to: next.id, node: next.node, event: "identity", payload: { status: "ok" } });
+  };
+
+  const releaseClaim = async (token: string, userId: string): Promise<void> => {
+    try {
+      handOver(await claims.release(token, refOf(userId)));
+    } catch (err) {
+      logger.error({ err }, "releasing a token claim failed");
+    }
   };
 
   /** Takes a banned connection out of any search or conversation (the partner sees "left"). */
@@ -148,7 +178,7 @@ export function acceptConnections(deps: {
     conn.queue.offer(async () => {
       if (token) {
         const ban = await safety.repo.activeBan(token, Date.now());
-        const holds = claims.claim(token, conn);
+        const holds = await claims.claim(token, refOf(userId));
         conn.identity = ban
           ? { status: "banned", bannedUntil: ban.until }
           : { status: holds ? "ok" : "elsewhere" };
@@ -171,11 +201,8 @@ export function acceptConnections(deps: {
       conns.delete(userId);
       if (conn.waitingKey !== undefined) waitingByAddress.remove(conn.waitingKey);
       conn.waitingKey = undefined;
-      if (token) {
-        const next = claims.release(token, conn);
-        // The oldest other tab takes over (unless it is banned, which it then already shows).
-        if (next && next.identity.status === "elsewhere") setIdentity(next, { status: "ok" });
-      }
+      // The oldest other tab takes over (unless it is banned, which it then already shows).
+      if (token) void releaseClaim(token, userId);
       conn.queue.offer(async () => {
         outcomes.apply(await engine.disconnect(userId));
         latest.forget(userId);
@@ -190,29 +217,31 @@ export function acceptConnections(deps: {
     userIds: () => users.values(),
     stats: () => ({ rejected: { ...rejectedCounts }, abusiveDisconnects }),
     banned(token, until) {
-      for (const conn of claims.all(token)) {
+      for (const conn of conns.values()) {
+        if (conn.token !== token) continue;
         setIdentity(conn, { status: "banned", bannedUntil: until });
         leaveEverything(conn);
       }
     },
-    release() {
+    async release() {
+      const releases: Promise<void>[] = [];
       for (const conn of conns.values()) {
-        if (conn.token !== undefined) {
-          const next = claims.release(conn.token, conn);
-          // A tab on another node takes over, as it would when this tab closed.
-          if (next && !conns.has(next.userId) && next.identity.status === "elsewhere") {
-            setIdentity(next, { status: "ok" });
-          }
-        }
+        // A tab on another node takes over, as it would when this tab closed.
+        if (conn.token !== undefined) releases.push(releaseClaim(conn.token, conn.userId));
         if (conn.waitingKey !== undefined) waitingByAddress.remove(conn.waitingKey);
         conn.waitingKey = undefined;
       }
+      await Promise.all(releases);
     },
     unbanned(token) {
-      for (const conn of claims.all(token)) {
-        if (conn.identity.status !== "banned") continue;
-        setIdentity(conn, { status: claims.holds(token, conn) ? "ok" : "elsewhere" });
+      for (const conn of conns.values()) {
+        if (conn.token !== token || conn.identity.status !== "banned") continue;
+        Promise.resolve(claims.holds(token, refOf(conn.userId))).then(
+          (holds) => setIdentity(conn, { status: holds ? "ok" : "elsewhere" }),
+          (err: unknown) => logger.error({ err }, "reading a token claim failed"),
+        );
       }
     },
+    tookOver,
   };
 }

@@ -30,6 +30,8 @@ export function createDelivery(deps: {
   waitingByAddress: CountMap;
   /** A session went ACTIVE: its join deadline can no longer do anything. */
   settled(sessionId: string): void;
+  /** A connection here now holds its token (connection.ts). */
+  tookOver(userId: string): void;
 }): Deliver {
   const { sockets, conns, latest, presence, reports, waitingByAddress } = deps;
 
@@ -46,6 +48,10 @@ export function createDelivery(deps: {
   return (o) => {
     if (o.event === "media") {
       sockets.emit(o.to, "media", o.payload);
+      return;
+    }
+    if (o.event === "identity") {
+      deps.tookOver(o.to);
       return;
     }
     if (!latest.accept(o)) return;

@@ -103,7 +103,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   // This node's state: its connections (by user id), the tokens they hold, who waits where.
   const conns = new Map<string, Conn>();
   const seams = options.seams ?? {};
-  const claims: TokenClaims<Conn> = seams.claims ?? new Claims<Conn>();
+  const claims: TokenClaims = seams.claims ?? new Claims();
   const waitingByAddress = new CountMap();
   const latest = new LatestViews();
   const reports = seams.reports ?? createReportBuffers(policies);
@@ -134,6 +134,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     reports,
     waitingByAddress,
     settled: (sessionId) => deadlines.cancel(joinDeadlineKey(sessionId)),
+    // Set below: connections are accepted once delivery exists.
+    tookOver: (userId) => connections.tookOver(userId),
   });
   const router = seams.router ?? new LocalRouter(options.newId());
   const detach = router.attach(deliver);
@@ -170,6 +172,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     options,
     conns,
     claims,
+    route: (o) => router.route(o),
     latest,
     presence,
     outcomes,
@@ -214,7 +217,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         await Promise.all(mine.map((u) => engine.disconnect(u).catch(() => undefined)));
         // Through the same seams a cluster shares: this node's claims and waiting places go now,
         // not when its memory does (the next node must not see them held).
-        connections.release();
+        await connections.release();
         detachDeadlines();
         presence.stop();
         unsubscribe();

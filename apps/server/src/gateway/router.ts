@@ -12,8 +12,9 @@ import type { Outgoing } from "@duet/engine";
 import type { MediaSetup } from "@duet/protocol";
 
 /**
- * What a router carries: the engine's events, and the one event the gateway adds, a participant's
- * media setup (its negotiation role and ICE servers, made where the pair completed).
+ * What a router carries: the engine's events, and the two the gateway adds: a participant's media
+ * setup (its negotiation role and ICE servers, made where the pair completed), and a token's
+ * hand-over (the connection now holds its token: claims.ts; made where the holder went).
  */
 export type Routed =
   | Outgoing
@@ -22,6 +23,12 @@ export type Routed =
       readonly node?: string;
       readonly event: "media";
       readonly payload: MediaSetup;
+    }
+  | {
+      readonly to: string;
+      readonly node?: string;
+      readonly event: "identity";
+      readonly payload: { readonly status: "ok" };
     };
 
 export interface Router {

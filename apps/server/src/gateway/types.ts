@@ -96,7 +96,7 @@ export interface GatewaySeams {
   /** News for every node (bans): cluster-bus.ts. Gateways sharing one all act on any ban. */
   bus?: ClusterBus;
   /** One connection per token: claims.ts. */
-  claims?: TokenClaims<Conn>;
+  claims?: TokenClaims;
   /** The text of open conversations, for reports: reports.ts. */
   reports?: ReportBuffers;
   /** The engine's deadlines: deadlines.ts. */

@@ -10,7 +10,6 @@ import { AdminSessions } from "../../src/admin";
 import { Claims } from "../../src/claims";
 import { LocalClusterBus } from "../../src/gateway/cluster-bus";
 import { createReportBuffers, type ReportBuffers } from "../../src/gateway/reports";
-import type { Conn } from "../../src/gateway/types";
 import { mintToken, sleep, startServer, TestClient, type TestServer, until } from "../harness";
 import { MemoryCluster } from "./memory-cluster";
 
@@ -83,12 +82,17 @@ describe("two gateways sharing a cluster bus", () => {
 
   it("claims shared by two gateways: one token, one holder across both; a draining gateway hands the token over", async () => {
     const store = new MemoryStore();
-    const claims = new Claims<Conn>();
+    const claims = new Claims();
+    // The hand-over to a tab on b is routed to b, as any event for b's users.
+    const net = new MemoryCluster();
     // a's shutdown waits 5 s before closing its sockets: the hand-over must come before that,
     // from the drain itself, not from a's sockets closing.
-    const a = await startServer({ SHUTDOWN_GRACE_MS: "5000" }, { store, seams: { claims } });
+    const a = await startServer(
+      { SHUTDOWN_GRACE_MS: "5000" },
+      { store, seams: { claims, router: net.router("a") } },
+    );
     servers.push(a);
-    const b = await startServer({}, { store, seams: { claims } });
+    const b = await startServer({}, { store, seams: { claims, router: net.router("b") } });
     servers.push(b);
     const token = mintToken(a);
     const first = await TestClient.connect(a, { extraHeaders: { cookie: token.cookie } });
@@ -148,7 +152,7 @@ async function cluster(): Promise<{
   const policies = new Map<SpaceId, SpacePolicy>(Object.values(PRESETS).map((p) => [p.id, p]));
   const shared = {
     bus: new LocalClusterBus(),
-    claims: new Claims<Conn>(),
+    claims: new Claims(),
     reports: createReportBuffers(policies),
   };
   const a = await startServer({}, { store, seams: { ...shared, router: net.router("node-a") } });

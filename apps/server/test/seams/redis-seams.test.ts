@@ -7,6 +7,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { startRedis, type TestRedis } from "../../../../packages/redis-store/test/support/redis";
 import { RedisClusterBus } from "../../src/cluster/redis-bus";
+import { RedisTokenClaims } from "../../src/cluster/redis-claims";
 import { RedisDeadlineQueue } from "../../src/cluster/redis-deadlines";
 import { RedisReportBuffers } from "../../src/cluster/redis-reports";
 import { RedisRouter } from "../../src/cluster/redis-router";
@@ -25,6 +26,7 @@ import { reportBuffersContract } from "./report-buffers.contract";
 import { routerContract } from "./router.contract";
 import { saltContract } from "./salt.contract";
 import { spentChallengesContract } from "./spent-challenges.contract";
+import { tokenClaimsContract } from "./token-claims.contract";
 
 let server: TestRedis;
 const clients: Redis[] = [];
@@ -182,4 +184,9 @@ reportBuffersContract("RedisReportBuffers (a list per session)", async (policies
       await Promise.all([a.ping(), b.ping()]);
     },
   };
+});
+
+tokenClaimsContract("RedisTokenClaims (a list per token)", async () => {
+  const p = prefix();
+  return [new RedisTokenClaims(await connect(), p), new RedisTokenClaims(await connect(), p)];
 });

@@ -1,72 +1,100 @@
 /**
  * What every TokenClaims (src/claims.ts) must do: one token, one connection holding it; later
- * connections with the token wait in order and the oldest takes over when the holder goes. The
- * cluster implementation (issue 18) holds claims across nodes and passes the same suite.
+ * connections with the token wait in order and the oldest takes over when the holder goes,
+ * whichever node each is on. The cluster implementation (cluster/redis-claims.ts) holds claims
+ * across nodes and passes the same suite.
  */
 import { describe, expect, it } from "vitest";
-import type { TokenClaims } from "../../src/claims";
+import type { ClaimRef, TokenClaims } from "../../src/claims";
 
-interface Tab {
-  readonly name: string;
-}
+/**
+ * Two nodes' views of one set of claims (the same object in one process). Connections named
+ * `n1:…` are on node n1, `n2:…` on n2; each node adds and removes its own.
+ */
+export type TokenClaimsFactory = () => Promise<readonly [TokenClaims, TokenClaims]>;
 
-export function tokenClaimsContract(name: string, make: () => Promise<TokenClaims<Tab>>): void {
-  const tab = (n: string): Tab => ({ name: n });
+export function tokenClaimsContract(name: string, make: TokenClaimsFactory): void {
+  const tab = (id: string, node = "n1"): ClaimRef => ({ id, node });
 
   describe(`TokenClaims contract: ${name}`, () => {
-    it("the first connection holds the token; later ones wait, holder first in all()", async () => {
-      const claims = await make();
-      const [a, b, c] = [tab("a"), tab("b"), tab("c")];
-      expect(claims.claim("t", a)).toBe(true);
-      expect(claims.claim("t", b)).toBe(false);
-      expect(claims.claim("t", c)).toBe(false);
-      expect(claims.holds("t", a)).toBe(true);
-      expect(claims.holds("t", b)).toBe(false);
-      expect(claims.all("t")).toEqual([a, b, c]);
+    it("the first connection holds the token; later ones wait, on any node, holder first in all()", async () => {
+      const [here, there] = await make();
+      const [a, b, c] = [tab("a"), tab("b", "n2"), tab("c")];
+      expect(await here.claim("t", a)).toBe(true);
+      expect(await there.claim("t", b)).toBe(false);
+      expect(await here.claim("t", c)).toBe(false);
+      expect(await there.holds("t", a)).toBe(true);
+      expect(await here.holds("t", b)).toBe(false);
+      expect(await there.all("t")).toEqual([a, b, c]);
       // Claiming again changes nothing.
-      expect(claims.claim("t", a)).toBe(true);
-      expect(claims.claim("t", b)).toBe(false);
-      expect(claims.all("t")).toEqual([a, b, c]);
+      expect(await here.claim("t", a)).toBe(true);
+      expect(await there.claim("t", b)).toBe(false);
+      expect(await here.all("t")).toEqual([a, b, c]);
     });
 
-    it("when the holder goes the oldest waiter takes over; a waiter going changes no holder", async () => {
-      const claims = await make();
-      const [a, b, c] = [tab("a"), tab("b"), tab("c")];
-      claims.claim("t", a);
-      claims.claim("t", b);
-      claims.claim("t", c);
-      expect(claims.release("t", b)).toBeUndefined();
-      expect(claims.release("t", a)).toBe(c);
-      expect(claims.holds("t", c)).toBe(true);
-      expect(claims.release("t", c)).toBeUndefined();
-      expect(claims.all("t")).toEqual([]);
+    it("when the holder goes the oldest waiter takes over, across nodes; a waiter going changes no holder", async () => {
+      const [here, there] = await make();
+      const [a, b, c] = [tab("a"), tab("b"), tab("c", "n2")];
+      await here.claim("t", a);
+      await here.claim("t", b);
+      await there.claim("t", c);
+      expect(await here.release("t", b)).toBeUndefined();
+      expect(await here.release("t", a)).toEqual(c);
+      expect(await here.holds("t", c)).toBe(true);
+      expect(await there.release("t", c)).toBeUndefined();
+      expect(await here.all("t")).toEqual([]);
       // A token nobody holds can be claimed afresh.
-      expect(claims.claim("t", b)).toBe(true);
+      expect(await there.claim("t", b)).toBe(true);
     });
 
     it("tokens are independent, and releasing what was never claimed is harmless", async () => {
-      const claims = await make();
+      const [here] = await make();
       const [a, b] = [tab("a"), tab("b")];
-      expect(claims.claim("t1", a)).toBe(true);
-      expect(claims.claim("t2", b)).toBe(true);
-      expect(claims.release("t3", a)).toBeUndefined();
-      expect(claims.release("t2", a)).toBeUndefined();
-      expect(claims.holds("t2", b)).toBe(true);
-      expect(claims.all("t1")).toEqual([a]);
+      expect(await here.claim("t1", a)).toBe(true);
+      expect(await here.claim("t2", b)).toBe(true);
+      expect(await here.release("t3", a)).toBeUndefined();
+      expect(await here.release("t2", a)).toBeUndefined();
+      expect(await here.holds("t2", b)).toBe(true);
+      expect(await here.all("t1")).toEqual([a]);
     });
 
-    it("holds nothing once every connection of 10,000 tokens is gone", async () => {
-      const claims = await make();
-      const tabs = Array.from({ length: 10_000 }, (_, i) => [tab(`x${i}`), tab(`y${i}`)] as const);
-      tabs.forEach(([x, y], i) => {
-        claims.claim(`t${i}`, x);
-        claims.claim(`t${i}`, y);
-      });
-      tabs.forEach(([x, y], i) => {
-        claims.release(`t${i}`, x);
-        claims.release(`t${i}`, y);
-      });
-      for (let i = 0; i < 10_000; i += 997) expect(claims.all(`t${i}`)).toEqual([]);
+    it("a node's connections released at once (the node died): the next holders on other nodes are named", async () => {
+      const [here, there] = await make();
+      await here.claim("t1", tab("a1"));
+      await here.claim("t1", tab("a2"));
+      await there.claim("t1", tab("b1", "n2"));
+      await there.claim("t2", tab("b2", "n2"));
+      await here.claim("t2", tab("a3"));
+      await here.claim("t3", tab("a4"));
+      const handed = await there.releaseNode("n1");
+      expect(handed).toEqual([{ token: "t1", next: tab("b1", "n2") }]);
+      expect(await there.all("t1")).toEqual([tab("b1", "n2")]);
+      expect(await there.all("t2")).toEqual([tab("b2", "n2")]);
+      expect(await there.all("t3")).toEqual([]);
+      expect(await there.releaseNode("n1")).toEqual([]);
+    });
+
+    it("holds nothing once every connection of 2,000 tokens is gone", async () => {
+      const [here, there] = await make();
+      const tabs = Array.from(
+        { length: 2_000 },
+        (_, i) => [tab(`x${i}`), tab(`y${i}`, "n2")] as const,
+      );
+      await Promise.all(
+        tabs.map(async ([x, y], i) => {
+          await here.claim(`t${i}`, x);
+          await there.claim(`t${i}`, y);
+        }),
+      );
+      await Promise.all(
+        tabs.map(async ([x, y], i) => {
+          await here.release(`t${i}`, x);
+          await there.release(`t${i}`, y);
+        }),
+      );
+      for (let i = 0; i < 2_000; i += 97) expect(await here.all(`t${i}`)).toEqual([]);
+      expect(await here.releaseNode("n1")).toEqual([]);
+      expect(await here.releaseNode("n2")).toEqual([]);
     });
   });
 }

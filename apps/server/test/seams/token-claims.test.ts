@@ -1,4 +1,8 @@
 import { Claims } from "../../src/claims";
 import { tokenClaimsContract } from "./token-claims.contract";
 
-tokenClaimsContract("Claims (this process)", async () => new Claims());
+// One process: both "nodes" share one set of claims.
+tokenClaimsContract("Claims (this process)", async () => {
+  const claims = new Claims();
+  return [claims, claims];
+});
