@@ -9,6 +9,7 @@ import { Engine, MemoryStore, PRESETS, type SpacePolicy, type Store } from "@due
 import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
 import { type AdminSessionStore, AdminSessions, adminCookieValue, adminRoutes } from "./admin";
 import { LoginThrottle } from "./admin/throttle";
+import { openCluster } from "./cluster";
 import type { Config } from "./config";
 import { createGateway, type Gateway, type GatewayOptions, type GatewaySeams } from "./gateway";
 import type { HttpHandler } from "./http";
@@ -74,6 +75,10 @@ export interface Duet {
   handleHttp: HttpHandler;
   /** What a page's first render needs to know (page-facts.ts). */
   pageFacts: PageFacts;
+  /** This process's node id (its router's). */
+  node: string;
+  /** False while a service it needs is unreachable (cluster mode: Redis); /readyz says so. */
+  ready(): boolean;
   /** Shuts the gateway down (see Gateway.shutdown), then closes the database if Duet opened it. */
   close(): Promise<void>;
 }
@@ -111,7 +116,13 @@ export async function createDuet(
   logger: Logger,
   deps: DuetDeps = {},
 ): Promise<Duet> {
-  const store = deps.store ?? new MemoryStore();
+  const policies = policiesFor(config);
+  // Cluster mode (REDIS_URL): the store and every shared seam in Redis (cluster/index.ts).
+  const cluster =
+    config.cluster && !deps.store
+      ? await openCluster(config.cluster, new Map(policies.map((p) => [p.id, p])), logger)
+      : undefined;
+  const store = deps.store ?? cluster?.store ?? new MemoryStore();
   const repo =
     deps.repo ??
     (await openSafetyRepo({
@@ -120,7 +131,7 @@ export async function createDuet(
     }));
   const secret = loadTokenSecret(config, logger);
   const clock = { now: () => Date.now() };
-  const seams = deps.seams ?? {};
+  const seams: DuetSeams = { ...cluster?.seams, ...deps.seams };
   const limits = new Limits({
     rules: config.rateLimits,
     ...(seams.limitCounter ? { counter: seams.limitCounter } : {}),
@@ -132,7 +143,7 @@ export async function createDuet(
     store,
     clock,
     ids: cryptoIds,
-    policies: policiesFor(config),
+    policies,
     maskProfanity,
   });
   const gateway = createGateway(httpServer, {
@@ -235,9 +246,13 @@ export async function createDuet(
     health,
     handleHttp,
     pageFacts,
+    node: gateway.node,
+    ready: () => cluster?.ready() ?? true,
     async close() {
       clearInterval(purgeTimer);
       await gateway.shutdown();
+      // After the sockets (MACHINE-NOTES: Socket.IO servers close before their Redis clients).
+      await cluster?.close();
       if (!deps.repo) await repo.close();
     },
   };

@@ -83,6 +83,16 @@ const EnvSchema = z
       .min(32, { message: "use at least 32 random characters (or leave unset to generate one)" })
       .optional(),
     TOKEN_LIFETIME_DAYS: int(1, 3650).default(365),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, { message: "expected redis://[user:password@]host:port[/db]" })
+      .optional(),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,40}$/, { message: "letters, digits, _ . - (at most 40)" })
+      .default("duet"),
+    CLUSTER_HEARTBEAT_MS: int(200, 10_000).default(2000),
+    CLUSTER_DEAD_AFTER_MS: int(600, 12_000).default(6000),
     POW_MAX_NUMBER: int(1000, 10_000_000).default(50_000),
     ADMIN_PASSWORD: z
       .string()
@@ -183,6 +193,29 @@ const EnvSchema = z
       'adminLogin takes only "ip" rules (a global rule would let one address lock every moderator out)',
     path: ["RATE_LIMITS"],
   })
+  // Cluster mode: every node must sign and check the same tokens, and share one database (the
+  // embedded PGlite belongs to one process and its data folder).
+  .refine((e) => e.REDIS_URL === undefined || e.TOKEN_SECRET !== undefined, {
+    message:
+      "REDIS_URL (cluster mode) needs TOKEN_SECRET: every node must use the same one, or a token made on one node is refused on another",
+    path: ["TOKEN_SECRET"],
+  })
+  .refine((e) => e.REDIS_URL === undefined || e.DATABASE_URL !== undefined, {
+    message:
+      "REDIS_URL (cluster mode) needs DATABASE_URL: the embedded database (PGlite) is one process's, and the nodes must share bans, reports and trust",
+    path: ["DATABASE_URL"],
+  })
+  // A dead node is noticed after CLUSTER_DEAD_AFTER_MS and reaped at the next heartbeat: a crash
+  // reaches the partner within 15 s (SPEC), and a node is not declared dead over one late beat.
+  .refine((e) => e.CLUSTER_DEAD_AFTER_MS >= 3 * e.CLUSTER_HEARTBEAT_MS, {
+    message: "CLUSTER_DEAD_AFTER_MS must be at least 3 × CLUSTER_HEARTBEAT_MS",
+    path: ["CLUSTER_DEAD_AFTER_MS"],
+  })
+  .refine((e) => e.CLUSTER_DEAD_AFTER_MS + 2 * e.CLUSTER_HEARTBEAT_MS <= 14_000, {
+    message:
+      "CLUSTER_DEAD_AFTER_MS + 2 × CLUSTER_HEARTBEAT_MS must be at most 14000 (SPEC: a crash reaches the partner within 15 s)",
+    path: ["CLUSTER_DEAD_AFTER_MS"],
+  })
   .refine((e) => e.SPACES.every((s) => IMPLEMENTED_SPACES.includes(s)), {
     message: `only ${IMPLEMENTED_SPACES.join(", ")} can be enabled in this version`,
     path: ["SPACES"],
@@ -220,6 +253,14 @@ export interface Config {
   databaseUrl?: string;
   /** HMAC key for tokens; generated into dataDir on first start when unset. */
   tokenSecret?: string;
+  /** Cluster mode (docs/operations.md): several processes sharing Redis. Absent: one process. */
+  cluster?: {
+    redisUrl: string;
+    /** Names this deployment's keys (the hash tag `{prefix}`). */
+    prefix: string;
+    heartbeatMs: number;
+    deadAfterMs: number;
+  };
   tokenLifetimeMs: number;
   /** altcha `maxnumber`: the proof of work's expected cost is half of it, in SHA-256 hashes. */
   powMaxNumber: number;
@@ -307,6 +348,16 @@ export function loadConfig(
     dataDir: e.DATA_DIR,
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
     ...(e.TOKEN_SECRET ? { tokenSecret: e.TOKEN_SECRET } : {}),
+    ...(e.REDIS_URL
+      ? {
+          cluster: {
+            redisUrl: e.REDIS_URL,
+            prefix: e.REDIS_PREFIX,
+            heartbeatMs: e.CLUSTER_HEARTBEAT_MS,
+            deadAfterMs: e.CLUSTER_DEAD_AFTER_MS,
+          },
+        }
+      : {}),
     tokenLifetimeMs: e.TOKEN_LIFETIME_DAYS * DAY_MS,
     powMaxNumber: e.POW_MAX_NUMBER,
     ...(e.ADMIN_PASSWORD ? { adminPassword: e.ADMIN_PASSWORD } : {}),

@@ -88,9 +88,11 @@ export async function startDuetProcess(options: DuetProcessOptions): Promise<Due
       return;
     }
     if (pathname === "/readyz") {
+      // Cluster mode: not ready while Redis is unreachable (a balancer sends visitors elsewhere).
+      const now = ready && (duet?.ready() ?? false);
       res
-        .writeHead(ready ? 200 : 503, { "content-type": "text/plain" })
-        .end(ready ? "ready\n" : "not ready\n");
+        .writeHead(now ? 200 : 503, { "content-type": "text/plain" })
+        .end(now ? "ready\n" : "not ready\n");
       return;
     }
     const url = new URL(req.url ?? "/", "http://duet.invalid");

@@ -60,6 +60,40 @@ export async function startServer(
     seams?: DuetDeps["seams"];
   } = {},
 ): Promise<TestServer> {
+  const store = options.store ?? new MemoryStore();
+  const started = await listenDuet(env, { ...options, store });
+  return { ...started, store };
+}
+
+/** A node of a Redis cluster (env has REDIS_URL): its store and seams are Redis's. */
+export interface ClusterNode extends Omit<TestServer, "store"> {
+  readonly node: string;
+}
+
+export async function startClusterNode(
+  env: Record<string, string>,
+  options: { logger?: Logger; tuning?: DuetDeps["tuning"] } = {},
+): Promise<ClusterNode> {
+  if (!env.REDIS_URL || !env.DATABASE_URL) {
+    throw new Error("startClusterNode needs REDIS_URL and DATABASE_URL");
+  }
+  // Each node opens its own database pool from DATABASE_URL, as separate processes do.
+  const started = await listenDuet(env, { ...options, ownRepo: true });
+  return { ...started, node: started.duet.node };
+}
+
+async function listenDuet(
+  env: Record<string, string>,
+  options: {
+    repo?: SafetyRepo;
+    logger?: Logger;
+    tuning?: DuetDeps["tuning"];
+    store?: MemoryStore;
+    seams?: DuetDeps["seams"];
+    /** Open the repository from the configuration (DATABASE_URL) instead of the shared PGlite. */
+    ownRepo?: boolean;
+  },
+): Promise<Omit<TestServer, "store">> {
   const config = loadConfig({
     HOST: "127.0.0.1",
     PORT: "0",
@@ -76,14 +110,14 @@ export async function startServer(
       () => res.writeHead(500).end(),
     );
   });
-  const store = options.store ?? new MemoryStore();
-  const repo = options.repo ?? (await defaultRepo());
+  const repo = options.ownRepo ? undefined : (options.repo ?? (await defaultRepo()));
   const duet = await createDuet(http, config, options.logger ?? silentLogger, {
-    store,
-    repo,
+    ...(options.store ? { store: options.store } : {}),
+    ...(repo ? { repo } : {}),
     ...(options.tuning ? { tuning: options.tuning } : {}),
     ...(options.seams ? { seams: options.seams } : {}),
   });
+  await duet.gateway.joined;
   http.listen({ port: 0, host: "127.0.0.1", backlog: 4096 });
   await once(http, "listening");
   const port = (http.address() as AddressInfo).port;
@@ -91,7 +125,6 @@ export async function startServer(
     url: `http://127.0.0.1:${port}`,
     port,
     duet,
-    store,
     http,
     async close() {
       await duet.close();

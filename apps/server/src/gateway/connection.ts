@@ -60,6 +60,8 @@ export interface Connections {
    * it leaves the "open in another tab" screen, unless it is banned.
    */
   tookOver(userId: string): void;
+  /** A token's new holder (maybe on another node) is told it holds it now. */
+  handOver(next: ClaimRef): void;
 }
 
 export function acceptConnections(deps: {
@@ -243,5 +245,6 @@ export function acceptConnections(deps: {
       }
     },
     tookOver,
+    handOver,
   };
 }

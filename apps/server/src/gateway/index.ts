@@ -46,6 +46,7 @@ import { createDelivery } from "./delivery";
 import { createEventHandler } from "./events";
 import { createOutcomes, joinDeadlineKey } from "./outcomes";
 import { createPresenceFeed } from "./presence-feed";
+import { createReaper } from "./reaper";
 import { createReportBuffers } from "./reports";
 import { LocalRouter } from "./router";
 import { createSockets } from "./sockets";
@@ -193,8 +194,39 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     else connections.unbanned(message.token);
   });
 
-  return {
+  // Cluster mode: heartbeats, and the dead nodes this node is handed to reap.
+  const membership = seams.membership;
+  const reap = membership
+    ? createReaper({
+        engine,
+        outcomes,
+        claims,
+        membership,
+        handOver: (next) => connections.handOver(next),
+      })
+    : undefined;
+  const joined = membership
+    ? membership.start({
+        reap: async (node) => {
+          const { users } = await (reap as NonNullable<typeof reap>)(node);
+          logger.warn({ node, users }, "reaped a dead node: its users' partners were told");
+        },
+        reaped: () => {
+          logger.error(
+            { node: router.node },
+            "this node was declared dead by the cluster (heartbeats stopped too long): it stops serving",
+          );
+          options.onReaped?.();
+          void gateway.shutdown();
+        },
+        onError: (err) => logger.error({ err }, "cluster heartbeat or reaping failed"),
+      })
+    : Promise.resolve();
+
+  const gateway: Gateway = {
     io,
+    node: router.node,
+    joined,
     connections: () => connections.count(),
     stats: () => ({ ...connections.stats(), optimisations: transport.flags() }),
     caps,
@@ -222,12 +254,16 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         presence.stop();
         unsubscribe();
         detach();
+        await membership?.stop().catch((err: unknown) => {
+          logger.error({ err }, "leaving the cluster failed (the others will reap this node)");
+        });
         await new Promise((r) => setTimeout(r, options.shutdownGraceMs));
         await new Promise<void>((resolve) => io.close(() => resolve()));
       })();
       return shuttingDown;
     },
   };
+  return gateway;
 }
 
 /**

@@ -85,6 +85,8 @@ export interface GatewayOptions {
   shutdownGraceMs: number;
   safety: SafetyServices;
   caps: GatewayCaps;
+  /** Cluster mode: this node was declared dead while running (it then shuts down). */
+  onReaped?: () => void;
   /**
    * The seams that hold state a cluster must share (docs/architecture.md, "The gateway"). Each
    * defaults to this process's own implementation; tests, and cluster mode, hand in others.
@@ -103,6 +105,27 @@ export interface GatewaySeams {
   deadlines?: DeadlineQueue;
   /** Engine events to their recipient's node: router.ts. Its `node` is this gateway's id. */
   router?: Router;
+  /** Cluster mode: this node's heartbeat, and reaping dead nodes (reaper.ts). */
+  membership?: ClusterMembership;
+}
+
+/**
+ * A node's place in a cluster (cluster/node-liveness.ts and the store): it heartbeats, and when
+ * it holds the reaper lease it is handed dead nodes to reap.
+ */
+export interface ClusterMembership {
+  start(hooks: {
+    reap(node: string): Promise<void>;
+    /** This node was declared dead while it still ran: it must stop serving. */
+    reaped(): void;
+    onError(err: unknown): void;
+  }): Promise<void>;
+  /** Graceful leave, after draining. */
+  stop(): Promise<void>;
+  /** The users whose socket was on `node` (the store's node index). */
+  usersOn(node: string): Promise<readonly string[]>;
+  /** Deletes what else a dead node left behind (its inbox). */
+  forget(node: string): Promise<void>;
 }
 
 export interface Gateway {
@@ -125,6 +148,10 @@ export interface Gateway {
   banned(token: string, until: number | null): void;
   /** A moderator lifted this token's ban. */
   unbanned(token: string): void;
+  /** This node's id (its router's; written into its users' records). */
+  readonly node: string;
+  /** Cluster mode: resolves once this node has joined (its first heartbeat is in). */
+  readonly joined: Promise<void>;
   /**
    * Graceful shutdown: refuse new connections and events, tell everyone "the server is
    * restarting", close every open session with `server_shutdown` (partners are told), wait the
