@@ -10,6 +10,7 @@ import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
 import type {
   Ack,
   ChatMessage,
+  ClientPayload,
   ClientToServerEvents,
   IdentityView,
   Intent,
@@ -274,4 +275,30 @@ export async function activePair(server: TestServer): Promise<[TestClient, TestC
   await a.waitState((s) => s.state === "ACTIVE");
   await b.waitState((s) => s.state === "ACTIVE");
   return [a, b];
+}
+
+/**
+ * Two connected clients join (each with its own join payload), are matched with each other and
+ * both enter the room: ACTIVE together. Throws if a join is refused or they meet someone else.
+ */
+export async function meetAndEnter(
+  a: TestClient,
+  b: TestClient,
+  joinA: ClientPayload<"join">,
+  joinB: ClientPayload<"join">,
+): Promise<void> {
+  for (const [client, join] of [
+    [a, joinA],
+    [b, joinB],
+  ] as const) {
+    const ack = await client.emit("join", join);
+    if (!ack.ok) throw new Error(`join refused: ${JSON.stringify(ack)}`);
+  }
+  await a.waitState((s) => s.state === "MATCHED");
+  await b.waitState((s) => s.state === "MATCHED");
+  if (a.sessionId() !== b.sessionId()) throw new Error("the two were matched with others");
+  await a.emit("enter", { sessionId: a.sessionId() });
+  await b.emit("enter", { sessionId: b.sessionId() });
+  await a.waitState((s) => s.state === "ACTIVE");
+  await b.waitState((s) => s.state === "ACTIVE");
 }

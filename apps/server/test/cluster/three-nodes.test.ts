@@ -15,7 +15,14 @@ import {
   type TestPostgres,
 } from "../../../../packages/persistence/test/support/postgres";
 import { startRedis, type TestRedis } from "../../../../packages/redis-store/test/support/redis";
-import { type ClusterNode, mintToken, startClusterNode, TestClient, until } from "../harness";
+import {
+  type ClusterNode,
+  meetAndEnter,
+  mintToken,
+  startClusterNode,
+  TestClient,
+  until,
+} from "../harness";
 
 let redisServer: TestRedis;
 let pg: TestPostgres;
@@ -85,15 +92,7 @@ async function pairAcross(
     () => onA.identities.at(-1)?.status === "ok" && onB.identities.at(-1)?.status === "ok",
   );
   const intent = (i: "talk" | "listen") => (space === "menti" ? { intent: i } : {});
-  expect(await onA.emit("join", { space, ...intent("talk") })).toEqual({ ok: true });
-  expect(await onB.emit("join", { space, ...intent("listen") })).toEqual({ ok: true });
-  await onA.waitState((s) => s.state === "MATCHED");
-  await onB.waitState((s) => s.state === "MATCHED");
-  expect(onA.sessionId()).toBe(onB.sessionId());
-  await onA.emit("enter", { sessionId: onA.sessionId() });
-  await onB.emit("enter", { sessionId: onB.sessionId() });
-  await onA.waitState((s) => s.state === "ACTIVE");
-  await onB.waitState((s) => s.state === "ACTIVE");
+  await meetAndEnter(onA, onB, { space, ...intent("talk") }, { space, ...intent("listen") });
   return [onA, onB];
 }
 

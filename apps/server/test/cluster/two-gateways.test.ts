@@ -10,7 +10,15 @@ import { AdminSessions } from "../../src/admin";
 import { Claims } from "../../src/claims";
 import { LocalClusterBus } from "../../src/gateway/cluster-bus";
 import { createReportBuffers, type ReportBuffers } from "../../src/gateway/reports";
-import { mintToken, sleep, startServer, TestClient, type TestServer, until } from "../harness";
+import {
+  meetAndEnter,
+  mintToken,
+  sleep,
+  startServer,
+  TestClient,
+  type TestServer,
+  until,
+} from "../harness";
 import { MemoryCluster } from "./memory-cluster";
 
 /** A LocalClusterBus that counts its live subscriptions. */
@@ -174,15 +182,7 @@ async function pairAcross(
   clients.push(onA, onB);
   const joinOf = (intent?: "talk" | "listen") =>
     intent ? { space: join.space, intent } : { space: join.space };
-  expect(await onA.emit("join", joinOf(join.first))).toEqual({ ok: true });
-  expect(await onB.emit("join", joinOf(join.second))).toEqual({ ok: true });
-  await onA.waitState((s) => s.state === "MATCHED");
-  await onB.waitState((s) => s.state === "MATCHED");
-  expect(onA.sessionId()).toBe(onB.sessionId());
-  await onA.emit("enter", { sessionId: onA.sessionId() });
-  await onB.emit("enter", { sessionId: onB.sessionId() });
-  await onA.waitState((s) => s.state === "ACTIVE");
-  await onB.waitState((s) => s.state === "ACTIVE");
+  await meetAndEnter(onA, onB, joinOf(join.first), joinOf(join.second));
   return [onA, onB];
 }
 
