@@ -9,7 +9,7 @@ import { Engine, MemoryStore, PRESETS, type SpacePolicy, type Store } from "@due
 import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
 import { type AdminSessionStore, AdminSessions, adminCookieValue, adminRoutes } from "./admin";
 import { LoginThrottle } from "./admin/throttle";
-import { openCluster } from "./cluster";
+import { type ClusterStats, openCluster } from "./cluster";
 import type { Config } from "./config";
 import { createGateway, type Gateway, type GatewayOptions, type GatewaySeams } from "./gateway";
 import type { HttpHandler } from "./http";
@@ -79,6 +79,8 @@ export interface Duet {
   node: string;
   /** False while a service it needs is unreachable (cluster mode: Redis); /readyz says so. */
   ready(): boolean;
+  /** Cluster mode: what this node did as part of the cluster; undefined with one process. */
+  clusterStats(): ClusterStats | undefined;
   /** Shuts the gateway down (see Gateway.shutdown), then closes the database if Duet opened it. */
   close(): Promise<void>;
 }
@@ -248,6 +250,7 @@ export async function createDuet(
     pageFacts,
     node: gateway.node,
     ready: () => cluster?.ready() ?? true,
+    clusterStats: () => cluster?.stats(),
     async close() {
       clearInterval(purgeTimer);
       await gateway.shutdown();

@@ -10,7 +10,7 @@
  * connection is down (/readyz answers 503, so a load balancer sends new visitors elsewhere).
  */
 import { hostname } from "node:os";
-import type { SpacePolicy } from "@duet/engine";
+import type { Deadline, SpacePolicy } from "@duet/engine";
 import type { SpaceId } from "@duet/protocol";
 import { RedisStore } from "@duet/redis-store";
 import { Redis, type RedisOptions } from "ioredis";
@@ -30,8 +30,23 @@ import { inboxKey, RedisRouter } from "./redis-router";
 import { RedisSalt } from "./redis-salt";
 import { RedisAdminSessions, RedisSpentChallenges, redisLimitCounters } from "./redis-small-seams";
 
+/** What a node did as part of the cluster (aggregates only; /metrics). */
+export interface ClusterStats {
+  readonly node: string;
+  /** Events sent to other nodes' inboxes, and read from this node's. */
+  readonly routedOut: number;
+  readonly routedIn: number;
+  /** Deadlines this node fired that it had not set (their node died or was late). */
+  readonly deadlinesAdopted: number;
+  /** Dead nodes this node reaped. */
+  readonly nodesReaped: number;
+  /** Whether the command connection is up now. */
+  readonly redisReady: boolean;
+}
+
 export interface Cluster {
   readonly node: string;
+  stats(): ClusterStats;
   readonly store: RedisStore;
   readonly seams: DuetSeams;
   /** False while Redis is unreachable. */
@@ -131,17 +146,18 @@ export async function openCluster(
     },
   };
 
+  const deadlines = new RedisDeadlineQueue<Deadline>(
+    command,
+    prefix,
+    new TimerScheduler(),
+    () => Date.now(),
+    logError("a deadline failed"),
+  );
   const seams: DuetSeams = {
     bus,
     claims: new RedisTokenClaims(command, prefix),
     reports: new RedisReportBuffers(command, prefix, policies, logError("report buffer failed")),
-    deadlines: new RedisDeadlineQueue(
-      command,
-      prefix,
-      new TimerScheduler(),
-      () => Date.now(),
-      logError("a deadline failed"),
-    ),
+    deadlines,
     router,
     membership,
     limitCounter: redisLimitCounters(command, prefix),
@@ -153,6 +169,14 @@ export async function openCluster(
 
   return {
     node,
+    stats: () => ({
+      node,
+      routedOut: router.stats.sent,
+      routedIn: router.stats.received,
+      deadlinesAdopted: deadlines.adopted,
+      nodesReaped: liveness.reapedNodes.length,
+      redisReady: command.status === "ready",
+    }),
     store,
     seams,
     ready: () => command.status === "ready",
