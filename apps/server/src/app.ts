@@ -175,6 +175,12 @@ export async function createDuet(
       onReported: (space) => stats.recordReport(space, clock.now()),
     },
   });
+  // After a Redis outage or restart, this node's connections are re-read from the store.
+  cluster?.onRecovered(() => {
+    gateway
+      .resync()
+      .catch((err: unknown) => logger.error({ err }, "re-reading connections failed"));
+  });
   const health = healthProvider({ stats, store, repo, clock });
   const registry = createMetricsRegistry({
     health,

@@ -9,7 +9,14 @@
  * same tick, two match attempts for one candidate) either commits on the state it decided on or
  * changes nothing.
  */
-import type { CloseReason, Intent, SignalPayload, SpaceId, StateView } from "@duet/protocol";
+import type {
+  CloseReason,
+  Intent,
+  SignalPayload,
+  SpaceId,
+  StateView,
+  UserState,
+} from "@duet/protocol";
 import {
   anyoneIn,
   bucketsFor,
@@ -437,6 +444,78 @@ export class Engine {
       gone.space ? this.cooldown(gone.space) : {},
     );
     return this.afterClose(res, "disconnected", userId);
+  }
+
+  /**
+   * After the store may have lost or missed changes (cluster mode: Redis restarted empty, or was
+   * out of reach while events came and went), brings one connection back in line with the store
+   * and re-arms what a lost deadline would have done. `last` is what the connection's screen last
+   * showed. Idempotent; the current view is always sent (the screen may have missed a change).
+   * - No record (the store lost it): a new one, ENDED with `server_shutdown` if the screen was in
+   *   a conversation (both sides end cleanly), else IDLE.
+   * - MATCHED or ACTIVE whose session is gone: ENDED the same way (nobody is left in MATCHED).
+   * - MATCHED: its join deadline again. WAITING: its search's deadlines again (from when it
+   *   started) and a match attempt now (a lost retry must not strand a pair).
+   */
+  async resync(
+    conn: { userId: UserId; browserId: string; person?: string; node?: string },
+    last?: { state: UserState; space?: SpaceId; sessionId?: SessionId },
+  ): Promise<Outcome> {
+    const user = await this.store.getUser(conn.userId);
+    const inSession = (state: UserState | undefined) => state === "MATCHED" || state === "ACTIVE";
+    const lost = async (space: SpaceId | undefined, sessionId: SessionId | undefined) => {
+      const base = {
+        id: conn.userId,
+        browserId: conn.browserId,
+        ...(conn.person !== undefined ? { person: conn.person } : {}),
+        ...(conn.node !== undefined ? { node: conn.node } : {}),
+      };
+      await this.store.removeUser(conn.userId);
+      await this.store.addUser(
+        space && sessionId
+          ? {
+              ...base,
+              state: "ENDED",
+              space,
+              sessionId,
+              ended: { sessionId, reason: "server_shutdown", by: null },
+            }
+          : { ...base, state: "IDLE" },
+      );
+      const now = await this.store.getUser(conn.userId);
+      return now ? success([this.stateOut(now)]) : success();
+    };
+    if (!user) {
+      return inSession(last?.state)
+        ? lost(last?.space, last?.sessionId)
+        : lost(undefined, undefined);
+    }
+    if (inSession(user.state)) {
+      const session = user.sessionId ? await this.store.getSession(user.sessionId) : undefined;
+      if (!session) return lost(user.space, user.sessionId);
+      const deadlines: Deadline[] =
+        user.state === "MATCHED" && session.status === "PENDING"
+          ? [{ kind: "join_timeout", at: session.enterBy, sessionId: session.id }]
+          : [];
+      return success([this.stateOut(user)], deadlines);
+    }
+    if (user.state === "WAITING" && user.entry) {
+      const entry = user.entry;
+      const policy = this.policies.get(entry.space);
+      const deadlines: Deadline[] = [];
+      if (policy?.searchTimeoutMs != null) {
+        const at = entry.since + policy.searchTimeoutMs;
+        deadlines.push({ kind: "search_timeout", at, userId: user.id, seq: entry.seq });
+      }
+      const topics = policy?.pairing.topics;
+      if (topics && (entry.topics?.length ?? 0) > 0 && !entry.onlyMine && !entry.open) {
+        const at = entry.since + topics.preferSameForMs;
+        deadlines.push({ kind: "topic_fallback", at, userId: user.id, seq: entry.seq });
+      }
+      const matched = await this.match(user.id, entry.seq);
+      return merge(success([this.stateOut(user)], deadlines), matched);
+    }
+    return success([this.stateOut(user)]);
   }
 
   /** Server shutdown: this user's open session, if any, closes with `server_shutdown`. */

@@ -275,9 +275,11 @@ export type Care = z.infer<typeof Care>;
 export const Notice = z.object({
   /**
    * server_restarting: sockets close after a short grace; too_many_refused: this connection sent
-   * too many events the server refused and is being closed (docs/protocol.md, "Abuse").
+   * too many events the server refused and is being closed (docs/protocol.md, "Abuse");
+   * interrupted: the server lost touch with its shared state for a moment (cluster mode: Redis)
+   * and this connection's search or conversation may have ended (its state follows).
    */
-  kind: z.enum(["server_restarting", "too_many_refused"]),
+  kind: z.enum(["server_restarting", "too_many_refused", "interrupted"]),
   message: z.string(),
 });
 export type Notice = z.infer<typeof Notice>;

@@ -51,6 +51,8 @@ export interface Cluster {
   readonly seams: DuetSeams;
   /** False while Redis is unreachable. */
   ready(): boolean;
+  /** Calls `then` each time Redis is back after being out of reach (or restarted). */
+  onRecovered(then: () => void): void;
   /** Closes the Redis connections (after the gateway has shut down). */
   close(): Promise<void>;
 }
@@ -96,13 +98,24 @@ export async function openCluster(
     maxRetriesPerRequest: null,
   });
   let down = false;
-  command.on("error", (err: Error) => {
-    if (!down) logger.error({ err: err.message }, "Redis connection error");
+  const recovered: Array<() => void> = [];
+  const lost = (err?: Error) => {
+    if (!down) logger.error({ err: err?.message }, "Redis out of reach");
     down = true;
-  });
+  };
+  command.on("error", lost);
+  command.on("close", () => lost());
   command.on("ready", () => {
-    if (down) logger.warn({}, "Redis connection restored");
+    if (!down) return;
     down = false;
+    logger.warn({}, "Redis reachable again: re-reading this node's connections");
+    // Scripts may be gone (a restarted Redis): load them before anything else runs them.
+    store
+      .loadScripts()
+      .catch(() => undefined)
+      .then(() => {
+        for (const then of recovered) then();
+      });
   });
   // The others' errors are the same outage, already logged once.
   subscriber.on("error", () => {});
@@ -180,6 +193,9 @@ export async function openCluster(
     store,
     seams,
     ready: () => command.status === "ready",
+    onRecovered: (then) => {
+      recovered.push(then);
+    },
     async close() {
       salt.stop();
       bus.close();

@@ -14,7 +14,8 @@
  * next heartbeat and must stop serving, since its users are gone from the store (`onReaped`).
  *
  * Bounds: a partner hears of a crash within deadAfterMs + heartbeatMs + the reaping itself (6 +
- * 2 s by default, inside SPEC's 15 s). A node with a heartbeat more than deadAfterMs late (event
+ * 2 s by default, inside SPEC's 15 s). A node reaps only once its own heartbeats have got through
+ * for deadAfterMs (so not in its first seconds, nor right after an outage: see healthySince). A node with a heartbeat more than deadAfterMs late (event
  * loop blocked that long) is reaped while alive: keep deadAfterMs well above the longest stall.
  */
 import type { Redis } from "ioredis";
@@ -69,6 +70,13 @@ export class NodeLiveness {
   private timer: NodeJS.Timeout | undefined;
   private hooks: LivenessHooks | undefined;
   private busy = false;
+  /**
+   * Since when this node's heartbeats have been getting through (its clock); undefined after a
+   * failed one. A node reaps only after deadAfterMs of good heartbeats: after an outage of Redis
+   * (or of this node's link to it) every other node's last beat looks old, and they must have had
+   * time to beat again before any of them is judged.
+   */
+  private healthySince: number | undefined;
   /** Nodes this node reaped, and failed reaps still to retry. */
   readonly reapedNodes: string[] = [];
   private readonly retry = new Set<string>();
@@ -111,6 +119,8 @@ export class NodeLiveness {
         hooks.reaped();
         return;
       }
+      this.healthySince ??= Date.now();
+      if (Date.now() - this.healthySince < this.deadAfterMs) return;
       const dead = (await this.redis.eval(
         REAP,
         2,
@@ -132,6 +142,7 @@ export class NodeLiveness {
         }
       }
     } catch (err) {
+      this.healthySince = undefined;
       hooks.onError(err);
     } finally {
       this.busy = false;

@@ -44,12 +44,14 @@ export class RedisSalt implements SaltSource {
   }
 
   private async fetch(period: number): Promise<void> {
-    if (this.salts.has(period)) return;
+    // A salt this node already holds is offered again: a Redis that restarted empty gets the
+    // salt every node holds back (first come), instead of a new one that would split them.
+    const offer = this.salts.get(period) ?? randomBytes(32);
     const raw = (await this.redis.eval(
       GET_OR_CREATE,
       1,
       `${this.prefix}salt:${period}`,
-      randomBytes(32).toString("base64"),
+      offer.toString("base64"),
       this.rotationMs * 2 + 60_000,
     )) as string;
     const salt = Buffer.from(raw, "base64");

@@ -38,6 +38,13 @@ const STRICT_STRIKES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 const NOTICE_TOO_MANY_REFUSED =
   "This connection sent too many requests that could not be accepted, so it was closed. Reload the page to start again.";
 
+/** Connections re-read from the store at once, after an outage (resyncAll). */
+const RESYNC_BATCH = 200;
+
+/** What a connection is told when the server could not reach its shared state for it. */
+const NOTICE_INTERRUPTED =
+  "Duet lost touch with its servers for a moment. If you were searching or talking, that has ended — please start again.";
+
 /** Socket.IO's own emit, for a socket whose shape direct-emit.ts does not recognize. */
 const fallbackEmit =
   (socket: DuetSocket): DirectEmit =>
@@ -62,6 +69,12 @@ export interface Connections {
   tookOver(userId: string): void;
   /** A token's new holder (maybe on another node) is told it holds it now. */
   handOver(next: ClaimRef): void;
+  /**
+   * Cluster mode, after Redis was out of reach or restarted: every connection here is brought
+   * back in line with the shared store (its token claimed again, its state re-read or, if the
+   * store lost it, ended cleanly: engine.resync), in batches. Resolves when all are done.
+   */
+  resyncAll(): Promise<{ connections: number; reset: number }>;
 }
 
 export function acceptConnections(deps: {
@@ -124,6 +137,35 @@ export function acceptConnections(deps: {
     }
   };
 
+  /** One connection re-read from the store; true when its state had been lost. */
+  const resync = async (conn: Conn): Promise<boolean> => {
+    if (conn.socket.disconnected) return false;
+    if (conn.token && conn.identity.status !== "banned") {
+      const holds = await claims.claim(conn.token, refOf(conn.userId));
+      const status = holds ? "ok" : "elsewhere";
+      if (conn.identity.status !== status) setIdentity(conn, { status });
+    }
+    const before = conn.state;
+    const outcome = await engine.resync(
+      {
+        userId: conn.userId,
+        browserId: conn.browserId,
+        ...(conn.token ? { person: conn.token } : {}),
+        node: deps.node,
+      },
+      { state: conn.state, ...(conn.session ?? {}) },
+    );
+    const view = outcome.out.find((o) => o.event === "state" && o.to === conn.userId);
+    const now = view?.event === "state" ? view.payload : undefined;
+    // Lost: a conversation the store forgot (ended by the server) or a search it forgot (idle).
+    const lost =
+      (now?.state === "ENDED" && now.reason === "server_shutdown" && before !== "ENDED") ||
+      (now?.state === "IDLE" && before === "WAITING");
+    if (lost) conn.emit("notice", { kind: "interrupted", message: NOTICE_INTERRUPTED });
+    outcomes.apply(outcome);
+    return lost;
+  };
+
   /** Takes a banned connection out of any search or conversation (the partner sees "left"). */
   const leaveEverything = (conn: Conn): void => {
     conn.queue.offer(async () => {
@@ -144,10 +186,12 @@ export function acceptConnections(deps: {
       socket,
       emit: deps.emitter(socket) ?? fallbackEmit(socket),
       userId,
+      browserId,
       ...(token ? { token } : {}),
       ipHash: deps.addressKey(socket),
       identity: { status: token ? "ok" : "none" },
       state: "IDLE",
+      session: undefined,
       waitingKey: undefined,
       strikes: new Strikes(),
       lateStrikes: new Strikes(LATE_LIMIT),
@@ -178,15 +222,23 @@ export function acceptConnections(deps: {
 
     socket.emit("welcome", deps.welcome);
     conn.queue.offer(async () => {
-      if (token) {
-        const ban = await safety.repo.activeBan(token, Date.now());
-        const holds = await claims.claim(token, refOf(userId));
-        conn.identity = ban
-          ? { status: "banned", bannedUntil: ban.until }
-          : { status: holds ? "ok" : "elsewhere" };
+      try {
+        if (token) {
+          const ban = await safety.repo.activeBan(token, Date.now());
+          const holds = await claims.claim(token, refOf(userId));
+          conn.identity = ban
+            ? { status: "banned", bannedUntil: ban.until }
+            : { status: holds ? "ok" : "elsewhere" };
+        }
+        socket.emit("identity", conn.identity);
+        outcomes.apply(await engine.connect(userId, browserId, token, deps.node));
+      } catch (err) {
+        // The database or the shared store is out of reach: a screen with no state would wait
+        // for ever, so the connection is closed with a word, and the client tries again.
+        logger.error({ err }, "a connection could not be set up");
+        conn.emit("notice", { kind: "interrupted", message: NOTICE_INTERRUPTED });
+        socket.disconnect(true);
       }
-      socket.emit("identity", conn.identity);
-      outcomes.apply(await engine.connect(userId, browserId, token, deps.node));
     }, true);
     const figures = presence.latest();
     if (figures) socket.emit("presence", figures);
@@ -246,5 +298,27 @@ export function acceptConnections(deps: {
     },
     tookOver,
     handOver,
+    async resyncAll() {
+      let reset = 0;
+      const all = [...conns.values()];
+      for (let i = 0; i < all.length; i += RESYNC_BATCH) {
+        await Promise.all(
+          all.slice(i, i + RESYNC_BATCH).map(
+            (conn) =>
+              new Promise<void>((done) => {
+                const queued = conn.queue.offer(async () => {
+                  try {
+                    if (await resync(conn)) reset += 1;
+                  } finally {
+                    done();
+                  }
+                }, true);
+                if (!queued) done();
+              }),
+          ),
+        );
+      }
+      return { connections: all.length, reset };
+    },
   };
 }

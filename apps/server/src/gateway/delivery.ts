@@ -38,6 +38,10 @@ export function createDelivery(deps: {
   /** Keeps a local connection's screen state and its place in the waiting cap up to date. */
   const track = (conn: Conn, view: StateView): void => {
     conn.state = view.state;
+    conn.session =
+      view.state === "MATCHED" || view.state === "ACTIVE" || view.state === "ENDED"
+        ? { space: view.space, sessionId: view.sessionId }
+        : undefined;
     const key = view.state === "WAITING" ? `${view.space}|${conn.ipHash}` : undefined;
     if (key === conn.waitingKey) return;
     if (conn.waitingKey !== undefined) waitingByAddress.remove(conn.waitingKey);

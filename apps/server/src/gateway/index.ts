@@ -227,6 +227,11 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     io,
     node: router.node,
     joined,
+    resync: async () => {
+      const done = await connections.resyncAll();
+      logger.warn({ ...done }, "connections re-read from the shared store after an outage");
+      return done;
+    },
     connections: () => connections.count(),
     stats: () => ({ ...connections.stats(), optimisations: transport.flags() }),
     caps,

@@ -150,6 +150,11 @@ export interface Gateway {
   unbanned(token: string): void;
   /** This node's id (its router's; written into its users' records). */
   readonly node: string;
+  /**
+   * Cluster mode, after the shared store was out of reach or restarted: every connection here is
+   * re-read from it (connection.ts `resyncAll`).
+   */
+  resync(): Promise<{ connections: number; reset: number }>;
   /** Cluster mode: resolves once this node has joined (its first heartbeat is in). */
   readonly joined: Promise<void>;
   /**
@@ -167,6 +172,7 @@ export type DuetServer = Server<ClientToServerEvents, ServerToClientEvents>;
 export interface Conn {
   readonly socket: DuetSocket;
   readonly userId: string;
+  readonly browserId: string;
   /** The valid token the handshake carried, if any. */
   readonly token?: string;
   readonly ipHash: string;
@@ -177,6 +183,8 @@ export interface Conn {
    * only lag the store by an outcome in flight; the engine still decides.
    */
   state: UserState;
+  /** The space and session of the last view that had them (to end a conversation a lost store forgot). */
+  session: { space: SpaceId; sessionId: string } | undefined;
   /** While WAITING: the key it counts under in `waitingByAddress`. */
   waitingKey: string | undefined;
   /** Refused events, toward the abuse disconnect (abuse.ts): malformed or over a limit… */

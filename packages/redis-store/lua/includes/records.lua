@@ -16,7 +16,8 @@
     P.."census"       hash    users per space and state: space.."|W", "|M", "|A", "|E", and
                               space.."|W|"..intent; a field at 0 is deleted
     P.."seq"          string  the search counter (QueueEntry.seq)
-    P.."ver"          string  the user record version counter (UserRecord.version)
+    P.."ver"          string  the user record version counter (UserRecord.version), started
+                              at Redis's clock in µs (next_version)
     P.."arrival"      string  the bucket position counter (a bucket is first come, first served)
 
   Limits: cjson encodes an empty table as {} (the client turns a session's empty lists back into
@@ -80,11 +81,25 @@ local function count(u, delta)
   end
 end
 
+-- The next user record version. The counter starts at Redis's clock in microseconds, so that
+-- after a restart that lost it, versions still only grow (a screen drops a view older than the
+-- one it shows): true as long as the store made fewer than a million changes a second on average.
+local function next_version()
+  if redis.call("EXISTS", P .. "ver") == 0 then
+    local t = redis.call("TIME")
+    redis.call("SET", P .. "ver", t[1] .. string.format("%06d", tonumber(t[2])))
+  end
+  return redis.call("INCR", P .. "ver")
+end
+
 -- Stores `new` as the user's record with a fresh version, replacing `old` (nil for a new user)
--- in the census. Returns the stored JSON.
+-- in the census. Returns the stored JSON. The version is written by hand: cjson keeps only 14
+-- significant digits, and a version has 16.
 local function put_user(old, new)
-  new.version = redis.call("INCR", P .. "ver")
+  local version = next_version()
+  new.version = nil
   local raw = cjson.encode(new)
+  raw = string.sub(raw, 1, -2) .. ',"version":' .. string.format("%.0f", version) .. "}"
   redis.call("SET", key("u:", new.id), raw)
   count(old, -1)
   count(new, 1)

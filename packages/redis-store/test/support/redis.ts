@@ -17,6 +17,11 @@ export interface TestRedis {
   readonly port: number;
   /** redis://127.0.0.1:PORT */
   readonly url: string;
+  /**
+   * Kills the server (SIGKILL: no save, like a crash) and starts a new one on the same port,
+   * empty; resolves once it answers. `downMs`: how long it stays away in between.
+   */
+  restart(downMs?: number): Promise<void>;
   /** Stops the server and removes its folder. Idempotent. */
   stop(): Promise<void>;
 }
@@ -127,63 +132,88 @@ async function waitReady(port: number, child: ChildProcess): Promise<void> {
   }
 }
 
+function spawnRedis(bin: string, port: number, dir: string): ChildProcess {
+  return spawn(
+    bin,
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--daemonize",
+      "no",
+      "--loglevel",
+      "warning",
+    ],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+}
+
 export async function startRedis(): Promise<TestRedis> {
   const bin = ensureRedisServer();
   const dir = await mkdtemp(join(tmpdir(), "duet-redis-"));
+  let child: ChildProcess | undefined;
+  const killAtExit = (): void => {
+    child?.kill("SIGKILL");
+  };
+  process.once("exit", killAtExit);
   // A port found free may be taken before the server binds it: a few tries, each bounded.
+  let port = 0;
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(
-      bin,
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        dir,
-        "--daemonize",
-        "no",
-        "--loglevel",
-        "warning",
-      ],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
-    const killAtExit = (): void => {
-      child.kill("SIGKILL");
-    };
-    process.once("exit", killAtExit);
+    port = await freePort();
+    child = spawnRedis(bin, port, dir);
     try {
       await waitReady(port, child);
+      break;
     } catch (err) {
       child.kill("SIGKILL");
-      process.removeListener("exit", killAtExit);
       if (attempt < 5) continue;
+      process.removeListener("exit", killAtExit);
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
-    let stopped: Promise<void> | undefined;
-    return {
-      port,
-      url: `redis://127.0.0.1:${port}`,
-      stop() {
-        stopped ??= (async () => {
-          if (child.exitCode === null) {
-            const exited = new Promise<void>((r) => child.once("exit", () => r()));
-            child.kill("SIGTERM");
-            const late = setTimeout(() => child.kill("SIGKILL"), 10_000);
-            await exited;
-            clearTimeout(late);
-          }
-          process.removeListener("exit", killAtExit);
-          await rm(dir, { recursive: true, force: true });
-        })();
-        return stopped;
-      },
-    };
   }
+  const exit = async (proc: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> => {
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+    proc.kill(signal);
+    const late = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(late);
+  };
+  let stopped: Promise<void> | undefined;
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async restart(downMs = 0) {
+      await exit(child, "SIGKILL");
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      // The port was ours a moment ago; on a busy machine it may take a few tries to bind again.
+      for (let attempt = 1; ; attempt++) {
+        child = spawnRedis(bin, port, dir);
+        try {
+          await waitReady(port, child);
+          return;
+        } catch (err) {
+          child.kill("SIGKILL");
+          if (attempt >= 10) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    },
+    stop() {
+      stopped ??= (async () => {
+        await exit(child, "SIGTERM");
+        process.removeListener("exit", killAtExit);
+        await rm(dir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
 }
