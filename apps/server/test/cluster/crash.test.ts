@@ -12,44 +12,33 @@ import { createInterface } from "node:readline";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  startPostgres,
-  type TestPostgres,
-} from "../../../../packages/persistence/test/support/postgres";
-import { startRedis, type TestRedis } from "../../../../packages/redis-store/test/support/redis";
-import {
   type ClusterNode,
   meetAndEnter,
   mintToken,
   startClusterNode,
   TEST_TOKEN_SECRET,
-  TestClient,
+  type TestClient,
   until,
 } from "../harness";
+import { clusterServices } from "./services";
 
 const PAIRS = 12;
 /** SPEC §3: a partner hears of a lost connection within 15 s. */
 const TOLD_WITHIN_MS = 15_000;
 
-let redisServer: TestRedis;
-let pg: TestPostgres;
+const services = clusterServices();
+const { nodes, connect } = services;
 let redis: Redis;
 let child: ChildProcess | undefined;
-const nodes: ClusterNode[] = [];
-const clients: TestClient[] = [];
 
 beforeAll(async () => {
-  [redisServer, pg] = await Promise.all([startRedis(), startPostgres()]);
-  redis = new Redis(redisServer.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis = new Redis(services.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
 }, 600_000);
 
-afterAll(async () => {
+afterAll(() => {
   child?.kill("SIGKILL");
-  for (const c of clients.splice(0)) c.close();
-  for (const n of nodes.splice(0)) await n.close();
   redis?.disconnect();
-  await redisServer?.stop();
-  await pg?.stop();
 });
 
 /** Starts the node in a child process; resolves with its port once it serves. */
@@ -79,19 +68,13 @@ async function childNode(env: Record<string, string>): Promise<{ url: string; no
   return { url: `http://127.0.0.1:${port}`, node };
 }
 
-async function connect(node: { url: string }, cookie?: string): Promise<TestClient> {
-  const client = await TestClient.connect(node, cookie ? { extraHeaders: { cookie } } : {});
-  clients.push(client);
-  return client;
-}
-
 describe("a node killed mid-conversation", () => {
   it("its users' partners are told, its waiting users are gone, its deadlines fire elsewhere, the census is right", async () => {
     const prefix = "{crash}:";
     const env = {
-      REDIS_URL: redisServer.url,
+      REDIS_URL: services.redis.url,
       REDIS_PREFIX: "crash",
-      DATABASE_URL: await pg.newDatabase(),
+      DATABASE_URL: await services.pg.newDatabase(),
       TOKEN_SECRET: TEST_TOKEN_SECRET,
       CLUSTER_HEARTBEAT_MS: "500",
       CLUSTER_DEAD_AFTER_MS: "1500",

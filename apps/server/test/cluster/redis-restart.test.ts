@@ -6,51 +6,21 @@
  * (told why), nobody is left in MATCHED, and new people meet again.
  */
 import type { Ack, Notice } from "@duet/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  startPostgres,
-  type TestPostgres,
-} from "../../../../packages/persistence/test/support/postgres";
-import { startRedis, type TestRedis } from "../../../../packages/redis-store/test/support/redis";
-import {
-  type ClusterNode,
-  meetAndEnter,
-  mintToken,
-  startClusterNode,
-  TestClient,
-  until,
-} from "../harness";
+import { describe, expect, it } from "vitest";
+import { meetAndEnter, mintToken, startClusterNode, type TestClient, until } from "../harness";
+import { clusterServices } from "./services";
 
-let redisServer: TestRedis;
-let pg: TestPostgres;
-const nodes: ClusterNode[] = [];
-const clients: TestClient[] = [];
-
-beforeAll(async () => {
-  [redisServer, pg] = await Promise.all([startRedis(), startPostgres()]);
-}, 600_000);
-
-afterAll(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const n of nodes.splice(0)) await n.close();
-  await redisServer?.stop();
-  await pg?.stop();
-});
-
-async function connect(node: ClusterNode, cookie?: string): Promise<TestClient> {
-  const client = await TestClient.connect(node, cookie ? { extraHeaders: { cookie } } : {});
-  clients.push(client);
-  return client;
-}
+const services = clusterServices();
+const { nodes, connect } = services;
 
 const noticesOf = (client: TestClient): Notice[] => client.notices;
 
 describe("Redis restarts under the cluster", () => {
   it("clear errors while it is away, then every screen consistent again and service back by itself", async () => {
     const env = {
-      REDIS_URL: redisServer.url,
+      REDIS_URL: services.redis.url,
       REDIS_PREFIX: "restart",
-      DATABASE_URL: await pg.newDatabase(),
+      DATABASE_URL: await services.pg.newDatabase(),
       CLUSTER_HEARTBEAT_MS: "500",
       CLUSTER_DEAD_AFTER_MS: "1500",
     };
@@ -81,7 +51,7 @@ describe("Redis restarts under the cluster", () => {
     const f = await connect(n1);
 
     // Redis goes away for a while (killed: everything it held is lost).
-    const restarted = redisServer.restart(2_000);
+    const restarted = services.redis.restart(2_000);
     await until(() => !n1.duet.ready() && !n2.duet.ready(), 20_000, "both nodes not ready");
     // A request meanwhile is answered, with a clear error, not left hanging.
     const refused: Ack = await f.emit("join", { space: "menti", intent: "listen" });

@@ -9,12 +9,7 @@ import type { Presence } from "@duet/protocol";
 import { type Challenge, solveChallenge } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  startPostgres,
-  type TestPostgres,
-} from "../../../../packages/persistence/test/support/postgres";
-import { startRedis, type TestRedis } from "../../../../packages/redis-store/test/support/redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ClusterNode,
   meetAndEnter,
@@ -23,29 +18,20 @@ import {
   TestClient,
   until,
 } from "../harness";
+import { clusterServices } from "./services";
 
-let redisServer: TestRedis;
-let pg: TestPostgres;
+const services = clusterServices();
+const { nodes, connect } = services;
 let redis: Redis;
 let prefixes = 0;
-const nodes: ClusterNode[] = [];
-const clients: TestClient[] = [];
 
 beforeAll(async () => {
-  [redisServer, pg] = await Promise.all([startRedis(), startPostgres()]);
-  redis = new Redis(redisServer.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis = new Redis(services.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
 }, 600_000);
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const n of nodes.splice(0)) await n.close();
-});
-
-afterAll(async () => {
+afterAll(() => {
   redis?.disconnect();
-  await redisServer?.stop();
-  await pg?.stop();
 });
 
 /** Three nodes of one fresh cluster (a new key prefix and a new database). */
@@ -54,9 +40,9 @@ async function threeNodes(
 ): Promise<{ n1: ClusterNode; n2: ClusterNode; n3: ClusterNode; prefix: string }> {
   prefixes += 1;
   const name = `three-${prefixes}`;
-  const databaseUrl = await pg.newDatabase();
+  const databaseUrl = await services.pg.newDatabase();
   const all = {
-    REDIS_URL: redisServer.url,
+    REDIS_URL: services.redis.url,
     REDIS_PREFIX: name,
     DATABASE_URL: databaseUrl,
     CLUSTER_HEARTBEAT_MS: "500",
@@ -72,12 +58,6 @@ async function threeNodes(
   }
   const [n1, n2, n3] = started as [ClusterNode, ClusterNode, ClusterNode];
   return { n1, n2, n3, prefix: `{${name}}:` };
-}
-
-async function connect(node: ClusterNode, cookie?: string): Promise<TestClient> {
-  const client = await TestClient.connect(node, cookie ? { extraHeaders: { cookie } } : {});
-  clients.push(client);
-  return client;
 }
 
 /** One person on each node, matched and both in the room (ACTIVE). */
