@@ -44,6 +44,13 @@ const SECOND_HALF_SPECS = [
   "**/care.spec.ts",
 ];
 const SECOND_PORT = 3110;
+/**
+ * Cluster mode in the browser (e2e/cluster.spec.ts): two nodes over one Redis and one PostgreSQL
+ * (scripts/serve-cluster.ts), each person on a different node.
+ */
+const CLUSTER_PORTS = [3111, 3112] as const;
+export const CLUSTER_URLS = CLUSTER_PORTS.map((p) => `http://127.0.0.1:${p}`);
+const CLUSTER_SPECS = ["**/cluster.spec.ts"];
 const SECOND_BASE_URL = `http://127.0.0.1:${SECOND_PORT}`;
 export const TURN_PORT = 34780;
 export const TURN_SECRET = "e2e-turn-shared-secret-0123456789";
@@ -126,7 +133,7 @@ export default defineConfig({
   projects: [
     {
       name: "chromium",
-      testIgnore: [...TURN_SPECS, ...SECOND_HALF_SPECS],
+      testIgnore: [...TURN_SPECS, ...SECOND_HALF_SPECS, ...CLUSTER_SPECS],
       use: { baseURL: BASE_URL },
       workers: 1,
     },
@@ -144,6 +151,12 @@ export default defineConfig({
       workers: 1,
     },
     { name: "chromium-turn", testMatch: TURN_SPECS, use: { baseURL: TURN_BASE_URL }, workers: 1 },
+    {
+      name: "chromium-cluster",
+      testMatch: CLUSTER_SPECS,
+      use: { baseURL: CLUSTER_URLS[0] },
+      workers: 1,
+    },
   ],
   webServer: [
     {
@@ -174,6 +187,17 @@ export default defineConfig({
       env: serverEnv(PG_PORT),
       reuseExistingServer: false,
       timeout: 120_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+    },
+    {
+      // Two nodes; the second's /readyz answers once both serve (scripts/serve-cluster.ts).
+      command: 'DATA_DIR="$(mktemp -d)" exec node --import tsx scripts/serve-cluster.ts',
+      url: `${CLUSTER_URLS[1]}/readyz`,
+      env: { ...serverEnv(CLUSTER_PORTS[0]), CLUSTER_PORTS: CLUSTER_PORTS.join(",") },
+      reuseExistingServer: false,
+      timeout: 180_000,
       stdout: "ignore",
       stderr: "pipe",
       gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
