@@ -182,4 +182,35 @@ describe("configuration", () => {
       connect,
     );
   });
+
+  it("cluster mode: REDIS_URL needs TOKEN_SECRET and DATABASE_URL, and a crash must reach partners within 15 s", () => {
+    expect(loadConfig({}).cluster).toBeUndefined();
+    const secret = "a-token-secret-of-at-least-32-characters";
+    const db = "postgres://duet@127.0.0.1:5432/duet";
+    const alone = problems({ REDIS_URL: "redis://127.0.0.1:6379" });
+    expect(alone.join("\n")).toMatch(/TOKEN_SECRET: REDIS_URL \(cluster mode\) needs TOKEN_SECRET/);
+    expect(alone.join("\n")).toMatch(/DATABASE_URL: REDIS_URL \(cluster mode\) needs DATABASE_URL/);
+    const c = loadConfig({
+      REDIS_URL: "redis://127.0.0.1:6379",
+      TOKEN_SECRET: secret,
+      DATABASE_URL: db,
+    });
+    expect(c.cluster).toEqual({
+      redisUrl: "redis://127.0.0.1:6379",
+      prefix: "duet",
+      heartbeatMs: 2000,
+      deadAfterMs: 6000,
+    });
+    const base = { REDIS_URL: "rediss://h:6380/1", TOKEN_SECRET: secret, DATABASE_URL: db };
+    expect(problems({ ...base, REDIS_URL: "http://h" })[0]).toMatch(/^REDIS_URL: expected redis:/);
+    expect(problems({ ...base, REDIS_PREFIX: "a b" })[0]).toMatch(/^REDIS_PREFIX:/);
+    expect(
+      problems({ ...base, CLUSTER_HEARTBEAT_MS: "2000", CLUSTER_DEAD_AFTER_MS: "5000" }),
+    ).toEqual([
+      "CLUSTER_DEAD_AFTER_MS: CLUSTER_DEAD_AFTER_MS must be at least 3 × CLUSTER_HEARTBEAT_MS",
+    ]);
+    expect(
+      problems({ ...base, CLUSTER_HEARTBEAT_MS: "3000", CLUSTER_DEAD_AFTER_MS: "9000" })[0],
+    ).toMatch(/at most 14000/);
+  });
 });

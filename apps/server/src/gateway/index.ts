@@ -78,6 +78,10 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     // Never carry a reconnecting socket back into its old state (SPEC §2.6): recovery stays off.
     connectionStateRecovery: undefined,
     serveClient: false,
+    // WebSocket only, as the web client connects: one connection is one TCP stream to one node,
+    // so a load balancer in front of a cluster needs no sticky sessions (HTTP long-polling would:
+    // its requests must all reach the node that holds the session).
+    transports: ["websocket"],
     allowRequest: (req, callback) => {
       if (shuttingDown) return callback("server is restarting", false);
       callback(null, originAllowed(req, options.allowedOrigins));
