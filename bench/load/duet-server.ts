@@ -10,6 +10,8 @@
  * - RATE_LIMITS: every generator connects from 127.0.0.1, so the per-IP and per-person limits
  *   would refuse the load itself. The limiters keep running (their cost is part of what is
  *   measured) with the same rules and scopes as DEFAULT_LIMITS but points no test reaches.
+ * - duet-redis: REDIS_URL (a throwaway redis-server the coordinator starts, procs.ts), with a
+ *   DATABASE_URL only to pass the configuration check (the in-memory PGlite above is used).
  * - The caps on connections and waiting places per address (connection-caps.ts) are lifted for
  *   the same reason (every simulated person shares 127.0.0.1); they are still checked per
  *   connection and per join, so their cost is measured too.
@@ -84,7 +86,11 @@ export async function startDuetServer(options: DuetServerOptions = {}): Promise<
       () => res.writeHead(500).end(),
     );
   });
-  const duet = await createDuet(http, config, stderrLogger, { store: new MemoryStore(), repo });
+  // duet-redis (REDIS_URL): cluster mode opens its own RedisStore and seams.
+  const duet = await createDuet(http, config, stderrLogger, {
+    ...(config.cluster ? {} : { store: new MemoryStore() }),
+    repo,
+  });
   await new Promise<void>((resolve) =>
     http.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, resolve),
   );

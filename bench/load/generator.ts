@@ -88,7 +88,7 @@ let dropped = 0;
 /** BENCH_TRACE: slow messages and phase marks (trace.ts). */
 const trace = new GeneratorTrace();
 
-const isDuet = (): boolean => setup?.target === "duet";
+const isDuet = (): boolean => setup?.target === "duet" || setup?.target === "duet-redis";
 const space = (): SpaceMode => setup?.space ?? "menti";
 
 function intentOf(c: Client): string | undefined {
@@ -284,7 +284,7 @@ async function connect(cmd: ConnectCmd): Promise<ConnectResult> {
   if (!s) throw new Error("setup first");
   const start = now();
   const kind: ClientKind = s.target === "ws" ? "json-ws" : s.client;
-  const needsToken = s.target === "duet" && s.space !== "menti";
+  const needsToken = (s.target === "duet" || s.target === "duet-redis") && s.space !== "menti";
   const secret = Buffer.from(BENCH_TOKEN_SECRET, "utf8");
   let next = 0;
   let failed = 0;

@@ -5,7 +5,8 @@
 import type { ChildProcess } from "node:child_process";
 import type { HistogramData } from "./histogram";
 
-export type TargetName = "duet" | "socketio" | "ws";
+/** `duet-redis`: Duet in cluster mode (REDIS_URL), one node, over a throwaway redis-server. */
+export type TargetName = "duet" | "duet-redis" | "socketio" | "ws";
 
 /**
  * What a generator's clients do in Duet (ignored by the references, where everyone pairs):

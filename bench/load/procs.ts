@@ -6,6 +6,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startRedis, type TestRedis } from "../../packages/redis-store/test/support/redis";
 import { Channel, type TargetName } from "./ipc";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -76,6 +77,8 @@ export interface ServerProc {
   channel: Channel;
   port: number;
   url: string;
+  /** duet-redis: its redis-server (for counting Redis operations). */
+  redis?: TestRedis;
   /** Asks for a clean exit, then kills after a deadline. */
   stop(): Promise<void>;
 }
@@ -99,7 +102,15 @@ export async function startServer(
     SERVER_NODE_FLAGS,
     ...(process.env.BENCH_SERVER_FLAGS?.split(" ").filter(Boolean) ?? []),
   ];
-  const env = { ...process.env, BENCH_DUET_ENV: JSON.stringify(options.duetEnv ?? {}) };
+  // duet-redis: a fresh redis-server of its own per server (loopback, persistence off).
+  const redis = target === "duet-redis" ? await startRedis() : undefined;
+  const duetEnv = {
+    ...options.duetEnv,
+    ...(redis
+      ? { REDIS_URL: redis.url, DATABASE_URL: "postgres://unused@127.0.0.1:1/unused" }
+      : {}),
+  };
+  const env = { ...process.env, BENCH_DUET_ENV: JSON.stringify(duetEnv) };
   const { channel, ready } = await start(
     "server-child.ts",
     [target],
@@ -114,14 +125,17 @@ export async function startServer(
     channel,
     port,
     url: `http://127.0.0.1:${port}`,
+    redis,
     async stop() {
       const child = channel.child;
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((r) => child.once("exit", () => r()));
-      channel.request({ cmd: "exit" }, 5000).catch(() => undefined);
-      const timer = setTimeout(() => child.kill("SIGKILL"), 8000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((r) => child.once("exit", () => r()));
+        channel.request({ cmd: "exit" }, 5000).catch(() => undefined);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 8000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await redis?.stop();
     },
   };
 }

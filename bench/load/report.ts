@@ -124,6 +124,10 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
           `ratio duet/${t}: p99 ${ratio(p99("duet"), p99(t))}, matches/s ${ratio(mps("duet"), mps(t))}`,
         );
     }
+    if (targets.includes("duet-redis") && targets.includes("duet"))
+      print(
+        `ratio duet-redis/duet: p99 ${ratio(p99("duet-redis"), p99("duet"))}, matches/s ${ratio(mps("duet-redis"), mps("duet"))}`,
+      );
     const duet = of<BurstResult>(runs, "burst", "duet");
     if (duet.length > 0) {
       const unmatched = Math.max(...duet.map((r) => r.connected - r.matchedClients));
@@ -193,6 +197,8 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
         ]),
       ),
     );
+    if (targets.includes("duet-redis") && targets.includes("duet"))
+      print(`ratio duet-redis/duet (best rate): ${ratio(best("duet-redis"), best("duet"))}`);
     if (targets.includes("duet") && targets.includes("socketio")) {
       const r = best("duet") / best("socketio");
       bars.push({
@@ -276,6 +282,8 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
       if (targets.includes(t as never) && targets.includes("duet"))
         print(`ratio duet/${t}: ${ratio(mps("duet"), mps(t))}`);
     }
+    if (targets.includes("duet-redis") && targets.includes("duet"))
+      print(`ratio duet-redis/duet: ${ratio(mps("duet-redis"), mps("duet"))}`);
     if (targets.includes("duet") && targets.includes("socketio")) {
       const r = mps("duet") / mps("socketio");
       bars.push({

@@ -239,7 +239,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case "--targets":
         o.targets = list(value()) as TargetName[];
         for (const t of o.targets)
-          if (!["duet", "socketio", "ws"].includes(t)) throw new Error(`unknown target ${t}`);
+          if (!["duet", "duet-redis", "socketio", "ws"].includes(t))
+            throw new Error(`unknown target ${t}`);
         break;
       case "--repeat":
         o.repeat = Number(value());

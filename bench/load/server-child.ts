@@ -41,7 +41,7 @@ function usage(server: RunningRelay): Usage {
 
 async function main(): Promise<void> {
   const server =
-    target === "duet"
+    target === "duet" || target === "duet-redis"
       ? await startDuetServer({ env: extraEnv })
       : target === "socketio"
         ? await startSocketIoRelay()

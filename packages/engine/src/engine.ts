@@ -664,7 +664,9 @@ export class Engine {
       let candidate: QueueEntry | undefined;
       for (const group of searchGroups(policy, me, now)) {
         const heads = await this.store.peek(group, PEEK_PER_BUCKET);
-        candidate = chooseCandidate(policy, me, heads, now);
+        // A retry after a lost race spreads over the candidates (matcher.ts spreadCandidate).
+        const spread = attempt === 0 ? 0 : attempt + (me.seq % PEEK_PER_BUCKET);
+        candidate = chooseCandidate(policy, me, heads, now, spread);
         if (candidate) break;
       }
       if (!candidate) return success();

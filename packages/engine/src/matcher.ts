@@ -154,7 +154,9 @@ export function chooseCandidate(
   me: QueueEntry,
   heads: readonly (readonly QueueEntry[])[],
   now: number,
+  spread = 0,
 ): QueueEntry | undefined {
+  if (spread > 0) return spreadCandidate(policy, me, heads, now, spread);
   let best: QueueEntry | undefined;
   for (const bucket of heads) {
     for (const candidate of bucket) {
@@ -164,6 +166,37 @@ export function chooseCandidate(
     }
   }
   return best;
+}
+
+/**
+ * A retry's pick after a lost race (engine.match, attempt > 0). When many searches look at the
+ * same heads at once (a burst of joins), they all pick the oldest compatible entry: one wins, the
+ * rest retry and pick the next oldest together again, so a burst of n joins costs about n²/2
+ * attempts — with a remote store (Redis) hundreds of round trips per match, and joins that wait
+ * seconds. So a retry takes, among every compatible entry it sees (oldest first), the one at
+ * `spread` (wrapping): searches with different `spread`s (engine: their own seq plus the attempt)
+ * pick different partners. The first attempt still takes the oldest: fairness is FIFO whenever
+ * there is no race, and under one it stays among the first PEEK_PER_BUCKET of each bucket.
+ */
+function spreadCandidate(
+  policy: SpacePolicy,
+  me: QueueEntry,
+  heads: readonly (readonly QueueEntry[])[],
+  now: number,
+  spread: number,
+): QueueEntry | undefined {
+  const seen = new Set<string>();
+  const all: QueueEntry[] = [];
+  for (const bucket of heads) {
+    for (const candidate of bucket) {
+      if (seen.has(candidate.userId) || !compatible(policy, me, candidate, now)) continue;
+      seen.add(candidate.userId);
+      all.push(candidate);
+    }
+  }
+  if (all.length === 0) return undefined;
+  all.sort((a, b) => a.seq - b.seq);
+  return all[spread % all.length];
 }
 
 /** Refuses policies this matcher cannot serve, with the reason. */

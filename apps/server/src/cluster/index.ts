@@ -98,9 +98,10 @@ export async function openCluster(
     maxRetriesPerRequest: null,
   });
   let down = false;
+  let closing = false;
   const recovered: Array<() => void> = [];
   const lost = (err?: Error) => {
-    if (!down) logger.error({ err: err?.message }, "Redis out of reach");
+    if (!down && !closing) logger.error({ err: err?.message }, "Redis out of reach");
     down = true;
   };
   command.on("error", lost);
@@ -197,6 +198,7 @@ export async function openCluster(
       recovered.push(then);
     },
     async close() {
+      closing = true;
       salt.stop();
       bus.close();
       liveness.halt();

@@ -19,6 +19,7 @@
  * loop blocked that long) is reaped while alive: keep deadAfterMs well above the longest stall.
  */
 import type { Redis } from "ioredis";
+import { evalScript } from "./eval-script";
 
 /** KEYS: nodes, reaped marker. ARGV: node. Returns 0, or 1 if this node was reaped. */
 const BEAT = `
@@ -114,14 +115,15 @@ export class NodeLiveness {
     this.busy = true;
     try {
       const { nodes, lease, reaped } = this.keys;
-      if ((await this.redis.eval(BEAT, 2, nodes, reaped, this.node)) === 1) {
+      if ((await evalScript(this.redis, BEAT, 2, nodes, reaped, this.node)) === 1) {
         this.stopTimer();
         hooks.reaped();
         return;
       }
       this.healthySince ??= Date.now();
       if (Date.now() - this.healthySince < this.deadAfterMs) return;
-      const dead = (await this.redis.eval(
+      const dead = (await evalScript(
+        this.redis,
         REAP,
         2,
         nodes,
@@ -164,7 +166,7 @@ export class NodeLiveness {
     this.stopTimer();
     this.hooks = undefined;
     const { nodes, lease } = this.keys;
-    await this.redis.eval(LEAVE, 2, nodes, lease, this.node);
+    await evalScript(this.redis, LEAVE, 2, nodes, lease, this.node);
   }
 
   /** Stops beating without leaving (tests: a node that froze or died). */

@@ -7,6 +7,7 @@
  */
 import type { Redis } from "ioredis";
 import type { ClaimRef, TokenClaims } from "../claims";
+import { evalScript } from "./eval-script";
 
 const SEP = "\t";
 const refOf = (raw: string): ClaimRef => {
@@ -70,7 +71,8 @@ export class RedisTokenClaims implements TokenClaims {
   }
 
   async claim(token: string, conn: ClaimRef): Promise<boolean> {
-    const held = await this.redis.eval(
+    const held = await evalScript(
+      this.redis,
       CLAIM,
       2,
       ...this.keys(token, conn.node),
@@ -81,7 +83,8 @@ export class RedisTokenClaims implements TokenClaims {
   }
 
   async release(token: string, conn: ClaimRef): Promise<ClaimRef | undefined> {
-    const next = (await this.redis.eval(
+    const next = (await evalScript(
+      this.redis,
       RELEASE,
       2,
       ...this.keys(token, conn.node),
@@ -100,7 +103,8 @@ export class RedisTokenClaims implements TokenClaims {
   }
 
   async releaseNode(node: string): Promise<Array<{ token: string; next: ClaimRef }>> {
-    const flat = (await this.redis.eval(
+    const flat = (await evalScript(
+      this.redis,
       RELEASE_NODE,
       1,
       `${this.prefix}claims:${node}`,

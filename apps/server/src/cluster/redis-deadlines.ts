@@ -21,6 +21,7 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { DeadlineQueue, Timed } from "../gateway/deadlines";
 import type { Scheduler } from "../scheduler";
+import { evalScript } from "./eval-script";
 
 /** KEYS: dl, items, inflight. ARGV: id, at, payload (JSON with token). */
 const SCHEDULE = `
@@ -131,9 +132,9 @@ export class RedisDeadlineQueue<T extends Timed> implements DeadlineQueue<T> {
     const id = key ?? `~${randomBytes(12).toString("base64url")}`;
     const token = randomBytes(9).toString("base64url");
     const stored: Stored<T> = { id, token, item };
-    this.redis
-      .eval(SCHEDULE, 3, ...this.keys, id, item.at, JSON.stringify(stored))
-      .catch(this.onError);
+    evalScript(this.redis, SCHEDULE, 3, ...this.keys, id, item.at, JSON.stringify(stored)).catch(
+      this.onError,
+    );
     this.timers.get(id)?.();
     const cancel = this.scheduler.schedule(item.at, () => {
       if (this.timers.get(id) === cancel) this.timers.delete(id);
@@ -148,7 +149,7 @@ export class RedisDeadlineQueue<T extends Timed> implements DeadlineQueue<T> {
       this.timers.delete(key);
       timer();
     }
-    this.redis.eval(CANCEL, 3, ...this.keys, key).catch(this.onError);
+    evalScript(this.redis, CANCEL, 3, ...this.keys, key).catch(this.onError);
   }
 
   attach(fire: (item: T) => void | Promise<void>): () => void {
@@ -180,7 +181,8 @@ export class RedisDeadlineQueue<T extends Timed> implements DeadlineQueue<T> {
     const now = this.now();
     let claimed: string[];
     try {
-      claimed = (await this.redis.eval(
+      claimed = (await evalScript(
+        this.redis,
         CLAIM_DUE,
         3,
         ...this.keys,
@@ -203,16 +205,20 @@ export class RedisDeadlineQueue<T extends Timed> implements DeadlineQueue<T> {
 
   private async claimOne(stored: Stored<T>): Promise<void> {
     if (!this.fire) return;
+    // This node's timer says it is due; a timer may fire a millisecond before the clock reads
+    // its time, and a claim refused for that would wait for a poll (seconds).
+    const now = Math.max(this.now(), stored.item.at);
     let raw: string | null;
     try {
-      raw = (await this.redis.eval(
+      raw = (await evalScript(
+        this.redis,
         CLAIM_ONE,
         3,
         ...this.keys,
         stored.id,
         stored.token,
-        this.now(),
-        this.now() + this.leaseMs,
+        now,
+        now + this.leaseMs,
       )) as string | null;
     } catch (err) {
       this.onError(err);
@@ -227,8 +233,8 @@ export class RedisDeadlineQueue<T extends Timed> implements DeadlineQueue<T> {
     } catch (err) {
       this.onError(err);
     }
-    await this.redis
-      .eval(ACK, 2, this.keys[1], this.keys[2], stored.id, stored.token)
-      .catch(this.onError);
+    await evalScript(this.redis, ACK, 2, this.keys[1], this.keys[2], stored.id, stored.token).catch(
+      this.onError,
+    );
   }
 }

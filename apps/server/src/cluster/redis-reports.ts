@@ -18,6 +18,7 @@ import type { SpaceId } from "@duet/protocol";
 import type { Redis } from "ioredis";
 import { assembleReport, type ReportBuffers } from "../gateway/reports";
 import { type BufferedLine, truncateBytes } from "../transcripts";
+import { evalScript } from "./eval-script";
 
 /** KEYS: marker, lines, open set. ARGV: session id, maxMessages, maxBytes, ttl. */
 const MATCHED = `
@@ -99,22 +100,27 @@ export class RedisReportBuffers implements ReportBuffers {
   matched(sessionId: string, space: SpaceId): void {
     const keep = this.policies.get(space)?.reportBuffer;
     if (!keep) return;
-    this.redis
-      .eval(
-        MATCHED,
-        3,
-        ...this.keys(sessionId),
-        this.open,
-        sessionId,
-        keep.maxMessages,
-        keep.maxBytes,
-        this.idleTtlMs,
-      )
-      .catch(this.onError);
+    evalScript(
+      this.redis,
+      MATCHED,
+      3,
+      ...this.keys(sessionId),
+      this.open,
+      sessionId,
+      keep.maxMessages,
+      keep.maxBytes,
+      this.idleTtlMs,
+    ).catch(this.onError);
   }
 
-  delivered(to: string, message: { sessionId: string; from: string; text: string; at: number }) {
+  delivered(
+    to: string,
+    message: { sessionId: string; from: string; text: string; at: number },
+    space?: SpaceId,
+  ) {
     if (message.from !== "you") return;
+    // A space that keeps no text (menti): nothing to send.
+    if (space !== undefined && !this.policies.get(space)?.reportBuffer) return;
     // Cut to the largest budget of any space here; the script enforces the session's own.
     let text = message.text;
     const max = Math.max(
@@ -124,9 +130,15 @@ export class RedisReportBuffers implements ReportBuffers {
     if (Buffer.byteLength(text, "utf8") > max) text = truncateBytes(text, max);
     const b = Buffer.byteLength(text, "utf8");
     const line: StoredLine = { f: to, t: text, a: message.at, b };
-    this.redis
-      .eval(APPEND, 2, ...this.keys(message.sessionId), JSON.stringify(line), b, this.idleTtlMs)
-      .catch(this.onError);
+    evalScript(
+      this.redis,
+      APPEND,
+      2,
+      ...this.keys(message.sessionId),
+      JSON.stringify(line),
+      b,
+      this.idleTtlMs,
+    ).catch(this.onError);
   }
 
   closed(sessionId: string): void {
@@ -142,7 +154,8 @@ export class RedisReportBuffers implements ReportBuffers {
     ob: Parameters<ReportBuffers["reportOf"]>[0],
     request: Parameters<ReportBuffers["reportOf"]>[1],
   ): Promise<NewReport> {
-    const raw = (await this.redis.eval(
+    const raw = (await evalScript(
+      this.redis,
       TAKE,
       3,
       ...this.keys(ob.sessionId),
@@ -157,7 +170,7 @@ export class RedisReportBuffers implements ReportBuffers {
   }
 
   async size(): Promise<{ open: number; bytes: number }> {
-    const [open, bytes] = (await this.redis.eval(SIZE, 1, this.open, this.prefix)) as [
+    const [open, bytes] = (await evalScript(this.redis, SIZE, 1, this.open, this.prefix)) as [
       number,
       number,
     ];

@@ -14,6 +14,7 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { SaltSource } from "../limits";
+import { evalScript } from "./eval-script";
 
 const GET_OR_CREATE = `
 redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2])
@@ -47,7 +48,8 @@ export class RedisSalt implements SaltSource {
     // A salt this node already holds is offered again: a Redis that restarted empty gets the
     // salt every node holds back (first come), instead of a new one that would split them.
     const offer = this.salts.get(period) ?? randomBytes(32);
-    const raw = (await this.redis.eval(
+    const raw = (await evalScript(
+      this.redis,
       GET_OR_CREATE,
       1,
       `${this.prefix}salt:${period}`,

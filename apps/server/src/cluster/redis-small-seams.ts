@@ -18,7 +18,8 @@ import {
   DEFAULT_ADMIN_SESSION_MAX_AGE_MS,
 } from "../admin/sessions";
 import type { SpentChallengeStore } from "../identity/pow";
-import { type LimitCounterFactory, rateLimiterCounter } from "../limits";
+import { type LimitCounterFactory, memoryCounter, rateLimiterCounter } from "../limits";
+import { evalScript } from "./eval-script";
 
 /** Records a spent challenge until its expiry, unless a live record exists. */
 const SPEND = `
@@ -36,7 +37,7 @@ export class RedisSpentChallenges implements SpentChallengeStore {
   async add(key: string, expiresAt: number, now: number): Promise<boolean> {
     // The signature is already a hash of the challenge; hashed again to a fixed length.
     const k = `${this.prefix}pow:${createHash("sha256").update(key).digest("base64url")}`;
-    return (await this.redis.eval(SPEND, 1, k, expiresAt, now)) === 1;
+    return (await evalScript(this.redis, SPEND, 1, k, expiresAt, now)) === 1;
   }
 }
 
@@ -89,7 +90,9 @@ export class RedisAdminSessions implements AdminSessionStore {
 
   async touch(id: string | undefined, now: number): Promise<boolean> {
     if (id === undefined) return false;
-    return (await this.redis.eval(TOUCH, 1, this.key(id), now, this.maxAgeMs, this.idleMs)) === 1;
+    return (
+      (await evalScript(this.redis, TOUCH, 1, this.key(id), now, this.maxAgeMs, this.idleMs)) === 1
+    );
   }
 
   async end(id: string | undefined): Promise<void> {
@@ -98,17 +101,28 @@ export class RedisAdminSessions implements AdminSessionStore {
 }
 
 /**
+ * Limits counted by this process alone in cluster mode: the in-conversation ones (message, typing,
+ * signal). A person's conversation is one connection on one node (claims.ts: one connection per
+ * token; without a token, the connection is the person), so a shared counter would count the same
+ * thing at the price of a Redis round trip per message — on the hot path a relay must keep free.
+ */
+export const LOCAL_LIMITS: ReadonlySet<string> = new Set(["message", "typing", "signal"]);
+
+/**
  * Rate-limit counters shared by every node: rate-limiter-flexible's Redis limiter, one per rule,
- * its windows on Redis's clock. Durations are whole seconds there (rules' are rounded up).
+ * its windows on Redis's clock. Durations are whole seconds there (rules' are rounded up). The
+ * LOCAL_LIMITS stay in this process.
  */
 export function redisLimitCounters(redis: Redis, prefix: string): LimitCounterFactory {
   return (id, rule) =>
-    rateLimiterCounter(
-      new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `${prefix}rl:${id}`,
-        points: rule.points,
-        duration: Math.max(1, Math.ceil(rule.durationMs / 1000)),
-      }),
-    );
+    LOCAL_LIMITS.has(id.split(":")[0] ?? "")
+      ? memoryCounter(id, rule)
+      : rateLimiterCounter(
+          new RateLimiterRedis({
+            storeClient: redis,
+            keyPrefix: `${prefix}rl:${id}`,
+            points: rule.points,
+            duration: Math.max(1, Math.ceil(rule.durationMs / 1000)),
+          }),
+        );
 }

@@ -85,6 +85,8 @@ export function acceptConnections(deps: {
   claims: TokenClaims;
   /** Tells another node's connection it took over its token (router.ts). */
   route(o: Routed): void;
+  /** True once shutdown has drained this node's users from the store. */
+  draining(): boolean;
   latest: LatestViews;
   presence: PresenceFeed;
   outcomes: Outcomes;
@@ -258,7 +260,9 @@ export function acceptConnections(deps: {
       // The oldest other tab takes over (unless it is banned, which it then already shows).
       if (token) void releaseClaim(token, userId);
       conn.queue.offer(async () => {
-        outcomes.apply(await engine.disconnect(userId));
+        // A drain took every user of this node out of the store already (gateway shutdown); its
+        // shared store may be closing by now.
+        if (!deps.draining()) outcomes.apply(await engine.disconnect(userId));
         latest.forget(userId);
         // After the last deliveries of this user (they may have been views in a session).
         presence.forget(userId);

@@ -71,7 +71,7 @@ export function createDelivery(deps: {
       }
       case "message":
         sockets.emit(o.to, "message", o.payload);
-        reports.delivered(o.to, o.payload);
+        reports.delivered(o.to, o.payload, conns.get(o.to)?.session?.space);
         return;
       case "signal":
         sockets.emit(o.to, "signal", o.payload);

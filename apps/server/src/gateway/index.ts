@@ -70,6 +70,8 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   const { engine, scheduler, logger, store, safety } = options;
   const policies = new Map<SpaceId, SpacePolicy>(engine.spaces().map((p) => [p.id, p]));
   let shuttingDown: Promise<void> | undefined;
+  /** Set once shutdown has taken this node's users out of the store (connection.ts). */
+  let drained = false;
 
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     maxHttpBufferSize: LIMITS.maxPacketBytes,
@@ -178,6 +180,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     conns,
     claims,
     route: (o) => router.route(o),
+    draining: () => drained,
     latest,
     presence,
     outcomes,
@@ -256,6 +259,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
         // matched with a socket that is about to close). Their sessions are closed already, so
         // nobody else is told anything.
         await Promise.all(mine.map((u) => engine.disconnect(u).catch(() => undefined)));
+        drained = true;
         // Through the same seams a cluster shares: this node's claims and waiting places go now,
         // not when its memory does (the next node must not see them held).
         await connections.release();

@@ -15,8 +15,12 @@ export type Closed = Extract<Observation, { kind: "closed" }>;
 export interface ReportBuffers {
   /** A match: its conversation is buffered if its space keeps reports' text. */
   matched(sessionId: string, space: SpaceId): void;
-  /** A message delivered to `to`: the sender's own copy is the one line kept. */
-  delivered(to: string, message: ChatMessage): void;
+  /**
+   * A message delivered to `to`: the sender's own copy is the one line kept. `space`, when the
+   * recipient's node knows it (its last view), spares a remote store a call for a space that keeps
+   * no text.
+   */
+  delivered(to: string, message: ChatMessage, space?: SpaceId): void;
   /** A close: whatever is still buffered (an unreported conversation's text) is dropped. */
   closed(sessionId: string): void;
   /**
