@@ -25,7 +25,7 @@ import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { MemoryStore, type QueueEntry } from "@duet/engine";
+import { MemoryStore, type Store } from "@duet/engine";
 import { RedisStore } from "@duet/redis-store";
 import { Redis } from "ioredis";
 import {
@@ -191,6 +191,48 @@ async function partOps(server: TestRedis): Promise<void> {
 
 // ---- scripts per second on one primary -------------------------------------------------------
 
+/**
+ * One full match cycle on a store: two users added, both enqueued, a peek, the session created,
+ * both entered, closed, both removed = 11 store operations.
+ */
+async function matchCycle(store: Store, tag: string, bucket: string): Promise<void> {
+  const [a, b] = [`${tag}a`, `${tag}b`];
+  await Promise.all([
+    store.addUser({ id: a, browserId: `B${a}`, state: "IDLE" }),
+    store.addUser({ id: b, browserId: `B${b}`, state: "IDLE" }),
+  ]);
+  const req = (u: string) => ({
+    userId: u,
+    from: ["IDLE" as const],
+    space: "menti" as const,
+    intent: "both" as const,
+    since: Date.now(),
+    buckets: [bucket],
+  });
+  const ra = await store.enqueue(req(a));
+  const rb = await store.enqueue(req(b));
+  await store.peek([bucket], 8);
+  if (!ra.ok || !rb.ok) throw new Error("enqueue failed");
+  const s = `s-${tag}`;
+  await store.createSession(
+    {
+      id: s,
+      space: "menti",
+      participants: [a, b],
+      browsers: [`B${a}`, `B${b}`],
+      status: "PENDING",
+      entered: [],
+      createdAt: 0,
+      enterBy: Date.now() + 15_000,
+    },
+    ra.entry,
+    rb.entry,
+  );
+  await Promise.all([store.enterSession(s, a, 1), store.enterSession(s, b, 1)]);
+  await store.closeSession(s, "left", a);
+  await Promise.all([store.removeUser(a), store.removeUser(b)]);
+}
+
 async function partScripts(server: TestRedis): Promise<void> {
   const CONNECTIONS = 4;
   const LANES = 64;
@@ -207,42 +249,7 @@ async function partScripts(server: TestRedis): Promise<void> {
   const lane = async (l: number): Promise<void> => {
     const store = stores[l % stores.length] as RedisStore;
     for (let i = 0; !stop && i < 1_000_000; i++) {
-      const [a, b] = [`l${l}a${i}`, `l${l}b${i}`];
-      await Promise.all([
-        store.addUser({ id: a, browserId: `B${a}`, state: "IDLE" }),
-        store.addUser({ id: b, browserId: `B${b}`, state: "IDLE" }),
-      ]);
-      const bucket = `menti:lane${l}`;
-      const req = (u: string) => ({
-        userId: u,
-        from: ["IDLE" as const],
-        space: "menti" as const,
-        intent: "both" as const,
-        since: Date.now(),
-        buckets: [bucket],
-      });
-      const ra = await store.enqueue(req(a));
-      const rb = await store.enqueue(req(b));
-      await store.peek([bucket], 8);
-      if (!ra.ok || !rb.ok) throw new Error("enqueue failed");
-      const s = `s-${l}-${i}`;
-      await store.createSession(
-        {
-          id: s,
-          space: "menti",
-          participants: [a, b],
-          browsers: [`B${a}`, `B${b}`],
-          status: "PENDING",
-          entered: [],
-          createdAt: 0,
-          enterBy: Date.now() + 15_000,
-        },
-        ra.entry as QueueEntry,
-        rb.entry as QueueEntry,
-      );
-      await Promise.all([store.enterSession(s, a, 1), store.enterSession(s, b, 1)]);
-      await store.closeSession(s, "left", a);
-      await Promise.all([store.removeUser(a), store.removeUser(b)]);
+      await matchCycle(store, `l${l}i${i}`, `menti:lane${l}`);
       cycles += 1;
     }
   };
@@ -263,45 +270,16 @@ async function partScripts(server: TestRedis): Promise<void> {
   print(
     `${CONNECTIONS} connections, ${LANES} match cycles in flight, ${secs.toFixed(1)} s: ${(cycles / secs).toFixed(0)} match cycles/s = ${((cycles * 11) / secs).toFixed(0)} store operations/s; redis-server CPU ${(redisCpu * 100).toFixed(0)} % of a core, this client ${(clientCpu * 100).toFixed(0)} % (2 cores shared: the figure is Redis's limit only if its CPU is near 100 %)`,
   );
-  // For comparison: the same cycle on MemoryStore in this process.
+  // For comparison: the same cycle on MemoryStore in this process, one at a time.
   const mem = new MemoryStore();
   const t1 = Date.now();
   let memCycles = 0;
   for (let i = 0; Date.now() - t1 < 2_000 && i < 1_000_000; i++) {
-    const [a, b] = [`a${i}`, `b${i}`];
-    await mem.addUser({ id: a, browserId: `B${a}`, state: "IDLE" });
-    await mem.addUser({ id: b, browserId: `B${b}`, state: "IDLE" });
-    const rq = (u: string) => ({
-      userId: u,
-      from: ["IDLE" as const],
-      space: "menti" as const,
-      since: 0,
-      buckets: ["m"],
-    });
-    const ra = await mem.enqueue(rq(a));
-    const rb = await mem.enqueue(rq(b));
-    if (!ra.ok || !rb.ok) break;
-    await mem.createSession(
-      {
-        id: `s${i}`,
-        space: "menti",
-        participants: [a, b],
-        browsers: [`B${a}`, `B${b}`],
-        status: "PENDING",
-        entered: [],
-        createdAt: 0,
-        enterBy: 1,
-      },
-      ra.entry,
-      rb.entry,
-    );
-    await mem.closeSession(`s${i}`, "left", a);
-    await mem.removeUser(a);
-    await mem.removeUser(b);
+    await matchCycle(mem, `m${i}`, "menti:mem");
     memCycles += 1;
   }
   print(
-    `(MemoryStore, same process, a similar cycle: ${(memCycles / ((Date.now() - t1) / 1000)).toFixed(0)} cycles/s — the store is not what limits one process.)`,
+    `(MemoryStore, the same cycle in this process: ${(memCycles / ((Date.now() - t1) / 1000)).toFixed(0)} cycles/s — the store is not what limits one process.)`,
   );
   const used = await probe.info("memory");
   print(`redis used_memory after the run: ${/used_memory_human:(\S+)/.exec(used)?.[1]}`);

@@ -10,6 +10,7 @@ import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
 import { type AdminSessionStore, AdminSessions, adminCookieValue, adminRoutes } from "./admin";
 import { LoginThrottle } from "./admin/throttle";
 import { type ClusterStats, openCluster } from "./cluster";
+import { keyedLock } from "./cluster/keyed-lock";
 import type { Config } from "./config";
 import { createGateway, type Gateway, type GatewayOptions, type GatewaySeams } from "./gateway";
 import type { HttpHandler } from "./http";
@@ -147,6 +148,8 @@ export async function createDuet(
     ids: cryptoIds,
     policies,
     maskProfanity,
+    // Cluster mode: this node's match attempts per space one at a time (engine.ts matchLock).
+    ...(cluster ? { matchLock: keyedLock() } : {}),
   });
   const gateway = createGateway(httpServer, {
     ...deps.tuning,

@@ -57,6 +57,13 @@ export interface EngineOptions {
   readonly policies: readonly SpacePolicy[];
   /** Profanity masking for spaces whose policy asks for it; text in, masked text out. */
   readonly maskProfanity?: (text: string) => string;
+  /**
+   * Runs one space's match attempts one at a time in this process (cluster mode: a remote store
+   * makes each attempt several round trips, and many searches racing for the same heads lose to
+   * each other over and over; serialized, a node never races itself, only other nodes). Absent:
+   * attempts run as they come (MemoryStore's operations are atomic steps in one process).
+   */
+  readonly matchLock?: <T>(space: SpaceId, run: () => Promise<T>) => Promise<T>;
 }
 
 /** What a person asks for when they start looking. */
@@ -95,6 +102,8 @@ export class Engine {
   /** Each space's offered topics as a set: a join checks its tags in O(tags), not O(list). */
   private readonly offeredTopics: ReadonlyMap<SpaceId, ReadonlySet<string>>;
 
+  private readonly matchLock: EngineOptions["matchLock"];
+
   constructor(options: EngineOptions) {
     this.store = options.store;
     this.clock = options.clock;
@@ -102,6 +111,7 @@ export class Engine {
     for (const p of options.policies) validatePolicy(p);
     this.policies = new Map(options.policies.map((p) => [p.id, p]));
     this.mask = options.maskProfanity ?? ((text) => text);
+    this.matchLock = options.matchLock;
     this.offeredTopics = new Map(
       options.policies.map((p) => [p.id, new Set(p.pairing.topics?.list ?? [])]),
     );
@@ -654,6 +664,13 @@ export class Engine {
    * matched, so a stale retry for an older search does nothing.
    */
   private async match(userId: UserId, seq: number): Promise<Outcome> {
+    const lock = this.matchLock;
+    if (!lock) return this.matchAttempts(userId, seq);
+    const space = (await this.store.getUser(userId))?.entry?.space;
+    return space ? lock(space, () => this.matchAttempts(userId, seq)) : success();
+  }
+
+  private async matchAttempts(userId: UserId, seq: number): Promise<Outcome> {
     for (let attempt = 0; attempt < MATCH_ATTEMPTS; attempt++) {
       const user = await this.store.getUser(userId);
       const me = user?.entry;
