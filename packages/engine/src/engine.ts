@@ -422,7 +422,7 @@ export class Engine {
     const opened = await this.store.openSearch(userId, entry.seq, openBucket(policy, entry));
     // Lost a race with its own fallback deadline or a match: the search is open or over anyway.
     if (!opened) return success();
-    const matched = await this.match(userId, entry.seq);
+    const matched = await this.match(userId, entry.seq, opened.entry);
     // Matched at once: the MATCHED view replaces the widened WAITING before anyone could see it.
     const superseded = matched.out.some((o) => o.event === "state" && o.to === userId);
     return merge(success(superseded ? [] : [this.stateOut(opened)]), matched);
@@ -648,7 +648,7 @@ export class Engine {
     for (const a of res.entry.avoid ?? []) {
       if (a.until !== null) deadlines.push({ kind: "retry_match", at: a.until, userId, seq });
     }
-    const matched = await this.match(userId, seq);
+    const matched = await this.match(userId, seq, res.entry);
     // A join matched at once: its WAITING view would be replaced before anyone could see it, so
     // it is not sent (one packet less per match). A re-queue's is, for the `previous` it carries.
     const superseded =
@@ -663,18 +663,25 @@ export class Engine {
    * atomically; if the candidate went away meanwhile, pick again. Only the search `seq` is
    * matched, so a stale retry for an older search does nothing.
    */
-  private async match(userId: UserId, seq: number): Promise<Outcome> {
+  /**
+   * `known`: the search's entry as the caller just had it from the store (a join's enqueue), so
+   * the first attempt need not read it again (with a remote store, one round trip less per
+   * match); if it is stale by now, the commit finds out and the next attempt reads it afresh.
+   */
+  private async match(userId: UserId, seq: number, known?: QueueEntry): Promise<Outcome> {
     const lock = this.matchLock;
-    if (!lock) return this.matchAttempts(userId, seq);
-    const space = (await this.store.getUser(userId))?.entry?.space;
-    return space ? lock(space, () => this.matchAttempts(userId, seq)) : success();
+    if (!lock) return this.matchAttempts(userId, seq, known);
+    const space = known?.space ?? (await this.store.getUser(userId))?.entry?.space;
+    return space ? lock(space, () => this.matchAttempts(userId, seq, known)) : success();
   }
 
-  private async matchAttempts(userId: UserId, seq: number): Promise<Outcome> {
+  private async matchAttempts(userId: UserId, seq: number, known?: QueueEntry): Promise<Outcome> {
     for (let attempt = 0; attempt < MATCH_ATTEMPTS; attempt++) {
-      const user = await this.store.getUser(userId);
-      const me = user?.entry;
-      if (!user || user.state !== "WAITING" || !me || me.seq !== seq) return success();
+      const fresh = attempt === 0 && known?.seq === seq ? known : undefined;
+      const user = fresh ? undefined : await this.store.getUser(userId);
+      const me = fresh ?? user?.entry;
+      if (!fresh && (!user || user.state !== "WAITING" || !me || me.seq !== seq)) return success();
+      if (!me) return success();
       const policy = this.policies.get(me.space);
       if (!policy) return success();
       const now = this.clock.now();
