@@ -188,6 +188,7 @@ export async function createDuet(
   const registry = createMetricsRegistry({
     health,
     gateway: () => ({ connections: gateway.connections(), ...gateway.stats() }),
+    ...(cluster ? { cluster: () => cluster.stats() } : {}),
   });
   // Shared by the admin API and the /admin page's first render (pageFacts below).
   const adminSessions: AdminSessionStore = seams.adminSessions ?? new AdminSessions();

@@ -48,6 +48,17 @@ export interface MetricsOptions {
   readonly gateway?: () => GatewayFigures;
   /** Node.js process metrics (CPU, memory, event loop, GC); default true. */
   readonly defaultMetrics?: boolean;
+  /** Cluster mode: this node's cluster counters (cluster/index.ts ClusterStats). */
+  readonly cluster?: () => ClusterFigures | undefined;
+}
+
+/** What /metrics shows of a node's part in a cluster (aggregates only). */
+export interface ClusterFigures {
+  readonly routedOut: number;
+  readonly routedIn: number;
+  readonly deadlinesAdopted: number;
+  readonly nodesReaped: number;
+  readonly redisReady: boolean;
 }
 
 interface Figures {
@@ -236,6 +247,42 @@ export function createMetricsRegistry(options: MetricsOptions): Registry {
     });
   }
 
+  if (options.cluster) {
+    const cluster = options.cluster;
+    const counter = (name: string, help: string, pick: (c: ClusterFigures) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const c = cluster();
+          if (c) this.set(pick(c));
+        },
+      });
+    counter(
+      "duet_cluster_routed_out_total",
+      "Events this node sent to other nodes' inboxes.",
+      (c) => c.routedOut,
+    );
+    counter(
+      "duet_cluster_routed_in_total",
+      "Events this node read from its inbox.",
+      (c) => c.routedIn,
+    );
+    counter(
+      "duet_cluster_deadlines_adopted_total",
+      "Deadlines this node fired that another node had set (it died or was late).",
+      (c) => c.deadlinesAdopted,
+    );
+    counter(
+      "duet_cluster_nodes_reaped_total",
+      "Dead nodes this node reaped.",
+      (c) => c.nodesReaped,
+    );
+    counter("duet_cluster_redis_up", "1 while this node's Redis connection is up.", (c) =>
+      c.redisReady ? 1 : 0,
+    );
+  }
   return registry;
 }
 

@@ -94,6 +94,11 @@ describe("three nodes over one Redis", () => {
     expect(await listener.emit("exit", {})).toEqual({ ok: true });
     await talker.waitState((s) => s.state === "ENDED");
     expect(talker.state).toMatchObject({ state: "ENDED", reason: "left" });
+    // Each node's part shows on its /metrics.
+    const metrics = await (await fetch(`${n1.url}/metrics`)).text();
+    expect(metrics).toMatch(/^duet_cluster_redis_up 1$/m);
+    expect(Number(/^duet_cluster_routed_out_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^duet_cluster_routed_in_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
   });
 
   it("stimchat: a report from n2 carries both sides' lines; an unreported close leaves no Redis keys for it", async () => {
