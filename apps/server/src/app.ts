@@ -98,6 +98,12 @@ export interface DuetDeps {
    * Each defaults to this process's own.
    */
   seams?: DuetSeams;
+  /**
+   * Cluster mode: the cluster declared this node dead while it ran (its users are gone from the
+   * store). The gateway has stopped serving and /readyz says not ready; the process should exit
+   * non-zero so its supervisor starts it afresh (main.ts does).
+   */
+  onReaped?: () => void;
 }
 
 export interface DuetSeams extends GatewaySeams {
@@ -126,6 +132,8 @@ export async function createDuet(
       ? await openCluster(config.cluster, new Map(policies.map((p) => [p.id, p])), logger)
       : undefined;
   const store = deps.store ?? cluster?.store ?? new MemoryStore();
+  /** Set when the cluster declared this node dead (see DuetDeps.onReaped). */
+  let reaped = false;
   const repo =
     deps.repo ??
     (await openSafetyRepo({
@@ -164,6 +172,10 @@ export async function createDuet(
     shutdownGraceMs: config.shutdownGraceMs,
     caps: config.caps,
     seams,
+    onReaped: () => {
+      reaped = true;
+      deps.onReaped?.();
+    },
     safety: {
       repo,
       tokenFromCookie: (cookie) =>
@@ -259,7 +271,7 @@ export async function createDuet(
     handleHttp,
     pageFacts,
     node: gateway.node,
-    ready: () => cluster?.ready() ?? true,
+    ready: () => !reaped && (cluster?.ready() ?? true),
     clusterStats: () => cluster?.stats(),
     async close() {
       clearInterval(purgeTimer);

@@ -244,6 +244,16 @@ export async function runMain(options: MainOptions = {}): Promise<DuetProcess | 
     running = await startDuetProcess({
       config,
       logger,
+      // Declared dead by the cluster while running: its users are gone from the shared store,
+      // so it stops and exits 1 for its supervisor to start it afresh (docs/operations.md).
+      deps: {
+        onReaped: () => {
+          void running
+            ?.close()
+            .catch(() => undefined)
+            .finally(() => process.exit(1));
+        },
+      },
       ...(options.web ? { web: options.web(config) } : {}),
     });
   } catch (err) {

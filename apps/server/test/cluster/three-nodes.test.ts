@@ -266,6 +266,18 @@ describe("three nodes over one Redis", () => {
     expect(await after.json()).toEqual({ enabled: true, signedIn: false });
   });
 
+  it("a node the cluster declared dead while it still ran stops serving and says it is not ready", async () => {
+    const { n1, n2, prefix } = await threeNodes();
+    const person = await connect(n1);
+    expect(n1.duet.ready()).toBe(true);
+    // What a reaper leaves for a node it reaped (as if n1 had frozen past the bound).
+    await redis.set(`${prefix}reaped:${n1.node}`, "1", "PX", 60_000);
+    await until(() => !n1.duet.ready(), 20_000, "n1 not ready");
+    await until(() => !person.socket.connected, 20_000, "n1's sockets closed");
+    expect(person.notices.map((n) => n.kind)).toContain("server_restarting");
+    expect(n2.duet.ready()).toBe(true);
+  });
+
   it("presence is cluster-wide: two talkers waiting on n1 and n2 show on a screen on n3", async () => {
     const { n1, n2, n3 } = await threeNodes();
     const watcher = await connect(n3);
