@@ -19,10 +19,9 @@ import {
 } from "@duet/engine";
 import { CLOSE_REASONS, INTENTS, SPACE_IDS, type UserState } from "@duet/protocol";
 import fc from "fast-check";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RedisStore } from "../src";
-import { startRedis, type TestRedis } from "./support/redis";
+import { useTestRedis } from "./support/redis";
 import { canonical, VersionOffset } from "./support/tee-store";
 
 const T0 = 1_700_000_000_000;
@@ -301,20 +300,8 @@ function learn(op: Op, result: unknown, seen: Seen): void {
  */
 const plain = (v: unknown, offset = 0): unknown => JSON.parse(canonical(v, offset));
 
-let server: TestRedis;
-let redis: Redis;
+const testRedis = useTestRedis();
 let runs = 0;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-}, 600_000);
-
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
-});
 
 describe("differential: MemoryStore and RedisStore give the same answers", () => {
   it("random sequences, one operation at a time and in concurrent batches", async () => {
@@ -328,7 +315,7 @@ describe("differential: MemoryStore and RedisStore give the same answers", () =>
           const batches: Op[][] = [prelude, ...rest];
           runs += 1;
           const memory = new MemoryStore();
-          const red = new RedisStore(redis, { prefix: `diff-${runs}` });
+          const red = new RedisStore(testRedis.redis, { prefix: `diff-${runs}` });
           if (runs === 1) await red.loadScripts();
           const seen: Seen = {
             entries: [],
@@ -359,9 +346,9 @@ describe("differential: MemoryStore and RedisStore give the same answers", () =>
           }
           expect(await red.census()).toEqual({});
           const left = [
-            ...(await redis.keys(`{diff-${runs}}:[ueb]:*`)),
-            ...(await redis.keys(`{diff-${runs}}:ub:*`)),
-            ...(await redis.keys(`{diff-${runs}}:n:*`)),
+            ...(await testRedis.redis.keys(`{diff-${runs}}:[ueb]:*`)),
+            ...(await testRedis.redis.keys(`{diff-${runs}}:ub:*`)),
+            ...(await testRedis.redis.keys(`{diff-${runs}}:n:*`)),
           ];
           expect(left).toEqual([]);
         },

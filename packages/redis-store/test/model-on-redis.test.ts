@@ -7,35 +7,26 @@
  */
 import { DORMPARTY, MENTI, STIMCHAT } from "@duet/engine";
 import fc from "fast-check";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { cmdArb, coverage, fewTagsArb, runSequence, topicsArb } from "../../engine/test/model";
 import { RedisStore } from "../src";
-import { startRedis, type TestRedis } from "./support/redis";
+import { useTestRedis } from "./support/redis";
 import { teeStore } from "./support/tee-store";
 
 const RUNS = Number(process.env.MODEL_REDIS_RUNS ?? 1000);
 const SEQUENCE = { minLength: 1, maxLength: 32, size: "max" } as const;
 
-let server: TestRedis;
-let redis: Redis;
+const testRedis = useTestRedis();
 let stores = 0;
 
+// Loaded up front: the tee compares call order, which a first-use EVAL fallback would change.
 beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  await new RedisStore(redis).loadScripts();
-}, 600_000);
-
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
+  await new RedisStore(testRedis.redis).loadScripts();
 });
 
 const onRedis = () => {
   stores += 1;
-  const store = new RedisStore(redis, { prefix: `model-${stores}` });
+  const store = new RedisStore(testRedis.redis, { prefix: `model-${stores}` });
   return (memory: Parameters<typeof teeStore>[0]) => teeStore(memory, store);
 };
 

@@ -11,6 +11,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
 import { aptInstallAsRoot, freePort } from "../../../persistence/test/support/debian";
 
 export interface TestRedis {
@@ -214,6 +216,34 @@ export async function startRedis(): Promise<TestRedis> {
         await rm(dir, { recursive: true, force: true });
       })();
       return stopped;
+    },
+  };
+}
+
+/**
+ * For a test file: a throwaway redis-server started before its tests and one connection to it,
+ * both closed after them. Call at the file's top level; read `.redis` (and `.server`) in tests.
+ */
+export function useTestRedis(): { readonly server: TestRedis; readonly redis: Redis } {
+  let server: TestRedis | undefined;
+  let redis: Redis | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+  }, 600_000);
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error("redis-server not started yet");
+      return server;
+    },
+    get redis() {
+      if (!redis) throw new Error("redis-server not started yet");
+      return redis;
     },
   };
 }
