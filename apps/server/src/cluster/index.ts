@@ -188,7 +188,7 @@ export async function openCluster(
       routedOut: router.stats.sent,
       routedIn: router.stats.received,
       deadlinesAdopted: deadlines.adopted,
-      nodesReaped: liveness.reapedNodes.length,
+      nodesReaped: liveness.reaped,
       redisReady: command.status === "ready",
     }),
     store,

@@ -78,8 +78,9 @@ export class NodeLiveness {
    * time to beat again before any of them is judged.
    */
   private healthySince: number | undefined;
-  /** Nodes this node reaped, and failed reaps still to retry. */
-  readonly reapedNodes: string[] = [];
+  /** How many dead nodes this node reaped (a count: a list would only grow over days). */
+  reaped = 0;
+  /** Failed reaps still to retry. */
   private readonly retry = new Set<string>();
 
   constructor(
@@ -137,7 +138,7 @@ export class NodeLiveness {
         try {
           await hooks.reap(node);
           this.retry.delete(node);
-          this.reapedNodes.push(node);
+          this.reaped += 1;
         } catch (err) {
           this.retry.add(node);
           hooks.onError(err);
