@@ -15,6 +15,7 @@ export default defineConfig({
       "apps/server/test/**/*.test.ts",
       "apps/web/test/**/*.test.ts",
       "bench/**/*.test.ts",
+      "scripts/**/*.test.ts",
     ],
     exclude: [...configDefaults.exclude, "e2e/**", "**/.next/**"],
     environment: "node",

@@ -3,11 +3,12 @@
  * `npm test`: Duet's one full test command (README: `npm install && npm test`; CI: `.ci/run`).
  *
  * Steps, in order; every step runs even if an earlier one failed, so one run shows everything:
- *   1. biome check .        lint + format
- *   2. npm run typecheck    tsc, strict
- *   3. vitest run           unit/integration tests; JSON report in .reports/vitest.json
- *   4. npm run build        the Next.js production build that the browser tests serve
- *   5. bash scripts/e2e.sh  Playwright in a private network namespace; .reports/playwright.json
+ *   1. check-install.mjs    `npm ci` would succeed; no engine warnings; one Node line; one esbuild
+ *   2. biome check .        lint + format
+ *   3. npm run typecheck    tsc, strict
+ *   4. vitest run           unit/integration tests; JSON report in .reports/vitest.json
+ *   5. npm run build        the Next.js production build that the browser tests serve
+ *   6. bash scripts/e2e.sh  Playwright in a private network namespace; .reports/playwright.json
  *
  * Ends with one plain line, `N passed, N failed, N skipped`, summing Vitest's and Playwright's
  * counts from their JSON reports. A step that failed without a failed test to show for it (lint,
@@ -116,6 +117,11 @@ export function closingLine(results) {
 }
 
 const STEPS = [
+  {
+    name: "install",
+    title: "Install check: node scripts/check-install.mjs (npm ci --dry-run, engines, Node line)",
+    cmd: ["node", "scripts/check-install.mjs"],
+  },
   { name: "lint", title: "Lint and format: biome check .", cmd: ["biome", "check", "."] },
   { name: "typecheck", title: "Typecheck: npm run typecheck", cmd: ["npm", "run", "typecheck"] },
   {
