@@ -5,12 +5,18 @@
  * so both run the same code.
  */
 import type { Server as HttpServer } from "node:http";
-import { Engine, MemoryStore, PRESETS, type SpacePolicy, type Store } from "@duet/engine";
+import {
+  Engine,
+  MatchRounds,
+  MemoryStore,
+  PRESETS,
+  type SpacePolicy,
+  type Store,
+} from "@duet/engine";
 import { openSafetyRepo, type SafetyRepo } from "@duet/persistence";
 import { type AdminSessionStore, AdminSessions, adminCookieValue, adminRoutes } from "./admin";
 import { LoginThrottle } from "./admin/throttle";
 import { type ClusterStats, openCluster } from "./cluster";
-import { keyedLock } from "./cluster/keyed-lock";
 import type { Config } from "./config";
 import { createGateway, type Gateway, type GatewayOptions, type GatewaySeams } from "./gateway";
 import type { HttpHandler } from "./http";
@@ -156,8 +162,8 @@ export async function createDuet(
     ids: cryptoIds,
     policies,
     maskProfanity,
-    // Cluster mode: this node's match attempts per space one at a time (engine.ts matchLock).
-    ...(cluster ? { matchLock: keyedLock() } : {}),
+    // Cluster mode: this node's match attempts gathered into rounds (match-rounds.ts).
+    ...(cluster ? { rounds: new MatchRounds() } : {}),
   });
   const gateway = createGateway(httpServer, {
     ...deps.tuning,

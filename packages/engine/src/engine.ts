@@ -17,6 +17,7 @@ import type {
   StateView,
   UserState,
 } from "@duet/protocol";
+import type { MatchRounds, RoundRequest } from "./match-rounds";
 import {
   anyoneIn,
   bucketsFor,
@@ -48,6 +49,8 @@ import {
 const MATCH_ATTEMPTS = 8;
 /** A deferred match attempt runs again this much later. */
 const MATCH_RETRY_MS = 25;
+/** How deep a round reads each bucket at most (cluster mode; PEEK_PER_BUCKET plus one per request). */
+const MAX_ROUND_PEEK = 64;
 
 export interface EngineOptions {
   readonly store: Store;
@@ -58,12 +61,11 @@ export interface EngineOptions {
   /** Profanity masking for spaces whose policy asks for it; text in, masked text out. */
   readonly maskProfanity?: (text: string) => string;
   /**
-   * Runs one space's match attempts one at a time in this process (cluster mode: a remote store
-   * makes each attempt several round trips, and many searches racing for the same heads lose to
-   * each other over and over; serialized, a node never races itself, only other nodes). Absent:
-   * attempts run as they come (MemoryStore's operations are atomic steps in one process).
+   * Cluster mode: match attempts gathered into rounds, one round at a time per space
+   * (match-rounds.ts). Absent: each attempt runs as it comes (MemoryStore's operations are atomic
+   * steps in one process, and an attempt is not spread over round trips).
    */
-  readonly matchLock?: <T>(space: SpaceId, run: () => Promise<T>) => Promise<T>;
+  readonly rounds?: MatchRounds;
 }
 
 /** What a person asks for when they start looking. */
@@ -102,7 +104,7 @@ export class Engine {
   /** Each space's offered topics as a set: a join checks its tags in O(tags), not O(list). */
   private readonly offeredTopics: ReadonlyMap<SpaceId, ReadonlySet<string>>;
 
-  private readonly matchLock: EngineOptions["matchLock"];
+  private readonly rounds: MatchRounds | undefined;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -111,7 +113,7 @@ export class Engine {
     for (const p of options.policies) validatePolicy(p);
     this.policies = new Map(options.policies.map((p) => [p.id, p]));
     this.mask = options.maskProfanity ?? ((text) => text);
-    this.matchLock = options.matchLock;
+    this.rounds = options.rounds;
     this.offeredTopics = new Map(
       options.policies.map((p) => [p.id, new Set(p.pairing.topics?.list ?? [])]),
     );
@@ -148,31 +150,49 @@ export class Engine {
    * state and changes nothing. At most one WAITING connection per browser id and space.
    */
   async join(userId: UserId, req: SearchRequest, context: JoinContext = {}): Promise<Outcome> {
+    const policy = this.policies.get(req.space);
+    const search = policy ? this.searchOf(policy, req, context) : undefined;
+    // A valid request goes straight to the store: its enqueue checks the state itself (IDLE or
+    // ENDED), and a refusal there is answered by `retry`, which reads the user as the table says.
+    // One store round trip less per join (cluster mode: one Redis round trip).
+    if (policy && search !== undefined && typeof search !== "string") {
+      return this.enqueueAndMatch(userId, "join", policy, search);
+    }
+    // An invalid request: the state's answer comes first (no user, a duplicate join, the table's
+    // error), then the request's own.
     const user = await this.store.getUser(userId);
     if (!user) return failure("illegal_state");
-    const policy = this.policies.get(req.space);
     if (!policy) return failure("space_unavailable");
     const rule = decide(user.state, "join");
     if (rule === NOOP) return success([this.stateOut(user)]);
     if (typeof rule === "object") return failure(rule.error);
+    return failure(typeof search === "string" ? search : "illegal_state");
+  }
+
+  /** A join request checked against its space's policy: the search to enqueue, or the error. */
+  private searchOf(
+    policy: SpacePolicy,
+    req: SearchRequest,
+    context: JoinContext,
+  ): Search | "intent_required" | "topic_unknown" {
     let intent: Intent | undefined;
     if (policy.intents) {
-      if (!req.intent || !policy.intents.includes(req.intent)) return failure("intent_required");
+      if (!req.intent || !policy.intents.includes(req.intent)) return "intent_required";
       intent = req.intent;
     }
     const topics = [...new Set(req.topics ?? [])];
     const offered = this.offeredTopics.get(policy.id);
-    if (topics.some((t) => !offered?.has(t))) return failure("topic_unknown");
+    if (topics.some((t) => !offered?.has(t))) return "topic_unknown";
     const onlyMine =
       topics.length > 0 && req.onlyMyTopics === true && !!policy.pairing.topics?.allowOnlyMine;
     const blocked = policy.pairing.neverWithReported ? [...new Set(context.blocked ?? [])] : [];
-    return this.enqueueAndMatch(user.id, "join", policy, {
+    return {
       topics,
       onlyMine,
       ...(intent ? { intent } : {}),
       ...(policy.pairing.trustTiers && context.tier ? { tier: context.tier } : {}),
       ...(blocked.length > 0 ? { blocked } : {}),
-    });
+    };
   }
 
   /** WAITING → IDLE. In MATCHED (the cancel crossed the match) it leaves the session instead. */
@@ -197,14 +217,13 @@ export class Engine {
    * one packet less per conversation counts under churn (BENCHMARKS.md).
    */
   async enter(userId: UserId, sessionId: SessionId): Promise<Outcome> {
-    const user = await this.store.getUser(userId);
-    if (!user) return failure("room_unavailable");
-    const rule = decide(user.state, "enter");
-    if (typeof rule === "object") return failure(rule.error);
-    if (user.sessionId !== sessionId) return failure("room_unavailable");
+    // Straight to the store (it checks that this is the participant's open session, MATCHED or
+    // ACTIVE); only a refusal reads the user, for the table's own error where it has one.
     const res = await this.store.enterSession(sessionId, userId, this.clock.now());
-    if (!res.ok) return failure("room_unavailable");
-    return res.activated ? success(res.users.map((u) => this.stateOut(u))) : success();
+    if (res.ok) return res.activated ? success(res.users.map((u) => this.stateOut(u))) : success();
+    const user = await this.store.getUser(userId);
+    const rule = user ? decide(user.state, "enter") : undefined;
+    return failure(typeof rule === "object" ? rule.error : "room_unavailable");
   }
 
   /**
@@ -662,20 +681,28 @@ export class Engine {
    * partner, group by group (same topic before anyone), pick the oldest compatible entry, commit
    * atomically; if the candidate went away meanwhile, pick again. Only the search `seq` is
    * matched, so a stale retry for an older search does nothing.
-   */
-  /**
+   *
    * `known`: the search's entry as the caller just had it from the store (a join's enqueue), so
    * the first attempt need not read it again (with a remote store, one round trip less per
    * match); if it is stale by now, the commit finds out and the next attempt reads it afresh.
    */
   private async match(userId: UserId, seq: number, known?: QueueEntry): Promise<Outcome> {
-    const lock = this.matchLock;
-    if (!lock) return this.matchAttempts(userId, seq, known);
-    const space = known?.space ?? (await this.store.getUser(userId))?.entry?.space;
-    return space ? lock(space, () => this.matchAttempts(userId, seq, known)) : success();
-  }
-
-  private async matchAttempts(userId: UserId, seq: number, known?: QueueEntry): Promise<Outcome> {
+    const rounds = this.rounds;
+    if (rounds) {
+      const space = known?.space ?? (await this.store.getUser(userId))?.entry?.space;
+      if (!space) return success();
+      return new Promise<Outcome>((settle, fail) => {
+        const req: RoundRequest = {
+          userId,
+          seq,
+          tries: 0,
+          settle,
+          fail,
+          ...(known ? { known } : {}),
+        };
+        if (rounds.add(space, req)) void this.runRounds(rounds, space);
+      });
+    }
     for (let attempt = 0; attempt < MATCH_ATTEMPTS; attempt++) {
       const fresh = attempt === 0 && known?.seq === seq ? known : undefined;
       const user = fresh ? undefined : await this.store.getUser(userId);
@@ -694,47 +721,190 @@ export class Engine {
         if (candidate) break;
       }
       if (!candidate) return success();
-      const sessionId = this.ids.sessionId();
-      const enterBy = now + policy.joinTimeoutMs;
-      // The older entry first: participants are listed in the order they started waiting.
-      const [a, b]: [QueueEntry, QueueEntry] =
-        candidate.seq < me.seq ? [candidate, me] : [me, candidate];
-      const res = await this.store.createSession(
-        {
-          id: sessionId,
-          space: policy.id,
-          participants: [a.userId, b.userId],
-          browsers: [a.browserId, b.browserId],
-          persons: [personOf(a), personOf(b)],
-          status: "PENDING",
-          entered: [],
-          createdAt: now,
-          enterBy,
-        },
-        a,
-        b,
-      );
-      if (res.ok) {
-        return success(
-          res.users.map((u) => this.stateOut(u)),
-          [{ kind: "join_timeout", at: enterBy, sessionId }],
-          [
-            {
-              kind: "matched",
-              space: policy.id,
-              sessionId,
-              participants: [a.userId, b.userId],
-              waitedMs: [now - a.since, now - b.since],
-            },
-          ],
-        );
-      }
+      const res = await this.commitPair(policy, me, candidate, now);
+      if (res) return res;
     }
-    // Contention beyond reason: try again shortly rather than strand this user.
+    return this.deferMatch(userId, seq);
+  }
+
+  /** Contention beyond reason: try again shortly rather than strand this user. */
+  private deferMatch(userId: UserId, seq: number): Outcome {
     return success(
       [],
       [{ kind: "retry_match", at: this.clock.now() + MATCH_RETRY_MS, userId, seq }],
     );
+  }
+
+  /** The commit of a chosen pair: the outcome if it held, undefined if either had moved on. */
+  private async commitPair(
+    policy: SpacePolicy,
+    me: QueueEntry,
+    candidate: QueueEntry,
+    now: number,
+  ): Promise<Outcome | undefined> {
+    const sessionId = this.ids.sessionId();
+    const enterBy = now + policy.joinTimeoutMs;
+    // The older entry first: participants are listed in the order they started waiting.
+    const [a, b]: [QueueEntry, QueueEntry] =
+      candidate.seq < me.seq ? [candidate, me] : [me, candidate];
+    const res = await this.store.createSession(
+      {
+        id: sessionId,
+        space: policy.id,
+        participants: [a.userId, b.userId],
+        browsers: [a.browserId, b.browserId],
+        persons: [personOf(a), personOf(b)],
+        status: "PENDING",
+        entered: [],
+        createdAt: now,
+        enterBy,
+      },
+      a,
+      b,
+    );
+    if (!res.ok) return undefined;
+    return success(
+      res.users.map((u) => this.stateOut(u)),
+      [{ kind: "join_timeout", at: enterBy, sessionId }],
+      [
+        {
+          kind: "matched",
+          space: policy.id,
+          sessionId,
+          participants: [a.userId, b.userId],
+          waitedMs: [now - a.since, now - b.since],
+        },
+      ],
+    );
+  }
+
+  /** Runs `space`'s rounds until no attempt waits for one (match-rounds.ts). */
+  private async runRounds(rounds: MatchRounds, space: SpaceId): Promise<void> {
+    // Bounded: each round settles or re-queues what it took, and a request is re-queued at most
+    // MATCH_ATTEMPTS times before it is settled with a deferred retry.
+    for (;;) {
+      const batch = rounds.take(space);
+      if (batch.length > 0) {
+        try {
+          await this.matchRound(rounds, space, batch);
+        } catch (err) {
+          // The store failed (cluster mode: Redis out of reach): every caller hears it.
+          for (const req of batch) req.fail(err);
+        }
+      }
+      if (rounds.finish(space)) return;
+    }
+  }
+
+  /**
+   * One round: the waiting entries of every request, one read of all the buckets they look in
+   * (deep enough for each to find someone the others did not take), pairs chosen oldest request
+   * first with nobody twice, and every commit sent at once. A request whose commit failed, or that
+   * found no one only because others took the people it could have had, takes part in the next
+   * round; one that found no one free is settled (it waits in the queue for the next joiner).
+   */
+  private async matchRound(
+    rounds: MatchRounds,
+    space: SpaceId,
+    batch: readonly RoundRequest[],
+  ): Promise<void> {
+    const policy = this.policies.get(space);
+    if (!policy) {
+      for (const req of batch) req.settle(success());
+      return;
+    }
+    const mine = await Promise.all(batch.map((req) => this.roundEntry(req)));
+    const live: { req: RoundRequest; me: QueueEntry }[] = [];
+    batch.forEach((req, i) => {
+      const me = mine[i];
+      if (me) live.push({ req, me });
+      else req.settle(success()); // no longer waiting as that search: nothing to do
+    });
+    if (live.length === 0) return;
+    live.sort((x, y) => x.me.seq - y.me.seq);
+    const now = this.clock.now();
+    const groups = live.map(({ me }) => searchGroups(policy, me, now));
+    const buckets = [...new Set(groups.flat(2))];
+    const depth = Math.min(MAX_ROUND_PEEK, PEEK_PER_BUCKET + live.length);
+    const heads = await this.store.peek(buckets, depth);
+    const inBucket = new Map(buckets.map((b, i) => [b, heads[i] ?? []]));
+
+    const taken = new Set<UserId>();
+    const requestOf = new Map(live.map((l) => [l.me.userId, l.req]));
+    const pairs: { req: RoundRequest; me: QueueEntry; candidate: QueueEntry }[] = [];
+    const alone: RoundRequest[] = [];
+    const again: RoundRequest[] = [];
+    live.forEach(({ req, me }, i) => {
+      if (taken.has(me.userId)) return; // an earlier request of this round chose this one
+      let candidate: QueueEntry | undefined;
+      let missedSome = false;
+      for (const group of groups[i] ?? []) {
+        const free = group.map((b) => {
+          const all = inBucket.get(b) ?? [];
+          if (all.length >= depth) missedSome = true; // the bucket goes on beyond what was read
+          return all.filter((e) => !taken.has(e.userId));
+        });
+        const spread = req.tries === 0 ? 0 : req.tries + (me.seq % PEEK_PER_BUCKET);
+        candidate = chooseCandidate(policy, me, free, now, spread);
+        if (candidate) break;
+      }
+      if (candidate) {
+        taken.add(me.userId);
+        taken.add(candidate.userId);
+        pairs.push({ req, me, candidate });
+      } else if (missedSome) again.push(req);
+      else alone.push(req);
+    });
+
+    // Settled one by one: a commit that failed (the store out of reach) must not hide the
+    // outcome of one that held — those two people are matched and must be told.
+    const results = await Promise.allSettled(
+      pairs.map((p) => this.commitPair(policy, p.me, p.candidate, now)),
+    );
+    let lost = false;
+    const matchedHere = new Map<UserId, number>();
+    pairs.forEach((p, i) => {
+      const result = results[i];
+      const partnerReq = requestOf.get(p.candidate.userId);
+      if (result?.status === "rejected") {
+        p.req.fail(result.reason);
+        partnerReq?.fail(result.reason);
+        return;
+      }
+      const outcome = result?.value;
+      if (outcome) {
+        matchedHere.set(p.candidate.userId, p.candidate.seq);
+        p.req.settle(outcome);
+        // The partner's own request is answered by this one's outcome (both views are in it).
+        partnerReq?.settle(success());
+        return;
+      }
+      lost = true;
+      again.push(p.req);
+      if (partnerReq) again.push(partnerReq);
+    });
+    // A partner chosen here whose own request came after this round began: answered too.
+    for (const req of rounds.drop(space, matchedHere)) req.settle(success());
+    // A commit that failed freed someone the requests that found no one may have wanted.
+    if (lost) again.push(...alone);
+    else for (const req of alone) req.settle(success());
+    for (const req of again) {
+      const tries = req.tries + 1;
+      if (tries >= MATCH_ATTEMPTS) {
+        req.settle(this.deferMatch(req.userId, req.seq));
+        continue;
+      }
+      const { known: _stale, ...rest } = req;
+      rounds.add(space, { ...rest, tries });
+    }
+  }
+
+  /** The request's search as it waits now: the known entry on its first round, else read. */
+  private async roundEntry(req: RoundRequest): Promise<QueueEntry | undefined> {
+    if (req.tries === 0 && req.known?.seq === req.seq) return req.known;
+    const user = await this.store.getUser(req.userId);
+    const me = user?.entry;
+    return user?.state === "WAITING" && me?.seq === req.seq ? me : undefined;
   }
 
   /** The pair-cooldown option for closing a session of `space`, if its policy has one. */

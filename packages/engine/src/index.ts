@@ -1,4 +1,5 @@
 export * from "./engine";
+export * from "./match-rounds";
 export * from "./matcher";
 export * from "./memory-store";
 export * from "./outcome";

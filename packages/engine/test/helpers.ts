@@ -14,6 +14,7 @@ import {
   type IdSource,
   type JoinContext,
   LatestViews,
+  type MatchRounds,
   MENTI,
   MemoryStore,
   type Observation,
@@ -205,6 +206,8 @@ export interface WorldOptions {
   readonly policies?: readonly SpacePolicy[];
   /** Wraps the MemoryStore the engine sees (the World still inspects the real one). */
   readonly wrap?: (store: MemoryStore) => Store;
+  /** Cluster mode's match rounds (engine option `rounds`). */
+  readonly rounds?: MatchRounds;
 }
 
 export interface Snapshot {
@@ -232,6 +235,7 @@ export class World {
       clock: this.clock,
       ids: this.ids,
       policies: options.policies ?? [MENTI],
+      ...(options.rounds ? { rounds: options.rounds } : {}),
     });
     this.scheduler = new FakeScheduler(this.clock, async (d) =>
       this.apply(await this.engine.onDeadline(d)),

@@ -18,7 +18,12 @@ import {
   DEFAULT_ADMIN_SESSION_MAX_AGE_MS,
 } from "../admin/sessions";
 import type { SpentChallengeStore } from "../identity/pow";
-import { type LimitCounterFactory, memoryCounter, rateLimiterCounter } from "../limits";
+import {
+  type LimitCounterFactory,
+  type LimitRule,
+  memoryCounter,
+  rateLimiterCounter,
+} from "../limits";
 import { evalScript } from "./eval-script";
 
 /** Records a spent challenge until its expiry, unless a live record exists. */
@@ -101,12 +106,22 @@ export class RedisAdminSessions implements AdminSessionStore {
 }
 
 /**
- * Limits counted by this process alone in cluster mode: the in-conversation ones (message, typing,
- * signal). A person's conversation is one connection on one node (claims.ts: one connection per
- * token; without a token, the connection is the person), so a shared counter would count the same
- * thing at the price of a Redis round trip per message — on the hot path a relay must keep free.
+ * Limits whose per-person rules are counted by this process alone in cluster mode: the
+ * in-conversation ones (message, typing, signal) and join. A person is one connection on one node
+ * at a time (claims.ts: one connection per token; without a token, the connection is the person),
+ * so a shared counter would count the same thing at the price of a Redis round trip per event —
+ * on a relay's hot path, and on every join's. What is given up: a person whose connection moves
+ * to another node (a reload that lands elsewhere, a node that stops) starts that node's window
+ * afresh; moving takes a new connection, which the shared `connect` limit counts. Rules keyed by
+ * address or global are always shared (an address's people are spread over the nodes), and so are
+ * the limits not listed here (report's hour-long window must survive a move).
  */
-export const LOCAL_LIMITS: ReadonlySet<string> = new Set(["message", "typing", "signal"]);
+export const LOCAL_LIMITS: ReadonlySet<string> = new Set(["message", "typing", "signal", "join"]);
+
+/** Whether a limit's rule is counted in this process in cluster mode (LOCAL_LIMITS). */
+export function countedLocally(id: string, rule: LimitRule): boolean {
+  return rule.scope === "person" && LOCAL_LIMITS.has(id.split(":")[0] ?? "");
+}
 
 /**
  * Rate-limit counters shared by every node: rate-limiter-flexible's Redis limiter, one per rule,
@@ -115,7 +130,7 @@ export const LOCAL_LIMITS: ReadonlySet<string> = new Set(["message", "typing", "
  */
 export function redisLimitCounters(redis: Redis, prefix: string): LimitCounterFactory {
   return (id, rule) =>
-    LOCAL_LIMITS.has(id.split(":")[0] ?? "")
+    countedLocally(id, rule)
       ? memoryCounter(id, rule)
       : rateLimiterCounter(
           new RateLimiterRedis({

@@ -1,0 +1,223 @@
+/**
+ * Match rounds (cluster mode: match-rounds.ts and the engine's rounds): the bookkeeping on its
+ * own; then the engine with rounds under random interleavings of every store call — nobody is
+ * matched twice and no two compatible people are left waiting side by side, in menti (intents)
+ * and stimchat (topics: several groups per search, an open fallback, tiers); and over a store
+ * that answers in the order it was asked (as one Redis connection does), a burst in which a node
+ * never races itself.
+ */
+import type { Intent } from "@duet/protocol";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  compatible,
+  Engine,
+  MatchRounds,
+  MENTI,
+  type RoundRequest,
+  type SearchRequest,
+  type SpacePolicy,
+  STIMCHAT,
+  STIMCHAT_TOPICS,
+  type Store,
+} from "../src";
+import { storeVia, World } from "./helpers";
+
+const request = (userId: string): RoundRequest => ({
+  userId,
+  seq: 1,
+  tries: 0,
+  settle: () => {},
+  fail: () => {},
+});
+
+describe("MatchRounds", () => {
+  it("starts one round per space, gathers what comes meanwhile, and stops when nothing is left", () => {
+    const r = new MatchRounds();
+    expect(r.add("menti", request("a"))).toBe(true); // start a round
+    expect(r.add("menti", request("b"))).toBe(false); // one runs: wait for it
+    expect(r.add("stimchat", request("c"))).toBe(true); // another space: its own round
+    expect(r.size()).toEqual({ queued: 3, running: 2 });
+    expect(r.take("menti").map((q) => q.userId)).toEqual(["a", "b"]);
+    expect(r.add("menti", request("d"))).toBe(false); // came during the round
+    expect(r.finish("menti")).toBe(false); // so another round
+    expect(r.take("menti").map((q) => q.userId)).toEqual(["d"]);
+    expect(r.finish("menti")).toBe(true);
+    expect(r.add("menti", request("e"))).toBe(true); // the next one starts afresh
+    expect(r.take("stimchat").map((q) => q.userId)).toEqual(["c"]);
+    expect(r.finish("stimchat")).toBe(true);
+    expect(r.size()).toEqual({ queued: 1, running: 1 });
+  });
+
+  it("drops queued requests for searches a round matched, and only those very searches", () => {
+    const r = new MatchRounds();
+    r.add("menti", request("a"));
+    r.add("menti", { ...request("b"), seq: 2 });
+    r.add("menti", request("c"));
+    const dropped = r.drop(
+      "menti",
+      new Map([
+        ["a", 1],
+        ["b", 1],
+      ]),
+    );
+    expect(dropped.map((q) => q.userId)).toEqual(["a"]); // b waits as search 2, not 1
+    expect(r.take("menti").map((q) => q.userId)).toEqual(["b", "c"]);
+    expect(r.drop("stimchat", new Map([["a", 1]]))).toEqual([]);
+  });
+});
+
+type Commits = { ok: number; stale: number };
+const countCommit = (commits: Commits, name: string, res: unknown) => {
+  if (name !== "createSession") return;
+  if ((res as { ok: boolean }).ok) commits.ok += 1;
+  else commits.stale += 1;
+};
+
+/** What every test below checks at the end: pairs are mutual, and no compatible pair waits. */
+function expectSettled(w: World, policy: SpacePolicy, ids: readonly string[], commits: Commits) {
+  const users = ids.map((id) => w.user(id));
+  const matched = users.filter((u) => u?.state === "MATCHED");
+  expect(matched).toHaveLength(2 * commits.ok);
+  for (const u of matched) {
+    const partner = users.find((p) => p?.id === u?.partnerId);
+    expect(partner?.partnerId).toBe(u?.id);
+    expect(partner?.sessionId).toBe(u?.sessionId);
+  }
+  const waiting = users.filter((u) => u?.state === "WAITING");
+  const now = w.clock.now();
+  for (const a of waiting) {
+    for (const b of waiting) {
+      if (!a?.entry || !b?.entry || a === b) continue;
+      expect(compatible(policy, a.entry, b.entry, now), `${a.id} and ${b.id} both wait`).toBe(
+        false,
+      );
+    }
+  }
+}
+
+describe("match rounds under random interleavings", () => {
+  /** Every store call waits for fast-check's scheduler; commits are counted by their answer. */
+  function scheduled(box: { s?: fc.Scheduler }, commits: Commits) {
+    return (inner: Parameters<typeof storeVia>[0]): Store =>
+      storeVia(inner, async (name, call) => {
+        const s = box.s;
+        if (s) await s.schedule(Promise.resolve(), name);
+        const res = await call();
+        countCommit(commits, name, res);
+        return res;
+      });
+  }
+
+  const menti = fc.array(
+    fc
+      .constantFrom<Intent>("talk", "listen", "both")
+      .map((intent): SearchRequest => ({ space: "menti", intent })),
+    { minLength: 2, maxLength: 14 },
+  );
+  const stimchat = fc.array(
+    fc
+      .record({
+        topics: fc.subarray([...STIMCHAT_TOPICS.slice(0, 3)], { maxLength: 2 }),
+        onlyMyTopics: fc.boolean(),
+      })
+      .map((r): SearchRequest => ({ space: "stimchat", ...r })),
+    { minLength: 2, maxLength: 14 },
+  );
+
+  it("property: concurrent joins on two nodes and their deferred retries: nobody matched twice, nobody stranded", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(menti, stimchat),
+        fc.scheduler(),
+        fc.infiniteStream(fc.boolean()),
+        async (joins, s, onSecond) => {
+          const policy = joins[0]?.space === "stimchat" ? STIMCHAT : MENTI;
+          const box: { s?: fc.Scheduler } = {};
+          const commits = { ok: 0, stale: 0 };
+          const w = new World({
+            policies: [policy],
+            wrap: scheduled(box, commits),
+            rounds: new MatchRounds(),
+          });
+          // A second node: its own engine and rounds over the same store, so rounds of the two
+          // race each other's commits (the retries after a lost commit are what this exercises).
+          const second = new Engine({
+            store: w.store,
+            clock: w.clock,
+            ids: w.ids,
+            policies: [policy],
+            rounds: new MatchRounds(),
+          });
+          const ids = joins.map((_, i) => `u${i}`);
+          for (const id of ids) await w.connect(id);
+          box.s = s;
+          const sides = [...onSecond.take(ids.length)];
+          await s.waitFor(
+            Promise.all(
+              ids.map(async (id, i) => {
+                const req = joins[i] as SearchRequest;
+                if (!sides[i]) return w.joinWith(id, req);
+                return w.apply(await second.join(id, req));
+              }),
+            ),
+          );
+          // Deferred attempts (retry_match, 25 ms later); not the topic fallback (10 s) nor the
+          // search limit: the check below is at the moment the joins settled.
+          for (let round = 0; round < 20; round++) {
+            const due = w.scheduler.pendingDeadlines().some((d) => d.kind === "retry_match");
+            if (!due) break;
+            await s.waitFor(w.scheduler.advance(50));
+          }
+          box.s = undefined;
+          expectSettled(w, policy, ids, commits);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+});
+
+describe("match rounds over a store that answers in order", () => {
+  /** Each call runs and answers on a later turn, in the order the calls were made (FIFO). */
+  function inOrder(commits: Commits) {
+    return (inner: Parameters<typeof storeVia>[0]): Store =>
+      storeVia(
+        inner,
+        (name, call) =>
+          new Promise((resolve, reject) => {
+            setImmediate(() => {
+              call().then((res) => {
+                countCommit(commits, name, res);
+                resolve(res);
+              }, reject);
+            });
+          }),
+      );
+  }
+
+  async function burst(rounds: MatchRounds | undefined) {
+    const commits = { ok: 0, stale: 0 };
+    const w = new World({
+      policies: [MENTI],
+      wrap: inOrder(commits),
+      ...(rounds ? { rounds } : {}),
+    });
+    const ids = Array.from({ length: 60 }, (_, i) => `u${i}`);
+    for (const id of ids) await w.connect(id);
+    await Promise.all(
+      ids.map((id, i) => w.join(id, i % 3 === 0 ? "talk" : i % 3 === 1 ? "listen" : "both")),
+    );
+    for (let round = 0; round < 20 && w.scheduler.size > 0; round++) await w.scheduler.advance(50);
+    expectSettled(w, MENTI, ids, commits);
+    return commits;
+  }
+
+  it("60 joins at once: 30 pairs, and with rounds no commit lost to a sibling", async () => {
+    expect(await burst(new MatchRounds())).toEqual({ ok: 30, stale: 0 });
+    // The same burst without rounds races itself: the test can tell the difference.
+    const without = await burst(undefined);
+    expect(without.ok).toBe(30);
+    expect(without.stale).toBeGreaterThan(0);
+  });
+});
