@@ -141,7 +141,9 @@ export class RedisReportBuffers implements ReportBuffers {
     ).catch(this.onError);
   }
 
-  closed(sessionId: string): void {
+  closed(sessionId: string, space?: SpaceId): void {
+    // A space that keeps no text (menti) never had a buffer: nothing to delete.
+    if (space !== undefined && !this.policies.get(space)?.reportBuffer) return;
     this.redis
       .multi()
       .del(...this.keys(sessionId))

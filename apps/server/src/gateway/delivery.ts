@@ -28,8 +28,6 @@ export function createDelivery(deps: {
   reports: ReportBuffers;
   /** People waiting per `space|address key` on this node (the waiting cap, admission.ts). */
   waitingByAddress: CountMap;
-  /** A session went ACTIVE: its join deadline can no longer do anything. */
-  settled(sessionId: string): void;
   /** A connection here now holds its token (connection.ts). */
   tookOver(userId: string): void;
 }): Deliver {
@@ -65,7 +63,6 @@ export function createDelivery(deps: {
         sockets.emit(o.to, "state", { ...o.payload, version: o.version });
         const local = conns.get(o.to);
         if (local) track(local, o.payload);
-        if (o.payload.state === "ACTIVE") deps.settled(o.payload.sessionId);
         presence.conversation(o.to, o.payload.state === "MATCHED" || o.payload.state === "ACTIVE");
         return;
       }

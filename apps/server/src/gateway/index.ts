@@ -44,7 +44,7 @@ import { acceptConnections } from "./connection";
 import { LocalDeadlineQueue } from "./deadlines";
 import { createDelivery } from "./delivery";
 import { createEventHandler } from "./events";
-import { createOutcomes, joinDeadlineKey } from "./outcomes";
+import { createOutcomes } from "./outcomes";
 import { createPresenceFeed } from "./presence-feed";
 import { createReaper } from "./reaper";
 import { createReportBuffers } from "./reports";
@@ -140,7 +140,6 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     presence,
     reports,
     waitingByAddress,
-    settled: (sessionId) => deadlines.cancel(joinDeadlineKey(sessionId)),
     // Set below: connections are accepted once delivery exists.
     tookOver: (userId) => connections.tookOver(userId),
   });

@@ -68,15 +68,30 @@ export function createOutcomes(deps: {
       });
       return;
     }
-    deadlines.cancel(joinDeadlineKey(ob.sessionId));
+    // A session that went ACTIVE had its join deadline cancelled then (apply, below).
+    if (ob.activeMs === null) deadlines.cancel(joinDeadlineKey(ob.sessionId));
     // A report took the buffer before its outcome was applied (see connection.ts); any other
     // close drops it here.
-    reports.closed(ob.sessionId);
+    reports.closed(ob.sessionId, ob.space);
     longTalks.closed(ob);
   };
 
   const apply = (outcome: Outcome): void => {
-    for (const o of outcome.out) route(o);
+    let activated: string | undefined;
+    for (const o of outcome.out) {
+      route(o);
+      // Both ACTIVE views of one session come in the outcome of the enter that started it: its
+      // join deadline can no longer do anything, and is cancelled once, here (a remote queue:
+      // one Redis call, not one per participant).
+      if (
+        o.event === "state" &&
+        o.payload.state === "ACTIVE" &&
+        o.payload.sessionId !== activated
+      ) {
+        activated = o.payload.sessionId;
+        deadlines.cancel(joinDeadlineKey(activated));
+      }
+    }
     if (outcome.observed.length > 0) {
       presence.observe(outcome.observed);
       for (const ob of outcome.observed) observe(ob);

@@ -21,8 +21,11 @@ export interface ReportBuffers {
    * no text.
    */
   delivered(to: string, message: ChatMessage, space?: SpaceId): void;
-  /** A close: whatever is still buffered (an unreported conversation's text) is dropped. */
-  closed(sessionId: string): void;
+  /**
+   * A close: whatever is still buffered (an unreported conversation's text) is dropped. `space`
+   * spares a remote store a call for a space that keeps no text.
+   */
+  closed(sessionId: string, space?: SpaceId): void;
   /**
    * The report a `reported` close files, taking the buffer (call before `closed`). A promise
    * where the buffer is remote (a cluster's, in Redis).
