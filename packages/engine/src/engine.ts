@@ -68,6 +68,22 @@ export interface EngineOptions {
   readonly rounds?: MatchRounds;
 }
 
+/**
+ * A conversation as the sender's node last delivered it (its ACTIVE view and the partner named
+ * beside it): `send` relays on it without reading the store. The node's copy can be behind the
+ * store only by a close made elsewhere whose views are still on their way; a message sent in that
+ * moment reaches the same partner of the same session, and the recipient's node delivers it only
+ * while that session is still the one its screen shows (gateway delivery.ts).
+ */
+export interface Talk {
+  readonly state: UserState;
+  readonly space: SpaceId;
+  readonly sessionId: SessionId;
+  readonly partnerId: UserId;
+  readonly partnerNode?: string;
+  readonly node?: string;
+}
+
 /** What a person asks for when they start looking. */
 export interface SearchRequest {
   readonly space: SpaceId;
@@ -230,8 +246,8 @@ export class Engine {
    * A chat message: relayed to both participants (the sender's copy says "you"), never stored.
    * After the end it is a silent no-op; before ACTIVE it is refused.
    */
-  async send(userId: UserId, text: string): Promise<Outcome> {
-    const user = await this.store.getUser(userId);
+  async send(userId: UserId, text: string, talk?: Talk): Promise<Outcome> {
+    const user = talk ? { ...talk, id: userId } : await this.store.getUser(userId);
     if (!user) return failure("illegal_state");
     const rule = decide(user.state, "send");
     if (rule === NOOP) return success();
@@ -1025,12 +1041,16 @@ export class Engine {
   }
 
   private stateOut(user: UserRecord, previous?: EndedInfo): Outgoing {
+    const talking = (user.state === "MATCHED" || user.state === "ACTIVE") && user.partnerId;
     return {
       to: user.id,
       ...nodeOf(user.node),
       event: "state",
       payload: this.view(user, previous),
       version: user.version ?? 0,
+      ...(talking
+        ? { partner: { id: user.partnerId as UserId, ...nodeOf(user.partnerNode) } }
+        : {}),
     };
   }
 

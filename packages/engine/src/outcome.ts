@@ -26,6 +26,11 @@ export type Outgoing = { readonly node?: string } & (
       readonly payload: StateView;
       /** The user record's version the view was computed from. */
       readonly version: number;
+      /**
+       * MATCHED/ACTIVE: the partner and its node, for the recipient's node to keep beside the
+       * view (engine `send` with a `Talk`). Never sent to a client: views do not name the partner.
+       */
+      readonly partner?: { readonly id: UserId; readonly node?: string };
     }
   | { readonly to: UserId; readonly event: "message"; readonly payload: ChatMessage }
   | { readonly to: UserId; readonly event: "typing"; readonly payload: Typing }

@@ -194,6 +194,7 @@ export function acceptConnections(deps: {
       identity: { status: token ? "ok" : "none" },
       state: "IDLE",
       session: undefined,
+      partner: undefined,
       waitingKey: undefined,
       strikes: new Strikes(),
       lateStrikes: new Strikes(LATE_LIMIT),

@@ -34,12 +34,13 @@ export function createDelivery(deps: {
   const { sockets, conns, latest, presence, reports, waitingByAddress } = deps;
 
   /** Keeps a local connection's screen state and its place in the waiting cap up to date. */
-  const track = (conn: Conn, view: StateView): void => {
+  const track = (conn: Conn, view: StateView, partner: Conn["partner"]): void => {
     conn.state = view.state;
     conn.session =
       view.state === "MATCHED" || view.state === "ACTIVE" || view.state === "ENDED"
         ? { space: view.space, sessionId: view.sessionId }
         : undefined;
+    conn.partner = view.state === "MATCHED" || view.state === "ACTIVE" ? partner : undefined;
     const key = view.state === "WAITING" ? `${view.space}|${conn.ipHash}` : undefined;
     if (key === conn.waitingKey) return;
     if (conn.waitingKey !== undefined) waitingByAddress.remove(conn.waitingKey);
@@ -62,14 +63,21 @@ export function createDelivery(deps: {
         // The version rides along so that the client can drop a stale view too.
         sockets.emit(o.to, "state", { ...o.payload, version: o.version });
         const local = conns.get(o.to);
-        if (local) track(local, o.payload);
+        if (local) track(local, o.payload, o.partner);
         presence.conversation(o.to, o.payload.state === "MATCHED" || o.payload.state === "ACTIVE");
         return;
       }
-      case "message":
+      case "message": {
+        const local = conns.get(o.to);
+        // Only into the conversation this screen shows: a message relayed on the sender's node's
+        // copy in the moment a close made elsewhere was on its way (engine `Talk`) is not shown
+        // after the ENDED view, nor in a later conversation.
+        const open = local?.state === "ACTIVE" || local?.state === "MATCHED";
+        if (local && (!open || local.session?.sessionId !== o.payload.sessionId)) return;
         sockets.emit(o.to, "message", o.payload);
-        reports.delivered(o.to, o.payload, conns.get(o.to)?.session?.space);
+        reports.delivered(o.to, o.payload, local?.session?.space);
         return;
+      }
       case "signal":
         sockets.emit(o.to, "signal", o.payload);
         return;

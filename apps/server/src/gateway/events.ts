@@ -5,7 +5,7 @@
  * command, the outcome applied, and for a report the report filed. A refusal at any step is one
  * answer (the ack, else `rejected`) and changes nothing.
  */
-import type { Engine, Outcome } from "@duet/engine";
+import type { Engine, Outcome, Talk } from "@duet/engine";
 import type { NewReport } from "@duet/persistence";
 import {
   type Ack,
@@ -38,9 +38,11 @@ export function createEventHandler(deps: {
   reports: ReportBuffers;
   safety: Pick<SafetyServices, "repo" | "onReported">;
   logger: Logger;
+  /** This gateway's node id (Router.node). */
+  node: string;
   shuttingDown(): boolean;
 }): (conn: Conn, event: string, args: unknown[], reject: Reject) => void {
-  const { engine, admit, outcomes, reports, safety, logger } = deps;
+  const { engine, admit, outcomes, reports, safety, logger, node } = deps;
 
   /** Admission, the engine, the outcome and a report's filing, for a payload that passed its schema. */
   const run = async (
@@ -60,7 +62,13 @@ export function createEventHandler(deps: {
       outcome =
         name === "join"
           ? await engine.join(conn.userId, payload as ClientPayload<"join">, admitted.context)
-          : await handlers[name](engine, conn.userId, payload);
+          : name === "send"
+            ? await engine.send(
+                conn.userId,
+                (payload as ClientPayload<"send">).text,
+                talkOf(conn, node),
+              )
+            : await handlers[name](engine, conn.userId, payload);
       if (name === "report" && outcome.ok) {
         const closed = outcome.observed.find(
           (o) => o.kind === "closed" && o.reason === "reported" && o.by === conn.userId,
@@ -106,6 +114,27 @@ export function createEventHandler(deps: {
     const queued = conn.queue.offer(() => run(conn, name, parsed.data, ack, reject));
     // More events waiting than a client ever needs: refused cheaply, and it counts as abuse.
     if (!queued) reject(name, "rate_limited", ack, BUSY_RETRY_MS);
+  };
+}
+
+/**
+ * The conversation as this node last delivered it, for `send` to relay on without a store read
+ * (engine `Talk`): only when the screen shows ACTIVE and the partner is on this node too. Every
+ * close of such a pair made on this node reaches both screens here before this node's next event
+ * is handled; one made elsewhere (a deadline another node fired) is on its way for a moment, and
+ * delivery.ts keeps a message from a screen that has moved on. A partner on another node is read
+ * from the store as before: the message crosses Redis anyway, and the window would be wider.
+ */
+function talkOf(conn: Conn, node: string): Talk | undefined {
+  const { session, partner } = conn;
+  if (conn.state !== "ACTIVE" || !session || !partner) return undefined;
+  if (partner.node !== undefined && partner.node !== node) return undefined;
+  return {
+    state: "ACTIVE",
+    space: session.space,
+    sessionId: session.sessionId,
+    partnerId: partner.id,
+    ...(partner.node !== undefined ? { partnerNode: partner.node } : {}),
   };
 }
 

@@ -170,6 +170,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     reports,
     safety,
     logger,
+    node: router.node,
     shuttingDown: () => shuttingDown !== undefined,
   });
   const connections = acceptConnections({

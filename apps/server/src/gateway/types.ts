@@ -185,6 +185,11 @@ export interface Conn {
   state: UserState;
   /** The space and session of the last view that had them (to end a conversation a lost store forgot). */
   session: { space: SpaceId; sessionId: string } | undefined;
+  /**
+   * MATCHED/ACTIVE: the partner the last view came with (engine Outgoing `partner`), so that a
+   * chat message is relayed on this node's copy without a store read (engine `send`, `Talk`).
+   */
+  partner: { id: string; node?: string } | undefined;
   /** While WAITING: the key it counts under in `waitingByAddress`. */
   waitingKey: string | undefined;
   /** Refused events, toward the abuse disconnect (abuse.ts): malformed or over a limit… */
