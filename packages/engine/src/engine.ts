@@ -69,16 +69,24 @@ export interface EngineOptions {
 }
 
 /**
+ * The conversation a connection's screen shows, as its node last delivered it (MATCHED or
+ * ACTIVE): `exit` closes it without reading the store first. The close itself checks that the
+ * person is still in that session; if not, the store is read and answers as before.
+ */
+export interface Seat {
+  readonly state: UserState;
+  readonly space: SpaceId;
+  readonly sessionId: SessionId;
+}
+
+/**
  * A conversation as the sender's node last delivered it (its ACTIVE view and the partner named
  * beside it): `send` relays on it without reading the store. The node's copy can be behind the
  * store only by a close made elsewhere whose views are still on their way; a message sent in that
  * moment reaches the same partner of the same session, and the recipient's node delivers it only
  * while that session is still the one its screen shows (gateway delivery.ts).
  */
-export interface Talk {
-  readonly state: UserState;
-  readonly space: SpaceId;
-  readonly sessionId: SessionId;
+export interface Talk extends Seat {
   readonly partnerId: UserId;
   readonly partnerNode?: string;
   readonly node?: string;
@@ -279,7 +287,10 @@ export class Engine {
   }
 
   /** Leave the conversation: it ends for both. A no-op when there is none. */
-  async exit(userId: UserId): Promise<Outcome> {
+  async exit(userId: UserId, seat?: Seat): Promise<Outcome> {
+    if (seat && (seat.state === "MATCHED" || seat.state === "ACTIVE")) {
+      return this.leaveSession({ id: userId, ...seat }, "left");
+    }
     const user = await this.store.getUser(userId);
     if (!user) return failure("illegal_state");
     const rule = decide(user.state, "exit");
@@ -930,7 +941,10 @@ export class Engine {
   }
 
   /** The user leaves its session (exit, or cancel crossing the match): it closes for both. */
-  private async leaveSession(user: UserRecord, reason: CloseReason): Promise<Outcome> {
+  private async leaveSession(
+    user: Pick<UserRecord, "id" | "sessionId" | "space">,
+    reason: CloseReason,
+  ): Promise<Outcome> {
     if (!user.sessionId || !user.space) return failure("illegal_state");
     const res = await this.store.closeSession(
       user.sessionId,

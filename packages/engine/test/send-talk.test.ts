@@ -43,3 +43,39 @@ describe("send on the node's copy", () => {
     });
   });
 });
+
+describe("exit on the node's copy", () => {
+  async function activePair() {
+    const w = new World({ policies: [MENTI] });
+    await w.connect("a");
+    await w.connect("b");
+    await w.join("a", "talk");
+    await w.join("b", "listen");
+    const sessionId = w.user("a")?.sessionId as string;
+    await w.enter("a", sessionId);
+    await w.enter("b", sessionId);
+    return { w, sessionId };
+  }
+
+  it("closes the session as an exit that reads the store does", async () => {
+    const read = await activePair();
+    const copied = await activePair();
+    const byRead = await read.w.engine.exit("a");
+    const bySeat = await copied.w.engine.exit("a", {
+      state: "ACTIVE",
+      space: "menti",
+      sessionId: copied.sessionId,
+    });
+    expect(bySeat).toEqual(byRead);
+    expect(copied.w.user("b")?.state).toBe("ENDED");
+  });
+
+  it("a seat in a session that already closed: the store answers (nothing closes twice)", async () => {
+    const { w, sessionId } = await activePair();
+    await w.exit("b");
+    const late = await w.engine.exit("a", { state: "ACTIVE", space: "menti", sessionId });
+    expect(late.ok).toBe(true);
+    expect(late.observed).toEqual([]);
+    expect(w.user("a")?.state).toBe("ENDED");
+  });
+});

@@ -5,7 +5,7 @@
  * command, the outcome applied, and for a report the report filed. A refusal at any step is one
  * answer (the ack, else `rejected`) and changes nothing.
  */
-import type { Engine, Outcome, Talk } from "@duet/engine";
+import type { Engine, Outcome, Seat, Talk } from "@duet/engine";
 import type { NewReport } from "@duet/persistence";
 import {
   type Ack,
@@ -68,7 +68,9 @@ export function createEventHandler(deps: {
                 (payload as ClientPayload<"send">).text,
                 talkOf(conn, node),
               )
-            : await handlers[name](engine, conn.userId, payload);
+            : name === "exit"
+              ? await engine.exit(conn.userId, seatOf(conn))
+              : await handlers[name](engine, conn.userId, payload);
       if (name === "report" && outcome.ok) {
         const closed = outcome.observed.find(
           (o) => o.kind === "closed" && o.reason === "reported" && o.by === conn.userId,
@@ -115,6 +117,13 @@ export function createEventHandler(deps: {
     // More events waiting than a client ever needs: refused cheaply, and it counts as abuse.
     if (!queued) reject(name, "rate_limited", ack, BUSY_RETRY_MS);
   };
+}
+
+/** The conversation this screen shows (MATCHED or ACTIVE), for `exit` to close directly. */
+function seatOf(conn: Conn): Seat | undefined {
+  const { session, state } = conn;
+  if ((state !== "MATCHED" && state !== "ACTIVE") || !session) return undefined;
+  return { state, space: session.space, sessionId: session.sessionId };
 }
 
 /**
