@@ -43,6 +43,13 @@ describe("relay on the node's copy", () => {
       { space: "menti", intent: "talk" },
       { space: "menti", intent: "listen" },
     );
+    // The partner named beside a view (its id and node) stays on the server: what the client's
+    // view says of the partner is only the protocol's PartnerView (intent, shared topics).
+    expect(a.states.at(-1)).toMatchObject({ state: "ACTIVE" });
+    for (const view of a.states) {
+      const partner = (view as { partner?: object }).partner ?? {};
+      expect(Object.keys(partner).every((k) => k === "intent" || k === "sharedTopics")).toBe(true);
+    }
     const before = store.reads;
     for (let i = 0; i < 5; i++)
       expect(await a.emit("send", { text: `a${i}` })).toEqual({ ok: true });
