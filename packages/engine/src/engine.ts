@@ -841,12 +841,34 @@ export class Engine {
       return;
     }
     const mine = await Promise.all(batch.map((req) => this.roundEntry(req)));
-    const live: { req: RoundRequest; me: QueueEntry }[] = [];
+    // One attempt per search: the same search asked twice (its join and a deadline's retry in one
+    // round) is answered once, the other request with nothing — never left unanswered.
+    const bySearch = new Map<UserId, { req: RoundRequest; me: QueueEntry }>();
     batch.forEach((req, i) => {
       const me = mine[i];
-      if (me) live.push({ req, me });
-      else req.settle(success()); // no longer waiting as that search: nothing to do
+      if (!me) {
+        req.settle(success()); // no longer waiting as that search: nothing to do
+        return;
+      }
+      const seen = bySearch.get(me.userId);
+      if (!seen) {
+        bySearch.set(me.userId, { req, me });
+        return;
+      }
+      const first = seen.req;
+      seen.req = {
+        ...first,
+        settle: (outcome) => {
+          first.settle(outcome);
+          req.settle(success());
+        },
+        fail: (err) => {
+          first.fail(err);
+          req.fail(err);
+        },
+      };
     });
+    const live = [...bySearch.values()];
     if (live.length === 0) return;
     live.sort((x, y) => x.me.seq - y.me.seq);
     const now = this.clock.now();

@@ -221,3 +221,60 @@ describe("match rounds over a store that answers in order", () => {
     expect(without.stale).toBeGreaterThan(0);
   });
 });
+
+describe("one search asked twice in one round", () => {
+  it("two retries of one search in the round with a newcomer: both answered, the pair made once", async () => {
+    // Round 1 is held at its first read until released, so that the next round gathers u0's two
+    // requests and p's join together.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let u9Reads = -1; // counting from the retry below: its 2nd read is round 1's
+    const w = new World({
+      policies: [STIMCHAT],
+      rounds: new MatchRounds(),
+      wrap: (inner) =>
+        storeVia(inner, undefined, {
+          getUser: async (id) => {
+            if (id === "u9" && u9Reads >= 0 && ++u9Reads === 2) await gate;
+            return inner.getUser(id);
+          },
+        }),
+    });
+    for (const id of ["u0", "u9", "p"]) await w.connect(id, `browser-${id}`, `person-${id}`);
+    await w.joinWith("u0", { space: "stimchat" });
+    // u9 never meets u0 or p (reported both), so round 1 makes no pair.
+    await w.joinWith("u9", { space: "stimchat" }, { blocked: ["person-u0", "person-p"] });
+    expect(w.user("u0")?.state).toBe("WAITING");
+    expect(w.user("u9")?.state).toBe("WAITING");
+    const seqOf = (id: string) => w.user(id)?.entry?.seq as number;
+    u9Reads = 0;
+    const round1 = w.engine.onDeadline({
+      kind: "retry_match",
+      at: 0,
+      userId: "u9",
+      seq: seqOf("u9"),
+    });
+    await new Promise((r) => setImmediate(r));
+    const retries = [1, 2].map(() =>
+      w.engine.onDeadline({ kind: "retry_match", at: 0, userId: "u0", seq: seqOf("u0") }),
+    );
+    const join = w.engine.join("p", { space: "stimchat" });
+    await new Promise((r) => setImmediate(r));
+    release();
+    const timeout = new Promise<"hung">((r) => setTimeout(() => r("hung"), 5_000).unref());
+    const settled = await Promise.race([Promise.all([round1, ...retries, join]), timeout]);
+    expect(settled).not.toBe("hung");
+    const outcomes = settled as Awaited<typeof join>[];
+    for (const o of outcomes) w.apply(o);
+    expect(w.user("u0")?.state).toBe("MATCHED");
+    expect(w.user("u0")?.partnerId).toBe("p");
+    expect(w.user("u9")?.state).toBe("WAITING");
+    // The pair's views came in exactly one outcome.
+    const withViews = outcomes.filter((o) =>
+      o.out.some((x) => x.event === "state" && x.to === "u0"),
+    );
+    expect(withViews).toHaveLength(1);
+  });
+});
