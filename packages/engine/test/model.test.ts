@@ -101,6 +101,17 @@ describe("model: random sequences against Engine + MemoryStore", () => {
     expect(required.filter((k) => !coverage.has(k))).toEqual([]);
   }, 300_000);
 
+  it("menti and stimchat with match rounds (cluster mode's engine): 1,000 sequences each", async () => {
+    for (const policy of [MENTI, STIMCHAT]) {
+      await fc.assert(
+        fc.asyncProperty(fc.array(cmdArb(policy.joinTimeoutMs), SEQUENCE), async (cmds) => {
+          await runSequence(policy, cmds, undefined, { rounds: true });
+        }),
+        { numRuns: 1_000 },
+      );
+    }
+  });
+
   it("menti with a search timeout (1 s): 2,000 sequences", async () => {
     const policy: SpacePolicy = { ...MENTI, searchTimeoutMs: 1_000 };
     await fc.assert(

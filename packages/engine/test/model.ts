@@ -11,6 +11,7 @@ import {
   edges,
   GONE,
   isOpen,
+  MatchRounds,
   type MemoryStore,
   NOOP,
   type Outcome,
@@ -470,13 +471,21 @@ export class ModelRun {
   /** The log of steps, for failure messages. */
   readonly trace: string[] = [];
 
-  constructor(policies: SpacePolicy | readonly SpacePolicy[], wrap?: (m: MemoryStore) => Store) {
+  constructor(
+    policies: SpacePolicy | readonly SpacePolicy[],
+    wrap?: (m: MemoryStore) => Store,
+    options: RunOptions = {},
+  ) {
     this.policies = Array.isArray(policies) ? policies : [policies as SpacePolicy];
     const first = this.policies[0];
     if (!first) throw new Error("no policy");
     this.policy = first;
     this.strict = this.policies.length === 1 && isMentiLike(first);
-    this.w = new World({ policies: this.policies, ...(wrap ? { wrap } : {}) });
+    this.w = new World({
+      policies: this.policies,
+      ...(wrap ? { wrap } : {}),
+      ...(options.rounds ? { rounds: new MatchRounds() } : {}),
+    });
   }
 
   policyOf(space: string | undefined): SpacePolicy | undefined {
@@ -1436,12 +1445,18 @@ export class ModelRun {
   }
 }
 
+/** How the engine under test is set up: `rounds` as in cluster mode (match-rounds.ts). */
+export interface RunOptions {
+  readonly rounds?: boolean;
+}
+
 export async function runSequence(
   policy: SpacePolicy | readonly SpacePolicy[],
   cmds: readonly Cmd[],
   wrap?: (m: MemoryStore) => Store,
+  options: RunOptions = {},
 ): Promise<void> {
-  const run = new ModelRun(policy, wrap);
+  const run = new ModelRun(policy, wrap, options);
   await run.start();
   for (const cmd of cmds) for (const ev of run.resolve(cmd)) await run.step(ev);
 }

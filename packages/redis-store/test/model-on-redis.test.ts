@@ -42,7 +42,8 @@ describe("model: random sequences against Engine + RedisStore", () => {
       fc.asyncProperty(
         fc.array(cmdArb(MENTI.joinTimeoutMs, true, tags), SEQUENCE),
         async (cmds) => {
-          await runSequence(policies, cmds, onRedis());
+          // With match rounds, as a cluster node runs the engine (match-rounds.ts).
+          await runSequence(policies, cmds, onRedis(), { rounds: true });
         },
       ),
       { numRuns: runs },
