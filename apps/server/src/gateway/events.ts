@@ -159,6 +159,8 @@ const handlers: Record<ClientEventName, Handler> = {
   cancel: (e, u) => e.cancel(u),
   enter: (e, u, p) => e.enter(u, (p as ClientPayload<"enter">).sessionId),
   media: (e, u, p) => e.media(u, (p as ClientPayload<"media">).sessionId),
+  // `run` calls engine.send and engine.exit itself, with this node's copy of the conversation
+  // (talkOf, seatOf); these are the same commands without it.
   send: (e, u, p) => e.send(u, (p as ClientPayload<"send">).text),
   exit: (e, u) => e.exit(u),
   home: (e, u) => e.home(u),
