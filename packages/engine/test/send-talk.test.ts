@@ -6,16 +6,22 @@ import { describe, expect, it } from "vitest";
 import { MENTI, type Talk } from "../src";
 import { World } from "./helpers";
 
+/** a (talk) and b (listen) in an ACTIVE menti session. */
+async function activePair() {
+  const w = new World({ policies: [MENTI] });
+  await w.connect("a");
+  await w.connect("b");
+  await w.join("a", "talk");
+  await w.join("b", "listen");
+  const sessionId = w.user("a")?.sessionId as string;
+  await w.enter("a", sessionId);
+  await w.enter("b", sessionId);
+  return { w, sessionId };
+}
+
 describe("send on the node's copy", () => {
   it("relays the same messages as a send that reads the store", async () => {
-    const w = new World({ policies: [MENTI] });
-    await w.connect("a");
-    await w.connect("b");
-    await w.join("a", "talk");
-    await w.join("b", "listen");
-    const sessionId = w.user("a")?.sessionId as string;
-    await w.enter("a", sessionId);
-    await w.enter("b", sessionId);
+    const { w, sessionId } = await activePair();
     const a = w.user("a");
     if (!a?.partnerId || !a.space) throw new Error("not paired");
     const talk: Talk = {
@@ -45,18 +51,6 @@ describe("send on the node's copy", () => {
 });
 
 describe("exit on the node's copy", () => {
-  async function activePair() {
-    const w = new World({ policies: [MENTI] });
-    await w.connect("a");
-    await w.connect("b");
-    await w.join("a", "talk");
-    await w.join("b", "listen");
-    const sessionId = w.user("a")?.sessionId as string;
-    await w.enter("a", sessionId);
-    await w.enter("b", sessionId);
-    return { w, sessionId };
-  }
-
   it("closes the session as an exit that reads the store does", async () => {
     const read = await activePair();
     const copied = await activePair();
