@@ -27,14 +27,19 @@ export interface NewUserOptions extends BrowserContextOptions {
 
 /**
  * Creates an isolated user: a fresh browser context and one page in it. Contexts made from the
- * `browser` fixture do not get the config's `use` options, so baseURL is carried over here
- * (relative `page.goto("/")` works). Call `close()` when done, or use the `newUser` fixture below,
+ * `browser` fixture do not get the config's `use` options, so the project's baseURL (relative
+ * `page.goto("/")` works) and reducedMotion (playwright.config.ts, BEHAVIOUR) are carried over
+ * here; a user's own options win. Call `close()` when done, or use the `newUser` fixture below,
  * which closes every user it made at the end of the test, even a failed one.
  */
 export async function newUser(browser: Browser, options: NewUserOptions = {}): Promise<User> {
   const { allowConsole: _allow, ...contextOptions } = options;
-  const baseURL = test.info().project.use.baseURL;
-  const context = await browser.newContext({ ...(baseURL ? { baseURL } : {}), ...contextOptions });
+  const { baseURL, reducedMotion } = test.info().project.use;
+  const context = await browser.newContext({
+    ...(baseURL ? { baseURL } : {}),
+    ...(reducedMotion ? { reducedMotion } : {}),
+    ...contextOptions,
+  });
   const page = await context.newPage();
   const watcher = watchConsole(page);
   let closed: Promise<void> | null = null;
