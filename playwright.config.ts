@@ -32,7 +32,8 @@ const TURN_SPECS = ["**/video-turn.spec.ts"];
  * can run the two halves side by side (each project one worker: the specs of one server still
  * run one at a time, since any two people waiting on one server may be paired). The halves are
  * balanced by measured time (about 12 minutes each on a 2-core machine busy with the two of them,
- * 2026-12-06; help.spec.ts moved to the first half then). Each spec file must sit in exactly one half: "chromium" takes the rest.
+ * 2026-12-06; help.spec.ts moved to the first half then). Each spec file must sit in exactly one
+ * half: "chromium" takes the rest.
  */
 const SECOND_HALF_SPECS = [
   "**/video.spec.ts",
