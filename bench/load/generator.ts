@@ -3,7 +3,9 @@
  * on the coordinator's commands (ipc.ts). A process may hold at most 20,000 open files, so the
  * coordinator spreads N over several of these (default ≤ 4,000 clients each).
  *
- * One generator speaks to one target per run, in that target's vocabulary (`Dialect`):
+ * One generator speaks to one target per run, in that target's vocabulary (`Dialect`); against
+ * duet-cluster each client talks to one of the K nodes (`nodeOf`, by its global index: of each
+ * block of K clients, one per node), so one generator's clients are spread over every node:
  * - Duet: the documented protocol (docs/protocol.md). `join` with the space's payload; on
  *   `state` MATCHED → `enter` the room at once; ACTIVE = ready to talk; ENDED (or WAITING with
  *   `previous`, dormparty's re-queue) = the session is over. dormparty also exchanges a fake
@@ -26,10 +28,12 @@ import {
   type ConnectCmd,
   type ConnectResult,
   type GeneratorCmd,
+  isDuetTarget,
   type JoinCmd,
   type JoinResult,
   type MatchRecord,
   type NoticesResult,
+  nodeOf,
   now,
   type RelayStepCmd,
   type RelayStepResult,
@@ -49,6 +53,8 @@ type Phase = "idle" | "waiting" | "matched" | "ready" | "ended" | "closed";
 interface Client {
   readonly id: string;
   readonly index: number;
+  /** Index into setup's `urls` (duet-cluster: one of K nodes; otherwise 0). */
+  readonly node: number;
   wire: Wire | null;
   phase: Phase;
   sessionId: string | null;
@@ -88,7 +94,7 @@ let dropped = 0;
 /** BENCH_TRACE: slow messages and phase marks (trace.ts). */
 const trace = new GeneratorTrace();
 
-const isDuet = (): boolean => setup?.target === "duet" || setup?.target === "duet-redis";
+const isDuet = (): boolean => isDuetTarget(setup?.target);
 const space = (): SpaceMode => setup?.space ?? "menti";
 
 function intentOf(c: Client): string | undefined {
@@ -135,7 +141,7 @@ function matched(c: Client, sessionId: string): void {
   lastMatchAt = t;
   lastProgressAt = t;
   if (c.joinAt) joinToMatched.record(t - c.joinAt);
-  matches.push({ client: c.id, sessionId });
+  matches.push({ client: c.id, sessionId, node: c.node });
 }
 
 function ready(c: Client, sessionId: string): void {
@@ -284,7 +290,7 @@ async function connect(cmd: ConnectCmd): Promise<ConnectResult> {
   if (!s) throw new Error("setup first");
   const start = now();
   const kind: ClientKind = s.target === "ws" ? "json-ws" : s.client;
-  const needsToken = (s.target === "duet" || s.target === "duet-redis") && s.space !== "menti";
+  const needsToken = isDuetTarget(s.target) && s.space !== "menti";
   const secret = Buffer.from(BENCH_TOKEN_SECRET, "utf8");
   let next = 0;
   let failed = 0;
@@ -292,9 +298,14 @@ async function connect(cmd: ConnectCmd): Promise<ConnectResult> {
   const worker = async (): Promise<void> => {
     while (next < cmd.count) {
       const i = next++;
+      const index = cmd.firstIndex + i;
+      const node = nodeOf(index, s.urls.length);
+      const url = s.urls[node];
+      if (url === undefined) throw new Error(`no URL for node ${node}`);
       const c: Client = {
         id: `${s.gen}:${clients.length + i}`,
-        index: cmd.firstIndex + i,
+        index,
+        node,
         wire: null,
         phase: "idle",
         sessionId: null,
@@ -312,7 +323,7 @@ async function connect(cmd: ConnectCmd): Promise<ConnectResult> {
         : undefined;
       try {
         c.wire = await connectWire(kind, {
-          url: s.url,
+          url,
           ...(cookie ? { cookie } : {}),
           timeoutMs: cmd.timeoutMs,
           onEvent: (event, payload) => onEvent(c, event, payload),
@@ -466,6 +477,7 @@ serve(async (body) => {
   const cmd = body as GeneratorCmd;
   switch (cmd.cmd) {
     case "setup":
+      if (cmd.urls.length === 0) throw new Error("setup: no target URL");
       setup = cmd;
       return { ok: true };
     case "connect":

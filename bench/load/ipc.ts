@@ -5,8 +5,52 @@
 import type { ChildProcess } from "node:child_process";
 import type { HistogramData } from "./histogram";
 
-/** `duet-redis`: Duet in cluster mode (REDIS_URL), one node, over a throwaway redis-server. */
-export type TargetName = "duet" | "duet-redis" | "socketio" | "ws";
+/**
+ * `duet-redis`: Duet in cluster mode (REDIS_URL), one node, over a throwaway redis-server.
+ * `duet-cluster`: K such nodes (`--nodes`), each its own process, over ONE shared throwaway
+ * redis-server; every client is given a node by `nodeOf`.
+ */
+export type TargetName = "duet" | "duet-redis" | "duet-cluster" | "socketio" | "ws";
+
+export const TARGETS: readonly TargetName[] = [
+  "duet",
+  "duet-redis",
+  "duet-cluster",
+  "socketio",
+  "ws",
+];
+
+/** Duet's server (whatever its store), as opposed to the reference relays. */
+export const isDuetTarget = (t: TargetName | undefined): boolean =>
+  t === "duet" || t === "duet-redis" || t === "duet-cluster";
+
+/**
+ * The node (index into the setup's `urls`) a client talks to, from its global index: each block
+ * of K consecutive clients (indices bK … bK+K−1) goes to the K nodes, one each, in an order
+ * shuffled per block by a fixed hash of b. So it is deterministic; node counts differ by at most
+ * one for any N; clients next to each other in index order (which join, and so are matched,
+ * close together) are mostly on different nodes; and a node is independent of what follows the
+ * index modulo a small number: menti's intent (index mod 4) and the topic (index mod 3). Plain
+ * `index % K` is not: with 2 nodes every talker would be on node 0 and every listener on node 1,
+ * which no load balancer does. The burst result counts the pairs that came out cross-node.
+ */
+export function nodeOf(clientIndex: number, nodes: number): number {
+  if (nodes <= 1) return 0;
+  const block = Math.floor(clientIndex / nodes);
+  const order = Array.from({ length: nodes }, (_, i) => i);
+  // Fisher–Yates with an integer hash of (block, step) as its randomness.
+  for (let i = nodes - 1; i > 0; i--) {
+    let h = Math.imul(block + 1, 0x9e3779b1) ^ Math.imul(i, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+    h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+    h ^= h >>> 16;
+    const j = (h >>> 0) % (i + 1);
+    const t = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = t;
+  }
+  return order[clientIndex % nodes] as number;
+}
 
 /**
  * What a generator's clients do in Duet (ignored by the references, where everyone pairs):
@@ -37,7 +81,8 @@ export interface Usage {
 export interface SetupCmd {
   cmd: "setup";
   target: TargetName;
-  url: string;
+  /** The target's URLs: one node, or duet-cluster's K; a client uses `urls[nodeOf(index, K)]`. */
+  urls: string[];
   client: "lean" | "stock";
   space: SpaceMode;
   /** This generator's number; client ids are `${gen}:${i}`. */
@@ -66,6 +111,8 @@ export interface JoinCmd {
 export interface MatchRecord {
   client: string;
   sessionId: string;
+  /** The node the client talks to (always 0 but for duet-cluster). */
+  node: number;
 }
 export interface JoinResult {
   /** join sent → MATCHED (Duet) / matched (references) */

@@ -1,12 +1,17 @@
 /**
- * Child processes of a bench run: the target server and the generators. Every child is tracked
- * and killed when the run ends, fails, or the coordinator is interrupted; every start has a
- * deadline.
+ * Child processes of a bench run: the target server (duet-cluster: K node processes over one
+ * redis-server) and the generators. Every child is tracked and killed when the run ends, fails,
+ * or the coordinator is interrupted (the redis-server too: startRedis kills it when this process
+ * exits); every start has a deadline.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startRedis, type TestRedis } from "../../packages/redis-store/test/support/redis";
+import {
+  redisCommand,
+  startRedis,
+  type TestRedis,
+} from "../../packages/redis-store/test/support/redis";
 import { Channel, type TargetName } from "./ipc";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -73,23 +78,48 @@ async function start(
   return { channel, ready };
 }
 
-export interface ServerProc {
+/** One server process: a node of the target. */
+export interface ServerNode {
   channel: Channel;
   port: number;
   url: string;
-  /** duet-redis: its redis-server (for counting Redis operations). */
+}
+
+export interface ServerProc {
+  /** The target's server processes: one, or duet-cluster's K nodes (all over `redis`). */
+  nodes: ServerNode[];
+  /** Their URLs in node order: what the generators get (`setup`), a client using one of them. */
+  urls: string[];
+  /** duet-redis / duet-cluster: the redis-server (its CPU; for counting Redis operations). */
   redis?: TestRedis;
-  /** Asks for a clean exit, then kills after a deadline. */
+  /** Asks every node for a clean exit (killed after a deadline), then stops the redis-server. */
   stop(): Promise<void>;
 }
 
 export interface ServerOptions {
   /** Extra Duet environment (SPACES, cooldowns, …). */
   duetEnv?: Record<string, string>;
+  /** duet-cluster: how many nodes (MIN_NODES…MAX_NODES; default DEFAULT_NODES). Others: 1. */
+  nodes?: number;
 }
+
+/** duet-cluster's node count: `--nodes` (run.ts) is checked against these. */
+export const DEFAULT_NODES = 3;
+export const MIN_NODES = 2;
+export const MAX_NODES = 8;
 
 /** Duet's production node flag (package.json `serve`), given to every target alike. */
 export const SERVER_NODE_FLAGS = "--max-semi-space-size=64";
+
+async function stopNode(channel: Channel): Promise<void> {
+  const child = channel.child;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  channel.request({ cmd: "exit" }, 5000).catch(() => undefined);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 8000);
+  await exited;
+  clearTimeout(timer);
+}
 
 export async function startServer(
   target: TargetName,
@@ -102,8 +132,18 @@ export async function startServer(
     SERVER_NODE_FLAGS,
     ...(process.env.BENCH_SERVER_FLAGS?.split(" ").filter(Boolean) ?? []),
   ];
-  // duet-redis: a fresh redis-server of its own per server (loopback, persistence off).
-  const redis = target === "duet-redis" ? await startRedis() : undefined;
+  const count = target === "duet-cluster" ? (options.nodes ?? DEFAULT_NODES) : 1;
+  if (
+    target === "duet-cluster" &&
+    (!Number.isInteger(count) || count < MIN_NODES || count > MAX_NODES)
+  )
+    throw new Error(`duet-cluster: ${count} nodes; it takes ${MIN_NODES} to ${MAX_NODES}`);
+  // duet-redis: a fresh redis-server of its own per server; duet-cluster: one fresh
+  // redis-server shared by all its nodes (loopback, persistence off). Hooked first, so that a
+  // Ctrl-C while it starts still ends in process.exit, where startRedis kills it.
+  hookExit();
+  const redis =
+    target === "duet-redis" || target === "duet-cluster" ? await startRedis() : undefined;
   const duetEnv = {
     ...options.duetEnv,
     ...(redis
@@ -111,33 +151,56 @@ export async function startServer(
       : {}),
   };
   const env = { ...process.env, BENCH_DUET_ENV: JSON.stringify(duetEnv) };
-  const { channel, ready } = await start(
-    "server-child.ts",
-    [target],
-    execArgv,
-    env,
-    `server(${target})`,
-    // Duet's start-up (an in-memory PGlite) can take minutes when the cores are busy.
-    300_000,
+  // The nodes start side by side; each start has its own deadline. Duet's start-up (an in-memory
+  // PGlite per node) can take minutes when the cores are busy.
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) =>
+      start(
+        "server-child.ts",
+        [target],
+        execArgv,
+        env,
+        count > 1 ? `server(${target} node ${i + 1}/${count})` : `server(${target})`,
+        300_000,
+      ),
+    ),
   );
-  const port = ready.port as number;
-  return {
-    channel,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    redis,
-    async stop() {
-      const child = channel.child;
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((r) => child.once("exit", () => r()));
-        channel.request({ cmd: "exit" }, 5000).catch(() => undefined);
-        const timer = setTimeout(() => child.kill("SIGKILL"), 8000);
-        await exited;
-        clearTimeout(timer);
-      }
+  const nodes: ServerNode[] = [];
+  for (const s of started) {
+    if (s.status !== "fulfilled") continue;
+    const port = s.value.ready.port as number;
+    nodes.push({ channel: s.value.channel, port, url: `http://127.0.0.1:${port}` });
+  }
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await Promise.all(nodes.map((n) => stopNode(n.channel)));
       await redis?.stop();
-    },
+    })();
+    return stopped;
   };
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    // One node did not come up: stop the others and the redis-server before reporting it.
+    await stop();
+    throw failed.reason;
+  }
+  return { nodes, urls: nodes.map((n) => n.url), ...(redis ? { redis } : {}), stop };
+}
+
+/**
+ * The redis-server's CPU time so far (user + system, all its threads; INFO cpu), in ms; NaN
+ * when it does not answer within 5 s (a CPU figure is then missing, the run goes on).
+ */
+export async function redisCpuMs(redis: TestRedis): Promise<number> {
+  try {
+    const info = (await redisCommand(redis.port, ["INFO", "cpu"], 5000)) ?? "";
+    const field = (name: string): number =>
+      Number(new RegExp(`^${name}:([0-9.]+)`, "m").exec(info)?.[1]);
+    return (field("used_cpu_user") + field("used_cpu_sys")) * 1000;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export async function startGenerators(count: number): Promise<Channel[]> {

@@ -1,6 +1,9 @@
 /**
  * Printing: one table per scenario and N with Duet beside the two floors and the ratios, then
- * the issue's bars as met / missed. Figures from several repetitions are medians.
+ * the issue's bars as met / missed. Figures from several repetitions are medians. duet-redis and
+ * duet-cluster are printed beside duet (memory store) with their ratios to it; duet-cluster's
+ * server CPU is the sum over its nodes, and a line under each table gives each node's CPU (is one
+ * node the bottleneck?) and the redis-server's.
  */
 import type { BenchResults, RunRecord } from "./run";
 import type {
@@ -43,6 +46,28 @@ const cpuCells = (cpus: CpuFigures[]): string[] => [
   `${f(median(cpus.map((c) => c.genPct)), 0)}%`,
 ];
 
+/**
+ * Each node's server CPU (median over repetitions, duet-cluster only) and the redis-server's
+ * (duet-redis, duet-cluster); undefined for a target with neither.
+ */
+function nodeCpu(cpus: CpuFigures[]): string | undefined {
+  const k = Math.max(0, ...cpus.map((c) => c.serverPcts.length));
+  const parts: string[] = [];
+  if (k > 1) {
+    const per = Array.from(
+      { length: k },
+      (_, i) => `${f(median(cpus.map((c) => c.serverPcts[i] ?? Number.NaN)), 0)}%`,
+    );
+    parts.push(`server CPU per node ${per.join(" / ")}`);
+  }
+  const redis = cpus.flatMap((c) => (c.redisPct === undefined ? [] : [c.redisPct]));
+  if (redis.length > 0) parts.push(`redis-server CPU ${f(median(redis), 0)}%`);
+  return parts.length > 0 ? parts.join("; ") : undefined;
+}
+
+/** Targets measured beside duet (memory store): "ratio T/duet" lines. */
+const CLUSTER_TARGETS = ["duet-redis", "duet-cluster"] as const;
+
 function of<T>(runs: RunRecord[], scenario: string, target: string): T[] {
   return runs
     .filter((r) => r.scenario === scenario && r.target === target)
@@ -63,6 +88,15 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
   const bars: Bar[] = [];
   const has = (s: string): boolean => runs.some((r) => r.scenario === s);
   const reps = (s: string, t: string): number => of(runs, s, t).length;
+  const label = (t: string): string =>
+    t === "duet-cluster" ? `duet-cluster (${results.options.nodes} nodes)` : t;
+  /** Under a table: per-node and redis-server CPU of the targets that have them. */
+  const printNodeCpu = (cpusOf: (t: string) => CpuFigures[]): void => {
+    for (const t of targets) {
+      const line = nodeCpu(cpusOf(t));
+      if (line) print(`${label(t)}: ${line}`);
+    }
+  };
   const ratioHeads = (what: string): string[] =>
     ["socketio", "ws"]
       .filter((t) => targets.includes(t as never) && targets.includes("duet"))
@@ -124,10 +158,21 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
           `ratio duet/${t}: p99 ${ratio(p99("duet"), p99(t))}, matches/s ${ratio(mps("duet"), mps(t))}`,
         );
     }
-    if (targets.includes("duet-redis") && targets.includes("duet"))
+    for (const t of CLUSTER_TARGETS) {
+      if (targets.includes(t) && targets.includes("duet"))
+        print(
+          `ratio ${t}/duet: p99 ${ratio(p99(t), p99("duet"))}, matches/s ${ratio(mps(t), mps("duet"))}`,
+        );
+    }
+    printNodeCpu((t) => of<BurstResult>(runs, "burst", t).map((r) => r.cpu));
+    const cluster = of<BurstResult>(runs, "burst", "duet-cluster");
+    if (cluster.length > 0) {
+      const cross = median(cluster.map((r) => r.crossNodePairs));
+      const sessions = median(cluster.map((r) => r.sessions - r.invalid));
       print(
-        `ratio duet-redis/duet: p99 ${ratio(p99("duet-redis"), p99("duet"))}, matches/s ${ratio(mps("duet-redis"), mps("duet"))}`,
+        `${label("duet-cluster")}: cross-node pairs ${int(cross)} of ${int(sessions)} (${f((cross / Math.max(1, sessions)) * 100, 0)} %)`,
       );
+    }
     const duet = of<BurstResult>(runs, "burst", "duet");
     if (duet.length > 0) {
       const unmatched = Math.max(...duet.map((r) => r.connected - r.matchedClients));
@@ -149,8 +194,11 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
       const rs = of<RelayResult>(runs, "relay", t);
       rs.forEach((r, rep) => {
         print(
-          `\n${t} rep ${rep + 1}: ${int(r.pairsReady)} pairs; max rate with p99 < 50 ms: ${int(r.maxRateP99Under50)} msg/s`,
+          `\n${label(t)} rep ${rep + 1}: ${int(r.pairsReady)} pairs; max rate with p99 < 50 ms: ${int(r.maxRateP99Under50)} msg/s`,
         );
+        // duet-cluster: each node's CPU per step; duet-redis/duet-cluster: the redis-server's.
+        const perNode = r.steps.some((s) => s.cpu.serverPcts.length > 1);
+        const withRedis = r.steps.some((s) => s.cpu.redisPct !== undefined);
         print(
           table(
             [
@@ -164,6 +212,8 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
               "sender lag",
               "server CPU",
               "gen CPU",
+              ...(perNode ? ["CPU per node"] : []),
+              ...(withRedis ? ["redis CPU"] : []),
             ],
             r.steps.map((s: StepResult) => [
               int(s.rate),
@@ -175,6 +225,8 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
               f(s.latency.max),
               f(s.maxLagMs),
               ...cpuCells([s.cpu]),
+              ...(perNode ? [s.cpu.serverPcts.map((x) => `${f(x, 0)}%`).join(" / ")] : []),
+              ...(withRedis ? [`${f(s.cpu.redisPct ?? Number.NaN, 0)}%`] : []),
             ]),
           ),
         );
@@ -197,8 +249,10 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
         ]),
       ),
     );
-    if (targets.includes("duet-redis") && targets.includes("duet"))
-      print(`ratio duet-redis/duet (best rate): ${ratio(best("duet-redis"), best("duet"))}`);
+    for (const t of CLUSTER_TARGETS) {
+      if (targets.includes(t) && targets.includes("duet"))
+        print(`ratio ${t}/duet (best rate): ${ratio(best(t), best("duet"))}`);
+    }
     if (targets.includes("duet") && targets.includes("socketio")) {
       const r = best("duet") / best("socketio");
       bars.push({
@@ -232,6 +286,7 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
         }),
       ),
     );
+    printNodeCpu((t) => half.filter((h) => h.target === t).map((h) => h.result.cpu));
     if (targets.includes("duet") && targets.includes("socketio")) {
       const r = p99("duet") / p99("socketio");
       print(`ratio duet/socketio p99: ${ratio(p99("duet"), p99("socketio"))}`);
@@ -282,8 +337,11 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
       if (targets.includes(t as never) && targets.includes("duet"))
         print(`ratio duet/${t}: ${ratio(mps("duet"), mps(t))}`);
     }
-    if (targets.includes("duet-redis") && targets.includes("duet"))
-      print(`ratio duet-redis/duet: ${ratio(mps("duet-redis"), mps("duet"))}`);
+    for (const t of CLUSTER_TARGETS) {
+      if (targets.includes(t) && targets.includes("duet"))
+        print(`ratio ${t}/duet: ${ratio(mps(t), mps("duet"))}`);
+    }
+    printNodeCpu((t) => of<ChurnSummary>(runs, "churn", t).map((r) => r.cpu));
     if (targets.includes("duet") && targets.includes("socketio")) {
       const r = mps("duet") / mps("socketio");
       bars.push({
@@ -328,6 +386,16 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
       if (targets.includes(t as never) && targets.includes("duet"))
         print(`ratio duet/${t}: ${ratio(per("duet"), per(t))}`);
     }
+    const clusterMem = of<MemoryResult>(runs, "memory", "duet-cluster");
+    if (clusterMem.length > 0) {
+      const k = Math.max(...clusterMem.map((r) => r.nodeConnections.length));
+      const conns = Array.from({ length: k }, (_, i) =>
+        int(median(clusterMem.map((r) => r.nodeConnections[i] ?? Number.NaN))),
+      );
+      print(
+        `${label("duet-cluster")}: RSS and connections summed over the nodes; connections per node ${conns.join(" / ")}`,
+      );
+    }
     if (targets.includes("duet") && targets.includes("socketio")) {
       const r = per("duet") / per("socketio");
       bars.push({
@@ -371,6 +439,7 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
         }),
       ),
     );
+    printNodeCpu((t) => of<NoticeResult>(runs, "notice", t).map((r) => r.cpu));
     const duet = of<NoticeResult>(runs, "notice", "duet");
     if (duet.length > 0) {
       const worst = Math.max(...duet.map((r) => r.latency.p99));

@@ -1,8 +1,10 @@
 /**
- * The churn window: long enough at every N to hold several of a server's match waves (see
- * churnWindowMs), and `--churn-ms` still sets it outright.
+ * The coordinator's pure parts: the churn window (long enough at every N to hold several of a
+ * server's match waves, see churnWindowMs; `--churn-ms` still sets it outright), duet-cluster's
+ * `--nodes` and the client → node assignment its generators use.
  */
 import { describe, expect, it } from "vitest";
+import { nodeOf } from "./ipc";
 import { churnWindowMs, parseArgs } from "./run";
 
 describe("churn window", () => {
@@ -17,5 +19,86 @@ describe("churn window", () => {
   it("is what --churn-ms says when given", () => {
     const options = parseArgs(["--churn-ms", "4000"]);
     expect(churnWindowMs(options, 15_000)).toBe(4000);
+  });
+});
+
+describe("--nodes (duet-cluster)", () => {
+  it("defaults to 3 and takes 2 to 8, before or after --targets", () => {
+    expect(parseArgs(["--targets", "duet,duet-cluster"]).nodes).toBe(3);
+    expect(parseArgs(["--targets", "duet-cluster", "--nodes", "2"]).nodes).toBe(2);
+    expect(parseArgs(["--nodes", "8", "--targets", "duet-cluster"]).nodes).toBe(8);
+    expect(parseArgs(["--targets", "duet-redis,duet-cluster"]).targets).toEqual([
+      "duet-redis",
+      "duet-cluster",
+    ]);
+  });
+
+  it("refuses fewer than 2, more than 8, or anything but a whole number", () => {
+    for (const v of ["1", "0", "9", "2.5", "-3", "three", ""]) {
+      expect(() => parseArgs(["--targets", "duet-cluster", "--nodes", v])).toThrow(/--nodes/);
+    }
+    expect(() => parseArgs(["--targets", "duet-cluster", "--nodes"])).toThrow(/needs a value/);
+  });
+
+  it("is refused when --targets has no duet-cluster", () => {
+    expect(() => parseArgs(["--nodes", "3"])).toThrow(/add duet-cluster to --targets/);
+    expect(() => parseArgs(["--targets", "duet,duet-redis", "--nodes", "3"])).toThrow(
+      /add duet-cluster/,
+    );
+  });
+
+  it("rejects unknown targets", () => {
+    expect(() => parseArgs(["--targets", "duet-clusters"])).toThrow(/unknown target/);
+  });
+});
+
+describe("client → node assignment", () => {
+  it("is deterministic and 0 with one node", () => {
+    const first = Array.from({ length: 24 }, (_, i) => nodeOf(i, 3));
+    expect(Array.from({ length: 24 }, (_, i) => nodeOf(i, 3))).toEqual(first);
+    expect(nodeOf(7, 1)).toBe(0);
+    for (let i = 0; i < 100; i++) expect(nodeOf(i, 5)).toBeGreaterThanOrEqual(0);
+    for (let i = 0; i < 100; i++) expect(nodeOf(i, 5)).toBeLessThan(5);
+  });
+
+  it("gives each block of K clients in index order one client per node", () => {
+    // So clients next to each other (joined, so likely matched, close together) differ in node.
+    for (const k of [2, 3, 5, 8]) {
+      for (let block = 0; block < 50; block++) {
+        const nodes = Array.from({ length: k }, (_, i) => nodeOf(block * k + i, k));
+        expect([...nodes].sort()).toEqual(Array.from({ length: k }, (_, i) => i));
+      }
+    }
+  });
+
+  it("spreads any N evenly: node counts differ by at most one", () => {
+    for (const k of [2, 3, 5, 8]) {
+      for (const n of [1, 40, 999, 10_000]) {
+        const counts = Array.from({ length: k }, () => 0);
+        for (let i = 0; i < n; i++) {
+          const node = nodeOf(i, k);
+          counts[node] = (counts[node] ?? 0) + 1;
+        }
+        expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it("does not tie a node to menti's intent (index mod 4) or the topic (index mod 3)", () => {
+    // Plain index % 2 would put every talker on node 0 and every listener on node 1.
+    const n = 10_000;
+    for (const k of [2, 3, 4, 8]) {
+      for (const [period, residue] of [
+        [4, 0],
+        [4, 1],
+        [3, 0],
+      ] as const) {
+        const counts = Array.from({ length: k }, () => 0);
+        for (let i = residue; i < n; i += period)
+          counts[nodeOf(i, k)] = (counts[nodeOf(i, k)] ?? 0) + 1;
+        const fair = n / period / k;
+        for (const c of counts) expect(Math.abs(c - fair) / fair).toBeLessThan(0.15);
+      }
+    }
   });
 });

@@ -4,23 +4,27 @@
  *
  * For each N and scenario it runs every target (Duet and the two floors in bench/reference/),
  * rotating the order each repetition (A/B/C, B/C/A, …) so machine noise hits all of them, each
- * run with fresh processes: one server child, and generator children (≤ 4,000 clients each by
+ * run with fresh processes: one server child (duet-cluster: K of them and their redis-server; the
+ * Redis targets' redis-server is fresh too), and generator children (≤ 4,000 clients each by
  * default: a process may hold at most 20,000 open files). Prints one table per scenario with the
  * ratios, then the issue's bars; writes everything as JSON under bench/results/ (git-ignored).
  *
- * Flags (defaults in DEFAULTS): --n, --scenarios (burst,relay,churn,memory,notice), --targets,
- * --repeat, --client lean|stock, --space menti|stimchat|stimchat-topics|dormparty, --rates,
- * --step-ms, --drain-ms, --churn-ms, --settle-ms, --generators, --per-generator, --no-half,
- * --profile (V8 CPU profile of every Duet server child into bench/results/profiles/),
- * --out FILE.
+ * Flags (defaults in DEFAULTS): --n, --scenarios (burst,relay,churn,memory,notice), --targets
+ * (duet,socketio,ws by default; also duet-redis: one Duet node in cluster mode over its own
+ * throwaway redis-server; duet-cluster: K such nodes over ONE shared redis-server, the clients
+ * spread over them in blocks of K, see ipc.ts nodeOf), --nodes K (duet-cluster's node count,
+ * 2–8, default 3; refused when --targets has no duet-cluster), --repeat, --client lean|stock,
+ * --space menti|stimchat|stimchat-topics|dormparty, --rates, --step-ms, --drain-ms, --churn-ms,
+ * --settle-ms, --generators, --per-generator, --no-half, --profile (V8 CPU profile of every
+ * server child into bench/results/profiles/; duet-cluster: one file per node), --out FILE.
  *
  * Every wait in the harness has a deadline and every process is killed when the run ends.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { SpaceMode, TargetName } from "./ipc";
-import { ROOT } from "./procs";
+import { type SpaceMode, TARGETS, type TargetName } from "./ipc";
+import { DEFAULT_NODES, MAX_NODES, MIN_NODES, ROOT } from "./procs";
 import { type Bar, renderBars, renderN } from "./report";
 import {
   burst,
@@ -41,6 +45,8 @@ export interface BenchOptions {
   ns: number[];
   scenarios: ScenarioName[];
   targets: TargetName[];
+  /** duet-cluster's node count (the other targets have one node). */
+  nodes: number;
   repeat: number;
   client: "lean" | "stock";
   space: SpaceMode;
@@ -74,6 +80,7 @@ export const DEFAULTS: BenchOptions = {
   ns: [1000, 5000, 10_000, 15_000],
   scenarios: [...SCENARIOS],
   targets: ["duet", "socketio", "ws"],
+  nodes: DEFAULT_NODES,
   repeat: 1,
   client: "lean",
   space: "menti",
@@ -144,6 +151,7 @@ export async function runBench(
     gens: gensFor(options, n),
     client: options.client,
     space: options.space,
+    ...(target === "duet-cluster" ? { nodes: options.nodes } : {}),
     ...(profileDir ? { profileDir } : {}),
   });
   const relayOpts = { rates: options.rates, stepMs: options.stepMs, drainMs: options.drainMs };
@@ -220,6 +228,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       .map((s) => s.trim())
       .filter(Boolean);
   const nums = (v: string): number[] => list(v).map((s) => Number(s.replace(/_/g, "")));
+  let nodesGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     const value = (): string => {
@@ -239,9 +248,16 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case "--targets":
         o.targets = list(value()) as TargetName[];
         for (const t of o.targets)
-          if (!["duet", "duet-redis", "socketio", "ws"].includes(t))
-            throw new Error(`unknown target ${t}`);
+          if (!TARGETS.includes(t)) throw new Error(`unknown target ${t} (${TARGETS.join(", ")})`);
         break;
+      case "--nodes": {
+        const v = value();
+        o.nodes = /^\d+$/.test(v) ? Number(v) : Number.NaN;
+        nodesGiven = true;
+        if (!Number.isInteger(o.nodes) || o.nodes < MIN_NODES || o.nodes > MAX_NODES)
+          throw new Error(`--nodes: a whole number from ${MIN_NODES} to ${MAX_NODES}, not ${v}`);
+        break;
+      }
       case "--repeat":
         o.repeat = Number(value());
         break;
@@ -289,6 +305,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   }
   if (o.perGenerator > 5000)
     throw new Error("--per-generator: at most 5000 (20,000 open files per process)");
+  if (nodesGiven && !o.targets.includes("duet-cluster"))
+    throw new Error("--nodes is duet-cluster's node count: add duet-cluster to --targets");
   return o;
 }
 
@@ -303,7 +321,11 @@ async function main(): Promise<void> {
   process.stdout.write(
     `# Duet load bench — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cores, load average ${load()}\n` +
       `N ${options.ns.join(", ")}; scenarios ${options.scenarios.join(", ")}; targets ${options.targets.join(", ")}; ` +
-      `repeat ${options.repeat}; client ${options.client}; space ${options.space}\n`,
+      `repeat ${options.repeat}; client ${options.client}; space ${options.space}` +
+      (options.targets.includes("duet-cluster")
+        ? `; duet-cluster: ${options.nodes} nodes over one redis-server`
+        : "") +
+      "\n",
   );
   const results = await runBench(options);
   // Other work on the machine skews every figure; the load average makes that visible.

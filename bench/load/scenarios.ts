@@ -11,7 +11,9 @@
  *   notice  one side of each pair closes cleanly → time until the partner's ended notice.
  *
  * CPU: every phase reports the server's and the generators' CPU time over its wall time
- * (percent of one core; the machine has 2 cores shared by all of them).
+ * (percent of one core; the machine has 2 cores shared by all of them). duet-cluster's "server"
+ * is the sum over its K nodes (each node's figure is kept too), as are its RSS and connections;
+ * duet-redis and duet-cluster also report the redis-server's CPU.
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
@@ -22,6 +24,7 @@ import {
   type CloseResult,
   type ConnectResult,
   type CpuTime,
+  isDuetTarget,
   type JoinResult,
   type NoticesResult,
   now,
@@ -30,7 +33,7 @@ import {
   type TargetName,
   type Usage,
 } from "./ipc";
-import { type ServerProc, startGenerators, startServer, stopGenerators } from "./procs";
+import { redisCpuMs, type ServerProc, startGenerators, startServer, stopGenerators } from "./procs";
 
 export interface RigOptions {
   target: TargetName;
@@ -40,6 +43,8 @@ export interface RigOptions {
   space: SpaceMode;
   profileDir?: string;
   duetEnv?: Record<string, string>;
+  /** duet-cluster: its node count (procs.ts DEFAULT_NODES when unset); other targets ignore it. */
+  nodes?: number;
 }
 
 export interface Rig {
@@ -53,8 +58,12 @@ export interface Rig {
 }
 
 export interface CpuFigures {
-  /** Percent of one core over the phase. */
+  /** Percent of one core over the phase (duet-cluster: the sum over its nodes). */
   serverPct: number;
+  /** Per server node, percent of one core (one entry but for duet-cluster). */
+  serverPcts: number[];
+  /** duet-redis / duet-cluster: the redis-server, percent of one core (NaN: INFO failed). */
+  redisPct?: number;
   genPct: number;
   /** Per generator, percent of one core. */
   genPcts: number[];
@@ -66,7 +75,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Starts the processes, runs `body`, always stops them. */
 export async function withRig<T>(opts: RigOptions, body: (rig: Rig) => Promise<T>): Promise<T> {
-  const server = await startServer(opts.target, opts.duetEnv ? { duetEnv: opts.duetEnv } : {});
+  const server = await startServer(opts.target, {
+    ...(opts.duetEnv ? { duetEnv: opts.duetEnv } : {}),
+    ...(opts.nodes !== undefined ? { nodes: opts.nodes } : {}),
+  });
   let gens: Channel[] = [];
   try {
     gens = await startGenerators(opts.gens);
@@ -78,7 +90,7 @@ export async function withRig<T>(opts: RigOptions, body: (rig: Rig) => Promise<T
           {
             cmd: "setup",
             target: opts.target,
-            url: server.url,
+            urls: server.urls,
             client: opts.client,
             space: opts.space,
             gen: i,
@@ -125,36 +137,51 @@ let profiles = 0;
 
 /**
  * CPU meter over one measured phase: create it before, `stop()` after. With `profileDir` set it
- * also takes a V8 CPU profile of the server over exactly that phase (label names the file).
+ * also takes a V8 CPU profile of every server node over exactly that phase (label names the file;
+ * duet-cluster's files are per node).
  */
 async function cpuMeter(rig: Rig, label: string): Promise<{ stop(): Promise<CpuFigures> }> {
   const dir = rig.opts.profileDir;
+  const nodes = rig.server.nodes;
+  const redis = rig.server.redis;
   if (dir) {
     mkdirSync(dir, { recursive: true });
-    await rig.server.channel.request({ cmd: "profileStart" }, 10_000);
+    await Promise.all(nodes.map((s) => s.channel.request({ cmd: "profileStart" }, 10_000)));
   }
+  const usage = (): Promise<Usage[]> =>
+    Promise.all(nodes.map((s) => s.channel.request<Usage>({ cmd: "usage" }, 10_000)));
   const t0 = now();
-  const s0 = await rig.server.channel.request<Usage>({ cmd: "usage" }, 10_000);
+  const s0 = await usage();
+  const r0 = redis ? await redisCpuMs(redis) : Number.NaN;
   await Promise.all(rig.gens.map((g) => g.request({ cmd: "usage" }, 10_000)));
   const g0 = rig.gens.map((g) => cpuUs(g.lastCpu));
   return {
     async stop() {
-      const s1 = await rig.server.channel.request<Usage>({ cmd: "usage" }, 10_000);
+      const s1 = await usage();
+      const r1 = redis ? await redisCpuMs(redis) : Number.NaN;
       await Promise.all(rig.gens.map((g) => g.request({ cmd: "usage" }, 10_000)));
       const wallMs = now() - t0;
       if (dir) {
         profiles += 1;
-        const file = resolve(
-          dir,
-          `${rig.opts.target}-n${rig.opts.n}-${label}-${process.pid}-${profiles}.cpuprofile`,
+        const run = profiles;
+        await Promise.all(
+          nodes.map((s, i) => {
+            const node = nodes.length > 1 ? `-node${i + 1}` : "";
+            const file = resolve(
+              dir,
+              `${rig.opts.target}-n${rig.opts.n}-${label}${node}-${process.pid}-${run}.cpuprofile`,
+            );
+            return s.channel.request({ cmd: "profileStop", file }, 30_000);
+          }),
         );
-        await rig.server.channel.request({ cmd: "profileStop", file }, 30_000);
       }
-      const genPcts = rig.gens.map(
-        (g, i) => ((cpuUs(g.lastCpu) - (g0[i] ?? 0)) / 1000 / wallMs) * 100,
-      );
+      const pct = (us: number): number => (us / 1000 / wallMs) * 100;
+      const genPcts = rig.gens.map((g, i) => pct(cpuUs(g.lastCpu) - (g0[i] ?? 0)));
+      const serverPcts = s1.map((u, i) => pct(cpuUs(u.cpu) - cpuUs((s0[i] as Usage).cpu)));
       return {
-        serverPct: ((cpuUs(s1.cpu) - cpuUs(s0.cpu)) / 1000 / wallMs) * 100,
+        serverPct: serverPcts.reduce((a, b) => a + b, 0),
+        serverPcts,
+        ...(redis ? { redisPct: ((r1 - r0) / wallMs) * 100 } : {}),
         genPct: genPcts.reduce((a, b) => a + b, 0),
         genPcts,
         wallMs,
@@ -178,6 +205,8 @@ export interface BurstResult {
   stranded: number;
   /** Still waiting with nobody compatible left (menti: e.g. only talkers remain). */
   leftoverIncompatible: number;
+  /** Valid sessions whose two clients talk to different nodes (duet-cluster; otherwise 0). */
+  crossNodePairs: number;
   matchesPerSec: number;
   rejected: Record<string, number>;
   cpu: CpuFigures;
@@ -204,8 +233,10 @@ async function joinAll(
   rig.readyPerGen = results.map((r) => r.ready);
   const sessions = new Map<string, string[]>();
   const sessionsOf = new Map<string, number>();
+  const nodeOfClient = new Map<string, number>();
   for (const r of results) {
     for (const m of r.matches) {
+      nodeOfClient.set(m.client, m.node);
       const list = sessions.get(m.sessionId) ?? [];
       list.push(m.client);
       sessions.set(m.sessionId, list);
@@ -219,8 +250,12 @@ async function joinAll(
     else pairs.set(id, list);
   }
   for (const count of sessionsOf.values()) if (count > 1) invalid += count - 1;
+  let crossNodePairs = 0;
+  for (const [a, b] of pairs.values())
+    if (nodeOfClient.get(a as string) !== nodeOfClient.get(b as string)) crossNodePairs += 1;
   const waiting = results.flatMap((r) => r.waiting);
-  const stranded = strandedAmong(waiting, rig.opts.target === "duet" ? rig.opts.space : "any");
+  // Every Duet target applies the space's compatibility rules; the floors pair anyone.
+  const stranded = strandedAmong(waiting, isDuetTarget(rig.opts.target) ? rig.opts.space : "any");
   const firstJoin = Math.min(...results.map((r) => r.firstJoinAt).filter((t) => t > 0));
   const lastMatch = Math.max(...results.map((r) => r.lastMatchAt));
   const rejected: Record<string, number> = {};
@@ -240,6 +275,7 @@ async function joinAll(
       invalid,
       stranded,
       leftoverIncompatible: waiting.length - stranded,
+      crossNodePairs,
       matchesPerSec: lastMatch > firstJoin ? pairs.size / ((lastMatch - firstJoin) / 1000) : 0,
       rejected,
       cpu,
@@ -434,8 +470,10 @@ async function churnOn(rig: Rig, durationMs: number): Promise<ChurnSummary> {
 
 export interface MemoryResult {
   connected: number;
-  /** Connections the server itself counts. */
+  /** Connections the server itself counts (duet-cluster: summed over its nodes, as RSS/heap). */
   serverConnections: number;
+  /** Per node, the connections it counts (one entry but for duet-cluster). */
+  nodeConnections: number[];
   rssBefore: number;
   rssAfter: number;
   heapBefore: number;
@@ -447,13 +485,25 @@ export interface MemoryResult {
 export async function memory(opts: RigOptions, settleMs: number): Promise<MemoryResult> {
   return withRig(opts, async (rig) => {
     await sleep(300);
-    const before = await rig.server.channel.request<Usage>({ cmd: "gc" }, 30_000);
+    const gc = (): Promise<Usage[]> =>
+      Promise.all(rig.server.nodes.map((s) => s.channel.request<Usage>({ cmd: "gc" }, 30_000)));
+    const sum = (us: Usage[]): Usage => ({
+      rss: us.reduce((a, u) => a + u.rss, 0),
+      heapUsed: us.reduce((a, u) => a + u.heapUsed, 0),
+      external: us.reduce((a, u) => a + u.external, 0),
+      cpu: { user: 0, system: 0 },
+      wallMs: 0,
+      connections: us.reduce((a, u) => a + u.connections, 0),
+    });
+    const before = sum(await gc());
     const c = await connectAll(rig);
     await sleep(settleMs);
-    const after = await rig.server.channel.request<Usage>({ cmd: "gc" }, 30_000);
+    const afterNodes = await gc();
+    const after = sum(afterNodes);
     return {
       connected: c.connected,
       serverConnections: after.connections,
+      nodeConnections: afterNodes.map((u) => u.connections),
       rssBefore: before.rss,
       rssAfter: after.rss,
       heapBefore: before.heapUsed,

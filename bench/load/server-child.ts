@@ -1,6 +1,7 @@
 /**
- * A target server in its own process, so its RSS and CPU are its own: `duet`, `socketio` (bare
- * Socket.IO relay) or `ws` (bare ws relay), chosen by argv[2]. Sends `{ ready, port }` once
+ * A target server in its own process, so its RSS and CPU are its own: `duet` (also `duet-redis`,
+ * and each node of `duet-cluster`: the coordinator passes REDIS_URL in BENCH_DUET_ENV),
+ * `socketio` (bare Socket.IO relay) or `ws` (bare ws relay), chosen by argv[2]. Sends `{ ready, port }` once
  * listening, then answers `usage`, `gc` (needs --expose-gc), `profileStart` / `profileStop`
  * (a V8 CPU profile of the main thread over one measured phase only, via node:inspector, written
  * where the coordinator says) and `exit`.
@@ -11,7 +12,14 @@ import { Session } from "node:inspector/promises";
 import { startSocketIoRelay } from "../reference/socketio-relay";
 import { type RunningRelay, startWsRelay } from "../reference/ws-relay";
 import { startDuetServer } from "./duet-server";
-import { type CpuTime, type ServerCmd, serve, type TargetName, type Usage } from "./ipc";
+import {
+  type CpuTime,
+  isDuetTarget,
+  type ServerCmd,
+  serve,
+  type TargetName,
+  type Usage,
+} from "./ipc";
 import { traceServer } from "./trace";
 
 const target = process.argv[2] as TargetName;
@@ -40,12 +48,11 @@ function usage(server: RunningRelay): Usage {
 }
 
 async function main(): Promise<void> {
-  const server =
-    target === "duet" || target === "duet-redis"
-      ? await startDuetServer({ env: extraEnv })
-      : target === "socketio"
-        ? await startSocketIoRelay()
-        : await startWsRelay();
+  const server = isDuetTarget(target)
+    ? await startDuetServer({ env: extraEnv })
+    : target === "socketio"
+      ? await startSocketIoRelay()
+      : await startWsRelay();
   let inspector: Session | undefined;
   serve(async (body) => {
     const cmd = body as ServerCmd;
