@@ -69,13 +69,17 @@ test("the framework scripts every page loads carry V8's compile hint, as served"
   }
 });
 
-test("pages render what the server knows in their HTML: how calls connect, the moderator's session", async ({
+test("pages render what the server knows in their HTML: how calls connect, the moderator's session, stimchat's topics", async ({
   request,
   baseURL,
 }) => {
   // The e2e server has no TURN relay: calls may connect directly, and the page says so at once.
   expect(await (await request.get("/dormparty")).text()).toContain(
     "Video goes straight between your device and the other person",
+  );
+  // stimchat's topic buttons are in the first HTML, not added when the connection opens.
+  expect(await (await request.get("/stimchat")).text()).toMatch(
+    /<button[^>]*aria-pressed="false"[^>]*>music<\/button>/,
   );
   const signedOut = await (await request.get("/admin")).text();
   expect(signedOut).toContain('type="password"');

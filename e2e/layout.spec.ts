@@ -14,6 +14,7 @@ import {
   expect,
   expectChatRoom,
   heading,
+  intentButton,
   messageBox,
   type NewUserFn,
   newStimchatUser,
@@ -229,4 +230,51 @@ test("on a phone: no 'Enter sends' line, Enter starts a new line, Send sends; le
   await expect(page.getByRole("log", { name: "Conversation" }).getByRole("listitem")).toHaveCount(
     2,
   );
+});
+
+/** Sums the page's layout shifts not caused by input into `__shift`, from before its own code. */
+const SUM_LAYOUT_SHIFT = `
+  globalThis.__shift = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (!e.hadRecentInput) globalThis.__shift += e.value;
+  }).observe({ type: "layout-shift", buffered: true });
+`;
+
+/**
+ * Layout shift on a first visit to each space's entry screen, as Lighthouse loads it: the
+ * browser's own measure (`layout-shift` entries, none caused by input), summed from the start of
+ * the load until the connection's first figures are on screen and Start can be pressed. What the
+ * server sends once the connection opens (the presence line, stimchat's topics) must not push
+ * the screen down: stimchat's topics are in the first HTML (a page fact) and the presence line's
+ * place is kept until its words come.
+ */
+test("the spaces' entry screens do not move when the connection opens (layout shift)", async ({
+  newUser,
+}) => {
+  const entries = [
+    { path: "/menti", ready: (page: Page) => intentButton(page, "talk") },
+    { path: "/stimchat", ready: (page: Page) => button(page, CHAT.stimchat.start) },
+    { path: "/dormparty", ready: (page: Page) => button(page, CHAT.dormparty.start) },
+  ];
+  for (const { path, ready } of entries) {
+    const { page } = await newUser({ viewport: DESKTOP });
+    await page.addInitScript(SUM_LAYOUT_SHIFT);
+    // The server's first figures (`presence`, after `welcome`) reached the page.
+    let presenceCame = false;
+    page.on("websocket", (ws) =>
+      ws.on("framereceived", ({ payload }) => {
+        if (typeof payload === "string" && payload.startsWith('42["presence"')) presenceCame = true;
+      }),
+    );
+    await page.goto(path);
+    await expect.poll(() => presenceCame, { timeout: 30_000 }).toBe(true);
+    await expect(ready(page)).toBeEnabled();
+    // Two frames: what those events changed has been laid out (and any shift reported).
+    await page.evaluate(
+      "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))",
+    );
+    const shift = await page.evaluate<number>("globalThis.__shift");
+    // Lighthouse calls < 0.1 good; a screen that waits for nothing to settle should be ~0.
+    expect(shift, `layout shift on ${path}`).toBeLessThan(0.01);
+  }
 });

@@ -212,6 +212,7 @@ export async function createDuet(
   const adminSessions: AdminSessionStore = seams.adminSessions ?? new AdminSessions();
   const pageFacts: PageFacts = {
     videoPath: config.ice.transportPolicy,
+    stimchatTopics: policies.find((p) => p.id === "stimchat")?.pairing.topics?.list,
     adminPage: (req) => {
       if (!config.adminPassword) return "disabled";
       const live = adminSessions.touch(adminCookieValue(req.headers.cookie), clock.now());

@@ -8,8 +8,10 @@ import {
   type CrisisResource,
   CrisisResourceSchema,
   DEFAULT_CRISIS_RESOURCES,
+  MAX_TOPIC_LIST,
   SPACE_IDS,
   type SpaceId,
+  TOPIC_PATTERN,
 } from "@duet/protocol";
 import { z } from "zod";
 import type { LimitName, LimitRule } from "./limits";
@@ -58,12 +60,12 @@ const EnvSchema = z
       .pipe(
         z
           .array(
-            z.string().regex(/^[a-z0-9][a-z0-9 -]{0,31}$/, {
+            z.string().regex(TOPIC_PATTERN, {
               message: "topics are lower-case words (a-z, 0-9, space, -), at most 32 characters",
             }),
           )
           .min(1)
-          .max(40),
+          .max(MAX_TOPIC_LIST),
       )
       .optional(),
     STIMCHAT_TOPIC_FALLBACK_MS: int(0, 600_000).optional(),

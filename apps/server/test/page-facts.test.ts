@@ -25,6 +25,7 @@ const echoFacts: WebApp = {
       JSON.stringify({
         videoPath: req.headers[PAGE_FACT_HEADERS.videoPath] ?? null,
         adminPage: req.headers[PAGE_FACT_HEADERS.adminPage] ?? null,
+        stimchatTopics: req.headers[PAGE_FACT_HEADERS.stimchatTopics] ?? null,
       }),
     );
   },
@@ -44,6 +45,7 @@ beforeAll(async () => {
     ICE_TRANSPORT_POLICY: "relay",
     TURN_URLS: "turn:127.0.0.1:3478",
     TURN_SECRET: "a-turn-secret-long-enough-for-the-config",
+    STIMCHAT_TOPICS: "cant sleep,music,night-shift",
   });
   proc = await startDuetProcess({ config, logger: quiet, deps: { repo }, web: echoFacts });
   // PGlite (WebAssembly) takes tens of seconds to create on a loaded machine.
@@ -91,28 +93,53 @@ const facts = async (path: string, headers: Record<string, string> = {}) =>
   JSON.parse((await call("GET", path, headers)).body) as {
     videoPath: string | null;
     adminPage: string | null;
+    stimchatTopics: string | null;
   };
 
 /** What a client might send to pass for the server. */
 const FORGED = {
   [PAGE_FACT_HEADERS.videoPath]: "all",
   [PAGE_FACT_HEADERS.adminPage]: "signedIn",
+  [PAGE_FACT_HEADERS.stimchatTopics]: "forged",
 };
+const TOPICS = "cant sleep,music,night-shift";
 
 describe("page facts through the request listener", () => {
-  it("every page gets the ICE policy; only /admin gets the moderator's session", async () => {
-    expect(await facts("/dormparty")).toEqual({ videoPath: "relay", adminPage: null });
-    expect(await facts("/")).toEqual({ videoPath: "relay", adminPage: null });
-    expect(await facts("/admin")).toEqual({ videoPath: "relay", adminPage: "signedOut" });
+  it("every page gets the ICE policy; only /admin the moderator's session; only /stimchat its topics", async () => {
+    const none = { adminPage: null, stimchatTopics: null };
+    expect(await facts("/dormparty")).toEqual({ videoPath: "relay", ...none });
+    expect(await facts("/")).toEqual({ videoPath: "relay", ...none });
+    expect(await facts("/admin")).toEqual({
+      videoPath: "relay",
+      adminPage: "signedOut",
+      stimchatTopics: null,
+    });
+    for (const path of ["/stimchat", "/stimchat/", "/stimchat?ended=1"]) {
+      expect(await facts(path)).toEqual({
+        videoPath: "relay",
+        adminPage: null,
+        stimchatTopics: TOPICS,
+      });
+    }
   });
 
   it("a client cannot set them: forged values are replaced on pages and dropped elsewhere", async () => {
-    expect(await facts("/admin", FORGED)).toEqual({ videoPath: "relay", adminPage: "signedOut" });
-    expect(await facts("/dormparty", FORGED)).toEqual({ videoPath: "relay", adminPage: null });
+    expect(await facts("/admin", FORGED)).toEqual({
+      videoPath: "relay",
+      adminPage: "signedOut",
+      stimchatTopics: null,
+    });
+    expect(await facts("/dormparty", FORGED)).toEqual({
+      videoPath: "relay",
+      adminPage: null,
+      stimchatTopics: null,
+    });
+    expect((await facts("/stimchat", FORGED)).stimchatTopics).toBe(TOPICS);
     // Assets are not pages: nothing is set, and what the client sent is gone.
     expect(await facts("/_next/static/chunks/x.js", FORGED)).toEqual({
       videoPath: null,
       adminPage: null,
+      stimchatTopics: null,
     });
   });
 
@@ -151,10 +178,24 @@ describe("setPageFacts", () => {
     expect(req.headers[PAGE_FACT_HEADERS.videoPath]).toBe("all");
   });
 
+  it("stimchat's topics go to /stimchat only, and nowhere when stimchat offers none", () => {
+    const withTopics: PageFacts = { ...known, stimchatTopics: ["music", "cant sleep"] };
+    const stimchat = fakeRequest({});
+    setPageFacts(stimchat, "/stimchat", withTopics);
+    expect(stimchat.headers[PAGE_FACT_HEADERS.stimchatTopics]).toBe("music,cant sleep");
+    const menti = fakeRequest({});
+    setPageFacts(menti, "/menti", withTopics);
+    expect(menti.headers[PAGE_FACT_HEADERS.stimchatTopics]).toBeUndefined();
+    const forged = fakeRequest(FORGED);
+    setPageFacts(forged, "/stimchat", { ...known, stimchatTopics: [] });
+    expect(forged.headers[PAGE_FACT_HEADERS.stimchatTopics]).toBeUndefined();
+  });
+
   it("before the database is open (no facts yet) it only removes what a client sent", () => {
     const req = fakeRequest(FORGED);
     setPageFacts(req, "/admin", undefined);
     expect(req.headers[PAGE_FACT_HEADERS.adminPage]).toBeUndefined();
     expect(req.headers[PAGE_FACT_HEADERS.videoPath]).toBeUndefined();
+    expect(req.headers[PAGE_FACT_HEADERS.stimchatTopics]).toBeUndefined();
   });
 });

@@ -25,7 +25,18 @@ type Consent = "unknown" | "needed" | "declined" | "given";
  * "Start chatting"; the "Searching…" screen; and "No one is available right now" when the
  * server's search time ran out.
  */
-export function StimchatFlow({ ended = false }: { ended?: boolean }) {
+export function StimchatFlow({
+  ended = false,
+  topics = null,
+}: {
+  ended?: boolean;
+  /**
+   * The topics as the server put them in this page's first HTML (a page fact), or null: drawn
+   * until `welcome` says what the space offers, so the topic buttons are there in the first
+   * paint and do not push Start down when the connection opens.
+   */
+  topics?: readonly string[] | null;
+}) {
   const router = useRouter();
   const { state, spaces, lastJoin } = useDuetState();
   const [consent, setConsent] = useState<Consent>("unknown");
@@ -88,7 +99,7 @@ export function StimchatFlow({ ended = false }: { ended?: boolean }) {
         return (
           <>
             <Entry
-              topicsOffered={summary?.topics ?? []}
+              topicsOffered={summary ? (summary.topics ?? []) : (topics ?? [])}
               focusHeading={focusHeading}
               banner={ended}
               disabled={consent !== "given"}

@@ -2,7 +2,9 @@
 import {
   ADMIN_PAGE_STATES,
   type AdminPageState,
+  MAX_TOPIC_LIST,
   PAGE_FACT_HEADERS,
+  TOPIC_PATTERN,
   VIDEO_PATHS,
   type VideoPath,
 } from "@duet/protocol/constants";
@@ -26,4 +28,16 @@ export function videoPathFact(): Promise<VideoPath | null> {
 /** The moderator's session as of this request (on /admin). */
 export function adminPageFact(): Promise<AdminPageState | null> {
   return fact(PAGE_FACT_HEADERS.adminPage, ADMIN_PAGE_STATES);
+}
+
+/**
+ * The topics stimchat offers (on /stimchat), or null. Only well-formed topics, at most as many as
+ * the configuration allows: the header is the server's, but a page trusts no more than it needs.
+ */
+export async function stimchatTopicsFact(): Promise<string[] | null> {
+  const value = (await headers()).get(PAGE_FACT_HEADERS.stimchatTopics);
+  if (!value) return null;
+  const topics = value.split(",");
+  if (topics.length > MAX_TOPIC_LIST || !topics.every((t) => TOPIC_PATTERN.test(t))) return null;
+  return topics;
 }

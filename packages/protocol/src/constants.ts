@@ -95,7 +95,17 @@ export const PAGE_FACT_HEADERS = {
   videoPath: "x-duet-video-path",
   /** "disabled", "signedIn" or "signedOut": the moderator's session, on /admin only. */
   adminPage: "x-duet-admin-page",
+  /**
+   * The topics stimchat offers, comma-separated (each `[a-z0-9][a-z0-9 -]*`, as the configuration
+   * allows), on /stimchat only: its entry screen draws the topic buttons in its first paint
+   * instead of pushing the Start button down when `welcome` arrives (a layout shift).
+   */
+  stimchatTopics: "x-duet-stimchat-topics",
 } as const;
+/** What a topic may look like (the server's configuration refuses any other). */
+export const TOPIC_PATTERN = /^[a-z0-9][a-z0-9 -]{0,31}$/;
+/** The most topics a space may offer (STIMCHAT_TOPICS). */
+export const MAX_TOPIC_LIST = 40;
 export const VIDEO_PATHS = ["all", "relay"] as const;
 export type VideoPath = (typeof VIDEO_PATHS)[number];
 export const ADMIN_PAGE_STATES = ["disabled", "signedIn", "signedOut"] as const;

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { StimchatFlow } from "../../components/StimchatFlow";
+import { stimchatTopicsFact } from "../../lib/page-facts";
 
 export const metadata: Metadata = { title: "Late-night chat" };
 
@@ -8,6 +9,6 @@ export default async function StimchatPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const { ended } = await searchParams;
-  return <StimchatFlow ended={ended === "1"} />;
+  const [{ ended }, topics] = await Promise.all([searchParams, stimchatTopicsFact()]);
+  return <StimchatFlow ended={ended === "1"} topics={topics} />;
 }
