@@ -18,7 +18,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { MemoryStore } from "@duet/engine";
+import { CountingStore, MemoryStore, type Store } from "@duet/engine";
 import { openSafetyRepo } from "@duet/persistence";
 import { createDuet } from "../../apps/server/src/app";
 import { loadConfig } from "../../apps/server/src/config";
@@ -86,9 +86,15 @@ export async function startDuetServer(options: DuetServerOptions = {}): Promise<
       () => res.writeHead(500).end(),
     );
   });
-  // duet-redis (REDIS_URL): cluster mode opens its own RedisStore and seams.
+  // duet-redis (REDIS_URL): cluster mode opens its own RedisStore and seams. Either store is
+  // wrapped to count the engine's calls (a property increment per call): store calls per match.
+  let counting: CountingStore | undefined;
   const duet = await createDuet(http, config, stderrLogger, {
     ...(config.cluster ? {} : { store: new MemoryStore() }),
+    wrapStore: (store: Store) => {
+      counting = new CountingStore(store);
+      return counting;
+    },
     repo,
   });
   await new Promise<void>((resolve) =>
@@ -97,6 +103,7 @@ export async function startDuetServer(options: DuetServerOptions = {}): Promise<
   return {
     port: (http.address() as AddressInfo).port,
     connections: () => duet.gateway.connections(),
+    storeCalls: () => counting?.counts() ?? {},
     async close() {
       await duet.close();
       await repo.close();

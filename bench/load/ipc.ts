@@ -74,6 +74,8 @@ export interface Usage {
   /** process.uptime() in ms, for CPU %. */
   wallMs: number;
   connections: number;
+  /** Duet: the engine's store calls so far, by operation (bench/load/duet-server.ts). */
+  storeCalls?: Record<string, number>;
 }
 
 // ---- generator commands ----------------------------------------------------------------------

@@ -342,6 +342,17 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
         print(`ratio ${t}/duet: ${ratio(mps(t), mps("duet"))}`);
     }
     printNodeCpu((t) => of<ChurnSummary>(runs, "churn", t).map((r) => r.cpu));
+    for (const t of targets) {
+      const per = of<ChurnSummary>(runs, "churn", t).flatMap((r) =>
+        r.storePerMatch ? [r.storePerMatch] : [],
+      );
+      if (per.length === 0) continue;
+      const ops = [...new Set(per.flatMap((p) => Object.keys(p.byOp)))].sort();
+      const byOp = ops
+        .map((op) => `${op} ${f(median(per.map((p) => p.byOp[op] ?? 0)), 2)}`)
+        .join(", ");
+      print(`${t}: store calls per match ${f(median(per.map((p) => p.total)), 2)} (${byOp})`);
+    }
     if (targets.includes("duet") && targets.includes("socketio")) {
       const r = mps("duet") / mps("socketio");
       bars.push({

@@ -68,6 +68,42 @@ export interface CpuFigures {
   /** Per generator, percent of one core. */
   genPcts: number[];
   wallMs: number;
+  /**
+   * Duet: the engine's store calls during the phase, by operation, summed over the nodes (over
+   * Redis each is one round trip); undefined for the relays.
+   */
+  storeCalls?: Record<string, number>;
+}
+
+/** What `after` counted beyond `before`, by operation, summed over the nodes. */
+export function storeCallsDelta(
+  before: readonly Usage[],
+  after: readonly Usage[],
+): Record<string, number> | undefined {
+  if (!after.some((u) => u.storeCalls)) return undefined;
+  const sum: Record<string, number> = {};
+  after.forEach((u, i) => {
+    for (const [op, n] of Object.entries(u.storeCalls ?? {})) {
+      const d = n - (before[i]?.storeCalls?.[op] ?? 0);
+      if (d !== 0) sum[op] = (sum[op] ?? 0) + d;
+    }
+  });
+  return sum;
+}
+
+/** Store calls per match, in all and by operation (undefined when none were counted). */
+export function perMatch(
+  calls: Record<string, number> | undefined,
+  matches: number,
+): { total: number; byOp: Record<string, number> } | undefined {
+  if (!calls || matches <= 0) return undefined;
+  const byOp: Record<string, number> = {};
+  let total = 0;
+  for (const [op, n] of Object.entries(calls)) {
+    byOp[op] = n / matches;
+    total += n;
+  }
+  return { total: total / matches, byOp };
 }
 
 const cpuUs = (c: CpuTime): number => c.user + c.system;
@@ -178,7 +214,9 @@ async function cpuMeter(rig: Rig, label: string): Promise<{ stop(): Promise<CpuF
       const pct = (us: number): number => (us / 1000 / wallMs) * 100;
       const genPcts = rig.gens.map((g, i) => pct(cpuUs(g.lastCpu) - (g0[i] ?? 0)));
       const serverPcts = s1.map((u, i) => pct(cpuUs(u.cpu) - cpuUs((s0[i] as Usage).cpu)));
+      const storeCalls = storeCallsDelta(s0, s1);
       return {
+        ...(storeCalls ? { storeCalls } : {}),
         serverPct: serverPcts.reduce((a, b) => a + b, 0),
         serverPcts,
         ...(redis ? { redisPct: ((r1 - r0) / wallMs) * 100 } : {}),
@@ -438,6 +476,11 @@ export interface ChurnSummary {
   stuck: number;
   rejected: Record<string, number>;
   cpu: CpuFigures;
+  /**
+   * Duet: the engine's store calls per match over the metered phase (it holds the churn window
+   * and the moments around it, so it counts a few calls of matches outside the window too).
+   */
+  storePerMatch?: { total: number; byOp: Record<string, number> };
 }
 
 export async function churn(opts: RigOptions, durationMs: number): Promise<ChurnSummary> {
@@ -455,10 +498,13 @@ async function churnOn(rig: Rig, durationMs: number): Promise<ChurnSummary> {
   const rejected: Record<string, number> = {};
   for (const r of results)
     for (const [k, v] of Object.entries(r.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
+  const matches = results.reduce((a, r) => a + r.matchedEvents, 0) / 2;
+  const storePerMatch = perMatch(cpu.storeCalls, matches);
   return {
+    ...(storePerMatch ? { storePerMatch } : {}),
     connected: connected.connected,
     windowMs: durationMs,
-    matchesPerSec: results.reduce((a, r) => a + r.matchedEvents, 0) / 2 / (durationMs / 1000),
+    matchesPerSec: matches / (durationMs / 1000),
     messages: results.reduce((a, r) => a + r.messages, 0),
     stuck: results.reduce((a, r) => a + r.stuck, 0),
     rejected,

@@ -44,6 +44,7 @@ function usage(server: RunningRelay): Usage {
     cpu,
     wallMs: process.uptime() * 1000,
     connections: server.connections(),
+    ...(server.storeCalls ? { storeCalls: server.storeCalls() } : {}),
   };
 }
 

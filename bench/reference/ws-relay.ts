@@ -11,6 +11,8 @@ import { type Member, Pairing } from "./vocabulary";
 export interface RunningRelay {
   port: number;
   connections(): number;
+  /** Duet: the engine's store calls so far, by operation (CountingStore); relays have none. */
+  storeCalls?(): Record<string, number>;
   close(): Promise<void>;
 }
 

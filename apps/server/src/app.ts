@@ -94,6 +94,11 @@ export interface Duet {
 
 export interface DuetDeps {
   store?: Store;
+  /**
+   * Wraps the store the engine uses, whichever it is (given, the cluster's, or the default): the
+   * load harness counts the engine's store calls with it (CountingStore). Not for production.
+   */
+  wrapStore?: (store: Store) => Store;
   /** Gateway timings that are not configuration (tests shorten them). */
   tuning?: Pick<GatewayOptions, "presenceEveryMs" | "presenceSlice">;
   /** A repository the caller owns (and closes); otherwise one is opened from the configuration. */
@@ -137,7 +142,8 @@ export async function createDuet(
     config.cluster && !deps.store
       ? await openCluster(config.cluster, new Map(policies.map((p) => [p.id, p])), logger)
       : undefined;
-  const store = deps.store ?? cluster?.store ?? new MemoryStore();
+  const unwrapped = deps.store ?? cluster?.store ?? new MemoryStore();
+  const store = deps.wrapStore ? deps.wrapStore(unwrapped) : unwrapped;
   /** Set when the cluster declared this node dead (see DuetDeps.onReaped). */
   let reaped = false;
   const repo =

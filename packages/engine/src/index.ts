@@ -1,3 +1,4 @@
+export * from "./counting-store";
 export * from "./engine";
 export * from "./match-rounds";
 export * from "./matcher";
