@@ -17,6 +17,7 @@
  * every process of the machine (`now()` in ipc.ts).
  */
 
+import { CURRENT_PROTOCOL } from "@duet/protocol/constants";
 import { issueToken, TOKEN_COOKIE } from "../../apps/server/src/identity/token";
 import { BENCH_TOKEN_SECRET } from "./duet-server";
 import { Histogram } from "./histogram";
@@ -325,6 +326,9 @@ async function connect(cmd: ConnectCmd): Promise<ConnectResult> {
         c.wire = await connectWire(kind, {
           url,
           ...(cookie ? { cookie } : {}),
+          // Duet: the protocol the web client speaks (docs/protocol.md, "Versions of this
+          // protocol"): no copy of one's own message (this generator asks for no acks).
+          ...(isDuet() ? { auth: { protocol: CURRENT_PROTOCOL } } : {}),
           timeoutMs: cmd.timeoutMs,
           onEvent: (event, payload) => onEvent(c, event, payload),
           onClose: () => {

@@ -6,7 +6,7 @@
  *   socket.io-client spends more CPU per message than a Socket.IO server does (MACHINE-NOTES:
  *   ≈ 31 µs against ≈ 24 µs), so a generator built on it measures itself, not the server. This
  *   client writes and reads the text frames itself (≈ the cost of a plain ws client):
- *     server "0{sid,pingInterval,…}"  open          → we answer "40" (connect to namespace "/")
+ *     server "0{sid,pingInterval,…}"  open          → we answer "40" or "40{auth}" (connect to "/")
  *     server "40{sid}"                connected
  *     server "2"                      ping          → we answer "3" (pong)
  *     server "42[event,payload]"      an event
@@ -28,6 +28,8 @@ export interface WireOptions {
   url: string;
   /** A Cookie header (Duet's pass token), if any. */
   cookie?: string;
+  /** The Socket.IO handshake's `auth` (Duet: the protocol version), if any. */
+  auth?: Record<string, unknown>;
   /** Fails the connect after this long. */
   timeoutMs: number;
   onEvent: WireEvent;
@@ -132,7 +134,7 @@ export class LeanSocketIo implements Wire {
       return false;
     }
     if (type === 0x30 /* "0" open */) {
-      this.ws.send("40");
+      this.ws.send(this.options.auth ? `40${JSON.stringify(this.options.auth)}` : "40");
       return false;
     }
     if (type === 0x31 /* "1" close */) this.ws.close();
@@ -171,6 +173,7 @@ export class StockSocketIo implements Wire {
       forceNew: true,
       timeout: options.timeoutMs,
       ...(options.cookie ? { extraHeaders: { cookie: options.cookie } } : {}),
+      ...(options.auth ? { auth: options.auth } : {}),
     });
     socket.onAny((event: string, payload: unknown) => options.onEvent(event, payload));
     return new Promise<Wire>((resolve, reject) => {

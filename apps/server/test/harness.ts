@@ -165,6 +165,12 @@ export class TestClient {
   /** The `version` of each state view received, in order. */
   readonly versions: (number | undefined)[] = [];
   readonly messages: ChatMessage[] = [];
+  /**
+   * Where each entry of `states` and of `messages` came from: a server event, or an ack that
+   * carried it (protocol 2: docs/protocol.md "Versions of this protocol").
+   */
+  readonly stateSources: ("event" | "ack")[] = [];
+  readonly messageSources: ("event" | "ack")[] = [];
   readonly rejected: Rejected[] = [];
   readonly notices: Notice[] = [];
   readonly identities: IdentityView[] = [];
@@ -179,8 +185,12 @@ export class TestClient {
     socket.on("state", ({ version, ...view }) => {
       this.states.push(view as StateView);
       this.versions.push(version);
+      this.stateSources.push("event");
     });
-    socket.on("message", (m) => this.messages.push(m));
+    socket.on("message", (m) => {
+      this.messages.push(m);
+      this.messageSources.push("event");
+    });
     socket.on("rejected", (r) => this.rejected.push(r));
     socket.on("notice", (n) => this.notices.push(n));
     socket.on("identity", (i) => this.identities.push(i));
@@ -195,6 +205,8 @@ export class TestClient {
       browserId?: string;
       reconnection?: boolean;
       extraHeaders?: Record<string, string>;
+      /** The handshake's `auth.protocol` (absent: protocol 1, as in the first document). */
+      protocol?: unknown;
     } = {},
   ): Promise<TestClient> {
     const socket: ClientSocket = io(server.url, {
@@ -204,7 +216,10 @@ export class TestClient {
       // Socket.IO's connect timeout (20 s by default): hundreds of clients at once on a busy
       // machine take longer.
       timeout: 120_000,
-      auth: opts.browserId ? { browserId: opts.browserId } : {},
+      auth: {
+        ...(opts.browserId ? { browserId: opts.browserId } : {}),
+        ...(opts.protocol !== undefined ? { protocol: opts.protocol } : {}),
+      },
       ...(opts.extraHeaders ? { extraHeaders: opts.extraHeaders } : {}),
     });
     const client = new TestClient(socket);
@@ -243,7 +258,20 @@ export class TestClient {
         p: unknown,
         ack: (a: Ack) => void,
       ) => void;
-      emit(event, payload, resolve);
+      emit(event, payload, (a) => {
+        // A protocol-2 ack carries what the client would otherwise have had as events.
+        if (a.ok && a.state) {
+          const { version, ...view } = a.state;
+          this.states.push(view as StateView);
+          this.versions.push(version);
+          this.stateSources.push("ack");
+        }
+        if (a.ok && a.copy) {
+          this.messages.push(a.copy);
+          this.messageSources.push("ack");
+        }
+        resolve(a);
+      });
     });
   }
 

@@ -20,9 +20,10 @@ import type {
   SpaceId,
   SpaceSummary,
   StateView,
+  VersionedStateView,
   Welcome,
 } from "@duet/protocol";
-import { LIMITS } from "@duet/protocol/constants";
+import { CURRENT_PROTOCOL, LIMITS } from "@duet/protocol/constants";
 import { DEFAULT_CRISIS_RESOURCES } from "@duet/protocol/crisis";
 import { usePathname, useRouter } from "next/navigation";
 import {
@@ -235,7 +236,7 @@ const NO_ANSWER_ACK: Ack = {
 };
 
 type LooseEmitter = {
-  emit(event: string, payload: unknown, callback: (err: Error | null, ack?: Ack) => void): void;
+  emit(event: string, payload: unknown, callback: (ack?: Ack) => void): void;
 };
 
 function waitForConnect(socket: DuetSocket, timeoutMs: number): Promise<boolean> {
@@ -306,6 +307,11 @@ export function DuetProvider({ children }: { children: ReactNode }) {
    * versions are a new sequence (docs/protocol.md, "Versions").
    */
   const shownVersionRef = useRef(-1);
+  /** How a view or a message carried in an ack is shown: the socket's own handlers (listen). */
+  const carriedRef = useRef<{
+    state(view: VersionedStateView): void;
+    message(message: ChatMessage): void;
+  }>({ state: () => {}, message: () => {} });
   const welcomeRef = useRef<Welcome | null>(null);
   const lastTypingSentRef = useRef(0);
   const typingTrailRef = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -376,7 +382,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
         // A fresh welcome means a server is (again) answering: an older restart notice is stale.
         setNotice(null);
       });
-      socket.on("state", ({ version, ...payload }) => {
+      const applyState = ({ version, ...payload }: VersionedStateView) => {
         const shown = nextShownVersion(version, shownVersionRef.current);
         if (shown === null) return;
         shownVersionRef.current = shown;
@@ -397,7 +403,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
           lastTypingSentRef.current = 0;
           cancelTypingTrail();
         }
-      });
+      };
+      socket.on("state", applyState);
       socket.on("typing", (payload) => {
         const current = viewRef.current;
         if (current?.state !== "ACTIVE" || current.sessionId !== payload.sessionId) return;
@@ -412,7 +419,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
         setPartnerCare(payload.sessionId);
       });
       socket.on("presence", (payload) => setPresence(payload));
-      socket.on("message", (message) => {
+      const applyMessage = (message: ChatMessage) => {
         // Their message is here: they are no longer "typing" it.
         if (message.from === "partner") stopTyping();
         setChat((prev) => {
@@ -422,7 +429,10 @@ export function DuetProvider({ children }: { children: ReactNode }) {
           if (prev.messages.some((m) => m.id === message.id)) return prev;
           return { sessionId: prev.sessionId, messages: [...prev.messages, message] };
         });
-      });
+      };
+      socket.on("message", applyMessage);
+      // Protocol 2: this connection's own view and its own message's copy come in acks (emit).
+      carriedRef.current = { state: applyState, message: applyMessage };
       socket.on("notice", (payload) => setNotice(payload));
       socket.on("media", (payload) => {
         for (const listener of mediaListenersRef.current) listener.media(payload);
@@ -457,7 +467,8 @@ export function DuetProvider({ children }: { children: ReactNode }) {
         ({ io }) => {
           if (closed) return;
           const opened: DuetSocket = io({
-            auth: { browserId: getBrowserId() },
+            // Protocol 2: views and copies that answer this tab's own events come in their acks.
+            auth: { browserId: getBrowserId(), protocol: CURRENT_PROTOCOL },
             transports: ["websocket"],
           });
           socket = opened;
@@ -565,9 +576,21 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       const left = Math.max(0, CONNECT_WAIT_MS - (Date.now() - started));
       if (!socket.connected && !(await waitForConnect(socket, left))) return OFFLINE_ACK;
       return new Promise<Ack>((resolve) => {
-        const emitter = socket.timeout(ACK_TIMEOUT_MS) as unknown as LooseEmitter;
-        emitter.emit(event, payload, (err, ack) => {
-          const answer = err || !ack ? NO_ANSWER_ACK : ack;
+        // Not Socket.IO's `timeout()`: it drops an ack that comes late, and under protocol 2 an
+        // ack may carry this screen's new view or the copy of the message just sent, which must
+        // be shown whenever it comes. The action is answered "no answer" at the deadline.
+        let answered = false;
+        const timer = setTimeout(() => {
+          answered = true;
+          resolve(NO_ANSWER_ACK);
+        }, ACK_TIMEOUT_MS);
+        (socket as unknown as LooseEmitter).emit(event, payload, (ack) => {
+          if (ack?.ok && ack.state) carriedRef.current.state(ack.state);
+          if (ack?.ok && ack.copy) carriedRef.current.message(ack.copy);
+          if (answered) return;
+          answered = true;
+          clearTimeout(timer);
+          const answer = ack ?? NO_ANSWER_ACK;
           const slow = answer.ok ? null : slowDownFor(event, answer);
           if (slow) setSlowDown(slow);
           resolve(answer);

@@ -35,6 +35,20 @@ export type CloseReason = (typeof CLOSE_REASONS)[number];
 export const CLOSE_ACTORS = ["you", "partner", "server"] as const;
 export type CloseActor = (typeof CLOSE_ACTORS)[number];
 
+/**
+ * The protocol versions a server speaks, announced by a client in its handshake `auth.protocol`
+ * (docs/protocol.md, "Versions of this protocol"). 1, or no `protocol` at all: every view and the
+ * sender's own copy of a message come as events. 2: the sender's copy comes only in the `send`
+ * ack, and a view that answers the client's own event comes in that event's ack. Any other value
+ * is refused at the handshake (`protocol_version`).
+ */
+export const PROTOCOL_VERSIONS = [1, 2] as const;
+export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
+/** The version this repository's clients (web client, load generator) speak. */
+export const CURRENT_PROTOCOL: ProtocolVersion = 2;
+/** The handshake's refusal of an unknown `auth.protocol`: `connect_error`'s message. */
+export const PROTOCOL_VERSION_ERROR = "protocol_version";
+
 /** Limits a client can rely on; the server enforces them. */
 export const LIMITS = {
   /** Longest chat message, in UTF-16 code units after trimming. */

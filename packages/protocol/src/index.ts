@@ -131,9 +131,15 @@ export type ClientEventName = keyof typeof clientEventSchemas;
 export const CLIENT_EVENTS = Object.keys(clientEventSchemas) as ClientEventName[];
 export type ClientPayload<E extends ClientEventName> = z.infer<(typeof clientEventSchemas)[E]>;
 
-/** Every client event may carry a Socket.IO acknowledgement; it receives one of these. */
+/**
+ * Every client event may carry a Socket.IO acknowledgement; it receives one of these. Protocol 2
+ * (`CURRENT_PROTOCOL`, docs/protocol.md "Versions of this protocol"): `copy` is the sender's own
+ * copy of what a `send` relayed (it comes nowhere else), and `state` is the one view the event
+ * produced for this connection (it comes instead of a `state` event). Protocol 1: neither.
+ * (`copy`, not `message`: a refusal's `message` is its plain words.)
+ */
 export type Ack =
-  | { ok: true }
+  | { ok: true; state?: VersionedStateView; copy?: ChatMessage }
   | { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };
 
 // ---------------------------------------------------------------------------------------------

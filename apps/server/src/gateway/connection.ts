@@ -23,6 +23,7 @@ import { serialQueue } from "../serial";
 import type { Reject } from "./events";
 import type { Outcomes } from "./outcomes";
 import type { PresenceFeed } from "./presence-feed";
+import { protocolOf } from "./protocol-version";
 import type { Routed } from "./router";
 import { PRESENCE_ROOM, roomOf } from "./sockets";
 import type { Conn, DuetServer, DuetSocket, GatewayOptions } from "./types";
@@ -187,6 +188,9 @@ export function acceptConnections(deps: {
     const conn: Conn = {
       socket,
       emit: deps.emitter(socket) ?? fallbackEmit(socket),
+      // Any other value was refused at the handshake (refuseUnknownProtocols).
+      protocol: protocolOf(socket.handshake.auth) ?? 1,
+      held: undefined,
       userId,
       browserId,
       ...(token ? { token } : {}),

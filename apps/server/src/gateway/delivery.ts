@@ -74,7 +74,11 @@ export function createDelivery(deps: {
         // after the ENDED view, nor in a later conversation.
         const open = local?.state === "ACTIVE" || local?.state === "MATCHED";
         if (local && (!open || local.session?.sessionId !== o.payload.sessionId)) return;
-        sockets.emit(o.to, "message", o.payload);
+        // Protocol 2: the sender's own copy travels only in its `send` ack (held then), never
+        // as an event of its own (protocol-version.ts). The report buffer keeps it either way.
+        const ownCopyUnasked =
+          o.payload.from === "you" && local !== undefined && local.protocol >= 2 && !local.held;
+        if (!ownCopyUnasked) sockets.emit(o.to, "message", o.payload);
         reports.delivered(o.to, o.payload, local?.session?.space);
         return;
       }

@@ -17,6 +17,7 @@ import {
 import type { Logger } from "../logger";
 import type { Admission } from "./admission";
 import type { Outcomes } from "./outcomes";
+import { type Held, mayCarry, releaseHeld, settleHeld } from "./protocol-version";
 import type { ReportBuffers } from "./reports";
 import type { Conn, SafetyServices } from "./types";
 
@@ -83,8 +84,18 @@ export function createEventHandler(deps: {
       logger.error({ err, event: name }, "engine command failed");
       return reject(name, "internal", ack);
     }
-    outcomes.apply(outcome);
-    if (!outcome.ok) return reject(name, outcome.error, ack);
+    // Protocol 2: what this outcome delivers to this connection is held for the ack.
+    const held: Held[] | undefined = mayCarry(conn, name, ack !== undefined) ? [] : undefined;
+    conn.held = held;
+    try {
+      outcomes.apply(outcome);
+    } finally {
+      conn.held = undefined;
+    }
+    if (!outcome.ok) {
+      if (held) releaseHeld(conn, held);
+      return reject(name, outcome.error, ack);
+    }
     if (report) {
       try {
         await safety.repo.addReport(report);
@@ -96,7 +107,7 @@ export function createEventHandler(deps: {
         return reject(name, "internal", ack);
       }
     }
-    ack?.({ ok: true });
+    ack?.(held ? settleHeld(conn, held, name) : { ok: true });
   };
 
   return (conn, event, args, reject) => {

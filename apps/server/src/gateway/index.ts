@@ -63,6 +63,8 @@ export type {
   SocketLimit,
 } from "./types";
 
+import { refuseUnknownProtocols } from "./protocol-version";
+
 /** SPEC §2.6: a silently lost connection is noticed within 15 s (config.ts enforces the sum). */
 const SILENT_LOSS_DETECTED_MS = 15_000;
 
@@ -98,6 +100,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     maxDetectMs: SILENT_LOSS_DETECTED_MS,
   });
   io.engine.on("connection", (conn: unknown) => transport.connection(conn));
+  refuseUnknownProtocols(io);
   const { caps, addressKey } = guardConnections({
     httpServer,
     io,

@@ -34,7 +34,9 @@ export function createSockets(io: DuetServer, conns: ReadonlyMap<string, Conn>):
   return {
     emit(userId, event, payload) {
       const local = conns.get(userId);
-      if (local) local.emit(event, payload);
+      // Held for the ack of the event whose outcome is being applied (protocol-version.ts).
+      if (local?.held) local.held.push({ event, payload });
+      else if (local) local.emit(event, payload);
       else
         io.to(roomOf(userId)).emit(
           event,

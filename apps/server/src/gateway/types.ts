@@ -10,6 +10,7 @@ import type {
   CrisisResource,
   IceServer,
   IdentityView,
+  ProtocolVersion,
   ServerToClientEvents,
   SpaceId,
   UserState,
@@ -25,6 +26,7 @@ import type { SerialQueue } from "../serial";
 import type { OptimisationFlags } from "../transport-status";
 import type { ClusterBus } from "./cluster-bus";
 import type { DeadlineQueue } from "./deadlines";
+import type { Held } from "./protocol-version";
 import type { ReportBuffers } from "./reports";
 import type { Router } from "./router";
 
@@ -198,6 +200,13 @@ export interface Conn {
   readonly lateStrikes: Strikes;
   /** Emits one event to this socket (direct-emit.ts; `socket.emit` when that is unavailable). */
   readonly emit: DirectEmit;
+  /** The protocol version its handshake asked for (protocol-version.ts). */
+  readonly protocol: ProtocolVersion;
+  /**
+   * Protocol 2, while the outcome of one of its own events that asked for an ack is applied:
+   * what is delivered to it, held for that ack (protocol-version.ts); otherwise undefined.
+   */
+  held: Held[] | undefined;
   /** This socket's events, in order, bounded (serial.ts). */
   readonly queue: SerialQueue;
 }
