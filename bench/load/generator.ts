@@ -42,7 +42,7 @@ import {
   type SpaceMode,
   serve,
 } from "./ipc";
-import { type ClientKind, connectWire, type Wire } from "./lean-client";
+import { type ClientKind, connectWire, type Wire, wirePackets } from "./lean-client";
 import { GeneratorTrace } from "./trace";
 
 const INTENTS = ["talk", "listen", "both", "both"] as const;
@@ -427,10 +427,16 @@ async function churn(cmd: ChurnCmd): Promise<ChurnResult> {
   matchedEvents = 0;
   churnMessages = 0;
   churning = true;
+  const packetsBefore = { ...wirePackets };
   for (const c of clients) if (c.phase === "idle" && c.wire?.open) join(c);
   await sleep(cmd.durationMs);
   churning = false;
-  const counted = { matchedEvents, messages: churnMessages };
+  const counted = {
+    matchedEvents,
+    messages: churnMessages,
+    packetsIn: wirePackets.in - packetsBefore.in,
+    packetsOut: wirePackets.out - packetsBefore.out,
+  };
   const t = now();
   const stuck = clients.filter((c) => c.phase === "waiting" && t - c.waitingSince > 5000).length;
   return { ...counted, rejected, stuck };

@@ -156,6 +156,9 @@ export interface ChurnResult {
   messages: number;
   rejected: Record<string, number>;
   stuck: number;
+  /** Application packets over the window (lean-client.ts `wirePackets`): server → client, back. */
+  packetsIn: number;
+  packetsOut: number;
 }
 export interface CloseCmd {
   cmd: "closeClients";

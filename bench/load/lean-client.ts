@@ -47,6 +47,13 @@ export interface Wire {
 
 export type ClientKind = "lean" | "stock" | "json-ws";
 
+/**
+ * Application packets this process's wires carried, for "packets per match": Socket.IO events
+ * and acks (Engine.IO pings and pongs are not counted), or ws messages. `in`: server → client.
+ * The stock client counts events only (its acks are inside socket.io-client).
+ */
+export const wirePackets = { in: 0, out: 0 };
+
 export function connectWire(kind: ClientKind, options: WireOptions): Promise<Wire> {
   if (kind === "lean") return LeanSocketIo.connect(options);
   if (kind === "stock") return StockSocketIo.connect(options);
@@ -107,6 +114,7 @@ export class LeanSocketIo implements Wire {
     const type = text.charCodeAt(0);
     if (type === 0x34 /* "4" message */) {
       const sio = text.charCodeAt(1);
+      if (sio === 0x32 || sio === 0x33) wirePackets.in += 1;
       if (sio === 0x32 /* "2" event */) {
         // "42[...]" from a server never carries an ack id in our protocols.
         const arr = JSON.parse(text.slice(2)) as [string, unknown];
@@ -143,6 +151,7 @@ export class LeanSocketIo implements Wire {
 
   emit(event: string, payload: unknown, ack?: (reply: unknown) => void): void {
     if (!this.open) return;
+    wirePackets.out += 1;
     const body = JSON.stringify([event, payload]);
     if (ack) {
       const id = this.nextAck++;
@@ -175,7 +184,10 @@ export class StockSocketIo implements Wire {
       ...(options.cookie ? { extraHeaders: { cookie: options.cookie } } : {}),
       ...(options.auth ? { auth: options.auth } : {}),
     });
-    socket.onAny((event: string, payload: unknown) => options.onEvent(event, payload));
+    socket.onAny((event: string, payload: unknown) => {
+      wirePackets.in += 1;
+      options.onEvent(event, payload);
+    });
     return new Promise<Wire>((resolve, reject) => {
       socket.once("connect", () => {
         socket.once("disconnect", () => options.onClose());
@@ -189,6 +201,7 @@ export class StockSocketIo implements Wire {
   }
 
   emit(event: string, payload: unknown, ack?: (reply: unknown) => void): void {
+    wirePackets.out += 1;
     if (ack) this.socket.emit(event, payload, ack);
     else this.socket.emit(event, payload);
   }
@@ -230,6 +243,7 @@ export class JsonWs implements Wire {
         }
       });
       ws.on("message", (data: WebSocket.RawData) => {
+        wirePackets.in += 1;
         const arr = JSON.parse(data.toString()) as [string, unknown];
         options.onEvent(arr[0], arr[1]);
       });
@@ -237,7 +251,9 @@ export class JsonWs implements Wire {
   }
 
   emit(event: string, payload: unknown): void {
-    if (this.open) this.ws.send(JSON.stringify([event, payload]));
+    if (!this.open) return;
+    wirePackets.out += 1;
+    this.ws.send(JSON.stringify([event, payload]));
   }
 
   close(): void {

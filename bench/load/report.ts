@@ -344,6 +344,17 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
     printNodeCpu((t) => of<ChurnSummary>(runs, "churn", t).map((r) => r.cpu));
     for (const t of targets) {
       const per = of<ChurnSummary>(runs, "churn", t).flatMap((r) =>
+        r.packetsPerMatch ? [r.packetsPerMatch] : [],
+      );
+      if (per.length === 0) continue;
+      const inn = median(per.map((p) => p.in));
+      const out = median(per.map((p) => p.out));
+      print(
+        `${t}: packets per match ${f(inn + out, 1)} (server → client ${f(inn, 1)}, client → server ${f(out, 1)})`,
+      );
+    }
+    for (const t of targets) {
+      const per = of<ChurnSummary>(runs, "churn", t).flatMap((r) =>
         r.storePerMatch ? [r.storePerMatch] : [],
       );
       if (per.length === 0) continue;

@@ -481,6 +481,11 @@ export interface ChurnSummary {
    * and the moments around it, so it counts a few calls of matches outside the window too).
    */
   storePerMatch?: { total: number; byOp: Record<string, number> };
+  /**
+   * Application packets per match counted by the generators over the window, both ways
+   * (`in`: server → client). A few belong to matches that end just outside the window.
+   */
+  packetsPerMatch?: { in: number; out: number };
 }
 
 export async function churn(opts: RigOptions, durationMs: number): Promise<ChurnSummary> {
@@ -500,8 +505,12 @@ async function churnOn(rig: Rig, durationMs: number): Promise<ChurnSummary> {
     for (const [k, v] of Object.entries(r.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
   const matches = results.reduce((a, r) => a + r.matchedEvents, 0) / 2;
   const storePerMatch = perMatch(cpu.storeCalls, matches);
+  const sum = (k: "packetsIn" | "packetsOut"): number => results.reduce((a, r) => a + r[k], 0);
   return {
     ...(storePerMatch ? { storePerMatch } : {}),
+    ...(matches > 0
+      ? { packetsPerMatch: { in: sum("packetsIn") / matches, out: sum("packetsOut") / matches } }
+      : {}),
     connected: connected.connected,
     windowMs: durationMs,
     matchesPerSec: matches / (durationMs / 1000),
