@@ -260,7 +260,9 @@ export class Engine {
    * After the end it is a silent no-op; before ACTIVE it is refused.
    */
   async send(userId: UserId, text: string, talk?: Talk): Promise<Outcome> {
-    const user = talk ? { ...talk, id: userId } : await this.store.getUser(userId);
+    // The node's copy as it is (no `{ ...talk, id }`: a spread literal that adds a property costs
+    // about 1 µs on Node 20, the largest self time of any engine function in the churn profile).
+    const user: Talk | UserRecord | undefined = talk ?? (await this.store.getUser(userId));
     if (!user) return failure("illegal_state");
     const rule = decide(user.state, "send");
     if (rule === NOOP) return success();
