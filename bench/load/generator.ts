@@ -395,6 +395,7 @@ async function relayStep(cmd: RelayStepCmd): Promise<RelayStepResult> {
   stepReceived.set(cmd.step, 0);
   let sent = 0;
   let maxLagMs = 0;
+  const packetsBefore = { ...wirePackets };
   if (senders.length > 0 && cmd.rate > 0) {
     const interval = 1000 / cmd.rate;
     const total = Math.floor((cmd.rate * cmd.durationMs) / 1000);
@@ -418,6 +419,8 @@ async function relayStep(cmd: RelayStepCmd): Promise<RelayStepResult> {
     received: stepReceived.get(cmd.step) ?? 0,
     latency: (stepLatency.get(cmd.step) ?? new Histogram()).toData(),
     maxLagMs,
+    packetsIn: wirePackets.in - packetsBefore.in,
+    packetsOut: wirePackets.out - packetsBefore.out,
   };
 }
 

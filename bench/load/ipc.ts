@@ -145,6 +145,9 @@ export interface RelayStepResult {
   latency: HistogramData;
   /** How far behind the open-loop schedule the sender fell at its worst (ms). */
   maxLagMs: number;
+  /** Application packets during the step and its drain (lean-client.ts `wirePackets`). */
+  packetsIn: number;
+  packetsOut: number;
 }
 export interface ChurnCmd {
   cmd: "churn";

@@ -5,6 +5,7 @@
  * exits); every start has a deadline.
  */
 import { type ChildProcess, fork } from "node:child_process";
+import { setPriority } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -203,10 +204,14 @@ export async function redisCpuMs(redis: TestRedis): Promise<number> {
   }
 }
 
-export async function startGenerators(count: number): Promise<Channel[]> {
+export async function startGenerators(count: number, nice = 0): Promise<Channel[]> {
   return Promise.all(
     Array.from({ length: count }, (_, i) =>
-      start("generator.ts", [], [], process.env, `generator ${i}`, 120_000).then((s) => s.channel),
+      start("generator.ts", [], [], process.env, `generator ${i}`, 120_000).then((s) => {
+        // Lower priority than the server's (run.ts `--gen-nice`); raising it back needs root.
+        if (nice > 0 && s.channel.child.pid !== undefined) setPriority(s.channel.child.pid, nice);
+        return s.channel;
+      }),
     ),
   );
 }

@@ -253,6 +253,22 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
       if (targets.includes(t) && targets.includes("duet"))
         print(`ratio ${t}/duet (best rate): ${ratio(best(t), best("duet"))}`);
     }
+    // Per relayed message, over every step of every repetition (medians): what a message costs
+    // on the wire, in the store and in the server's CPU (all nodes; µs of one core).
+    for (const t of targets) {
+      const steps = of<RelayResult>(runs, "relay", t).flatMap((r) => r.steps);
+      const packets = steps.flatMap((s) => (s.packetsPerMessage ? [s.packetsPerMessage] : []));
+      if (packets.length === 0) continue;
+      const store = steps.flatMap((s) => (s.storePerMessage ? [s.storePerMessage.total] : []));
+      const cpuUs = steps
+        .filter((s) => s.sent > 0)
+        .map((s) => ((s.cpu.serverPct / 100) * s.cpu.wallMs * 1000) / s.sent);
+      print(
+        `${t}: per relayed message ${f(median(packets), 2)} packets, ${
+          store.length > 0 ? `${f(median(store), 2)} store calls, ` : ""
+        }server CPU ${f(median(cpuUs), 1)} µs`,
+      );
+    }
     if (targets.includes("duet") && targets.includes("socketio")) {
       const r = best("duet") / best("socketio");
       bars.push({
@@ -349,8 +365,14 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
       if (per.length === 0) continue;
       const inn = median(per.map((p) => p.in));
       const out = median(per.map((p) => p.out));
+      // Server CPU (all nodes, µs of one core) per match, at the rate the window counted.
+      const cpuUs = median(
+        of<ChurnSummary>(runs, "churn", t).map(
+          (r) => ((r.cpu.serverPct / 100) * 1e6) / r.matchesPerSec,
+        ),
+      );
       print(
-        `${t}: packets per match ${f(inn + out, 1)} (server → client ${f(inn, 1)}, client → server ${f(out, 1)})`,
+        `${t}: packets per match ${f(inn + out, 1)} (server → client ${f(inn, 1)}, client → server ${f(out, 1)}); server CPU per match ${f(cpuUs, 0)} µs`,
       );
     }
     for (const t of targets) {

@@ -52,6 +52,15 @@ describe("--nodes (duet-cluster)", () => {
   });
 });
 
+describe("--gen-nice", () => {
+  it("is 0 (off) by default and takes 0–19", () => {
+    expect(parseArgs([]).genNice).toBe(0);
+    expect(parseArgs(["--gen-nice", "10"]).genNice).toBe(10);
+    for (const v of ["-1", "20", "2.5", "x"])
+      expect(() => parseArgs(["--gen-nice", v])).toThrow(/--gen-nice/);
+  });
+});
+
 describe("client → node assignment", () => {
   it("is deterministic and 0 with one node", () => {
     const first = Array.from({ length: 24 }, (_, i) => nodeOf(i, 3));

@@ -15,7 +15,7 @@
  * spread over them in blocks of K, see ipc.ts nodeOf), --nodes K (duet-cluster's node count,
  * 2–8, default 3; refused when --targets has no duet-cluster), --repeat, --client lean|stock,
  * --space menti|stimchat|stimchat-topics|dormparty, --rates, --step-ms, --drain-ms, --churn-ms,
- * --settle-ms, --generators, --per-generator, --no-half, --profile (V8 CPU profile of every
+ * --settle-ms, --generators, --per-generator, --gen-nice (0–19: the generators' `nice`), --no-half, --profile (V8 CPU profile of every
  * server child into bench/results/profiles/; duet-cluster: one file per node), --out FILE.
  *
  * Every wait in the harness has a deadline and every process is killed when the run ends.
@@ -59,6 +59,13 @@ export interface BenchOptions {
   /** Fixed generator count; otherwise max(2, ceil(N / perGenerator)) (1 below N = 200). */
   generators?: number;
   perGenerator: number;
+  /**
+   * `nice` value for the generator processes (0: as the server; up to 19). The server is what is
+   * measured; at 10 the kernel gives it the CPU first when both want it, so its latency depends
+   * less on how the generators happen to be scheduled (issue 19: relay figures that agree run to
+   * run). The same for every target; the generators' own lag is reported beside every step.
+   */
+  genNice: number;
   /** Run the "half of the Socket.IO relay's best rate" comparison after the relay scenario. */
   half: boolean;
   profile: boolean;
@@ -94,6 +101,7 @@ export const DEFAULTS: BenchOptions = {
   drainMs: 1000,
   settleMs: 2000,
   perGenerator: 4000,
+  genNice: 0,
   half: true,
   profile: false,
 };
@@ -149,6 +157,7 @@ export async function runBench(
     target,
     n,
     gens: gensFor(options, n),
+    genNice: options.genNice,
     client: options.client,
     space: options.space,
     ...(target === "duet-cluster" ? { nodes: options.nodes } : {}),
@@ -290,6 +299,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case "--per-generator":
         o.perGenerator = Number(value());
         break;
+      case "--gen-nice":
+        o.genNice = Number(value());
+        break;
       case "--no-half":
         o.half = false;
         break;
@@ -303,6 +315,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         throw new Error(`unknown flag ${flag} (see the header of bench/load/run.ts)`);
     }
   }
+  if (!Number.isInteger(o.genNice) || o.genNice < 0 || o.genNice > 19)
+    throw new Error("--gen-nice: an integer from 0 to 19");
   if (o.perGenerator > 5000)
     throw new Error("--per-generator: at most 5000 (20,000 open files per process)");
   if (nodesGiven && !o.targets.includes("duet-cluster"))
@@ -325,6 +339,7 @@ async function main(): Promise<void> {
       (options.targets.includes("duet-cluster")
         ? `; duet-cluster: ${options.nodes} nodes over one redis-server`
         : "") +
+      (options.genNice > 0 ? `; generators at nice ${options.genNice}` : "") +
       "\n",
   );
   const results = await runBench(options);

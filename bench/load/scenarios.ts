@@ -39,6 +39,8 @@ export interface RigOptions {
   target: TargetName;
   n: number;
   gens: number;
+  /** `nice` for the generators (run.ts `--gen-nice`; 0: none). */
+  genNice?: number;
   client: "lean" | "stock";
   space: SpaceMode;
   profileDir?: string;
@@ -117,7 +119,7 @@ export async function withRig<T>(opts: RigOptions, body: (rig: Rig) => Promise<T
   });
   let gens: Channel[] = [];
   try {
-    gens = await startGenerators(opts.gens);
+    gens = await startGenerators(opts.gens, opts.genNice ?? 0);
     const base = Math.floor(opts.n / opts.gens);
     const shares = gens.map((_, i) => base + (i < opts.n % opts.gens ? 1 : 0));
     await Promise.all(
@@ -366,6 +368,12 @@ export interface StepResult {
   latency: LatencySummary;
   maxLagMs: number;
   cpu: CpuFigures;
+  /**
+   * Per message sent: application packets both ways (pings not counted), and Duet's store calls
+   * (both over the step and its drain, so a few pings' worth of other traffic is in them).
+   */
+  packetsPerMessage?: number;
+  storePerMessage?: { total: number; byOp: Record<string, number> };
 }
 
 export interface RelayResult {
@@ -405,9 +413,14 @@ async function relayRun(
     ),
   );
   const cpu = await meter.stop();
+  const sent = results.reduce((a, r) => a + r.sent, 0);
+  const packets = results.reduce((a, r) => a + r.packetsIn + r.packetsOut, 0);
+  const storePerMessage = perMatch(cpu.storeCalls, sent);
   return {
+    ...(sent > 0 ? { packetsPerMessage: packets / sent } : {}),
+    ...(storePerMessage ? { storePerMessage } : {}),
     rate,
-    sent: results.reduce((a, r) => a + r.sent, 0),
+    sent,
     received: results.reduce((a, r) => a + r.received, 0),
     latency: Histogram.from(results.map((r) => r.latency)).summary(),
     maxLagMs: Math.max(...results.map((r) => r.maxLagMs)),
