@@ -45,15 +45,16 @@ const SECOND_HALF_SPECS = [
 ];
 const SECOND_PORT = 3110;
 /**
- * The projects that test behaviour (flows, timers, reports, video) run with reduced motion, as
- * some people's browsers ask: the waiting screen's breathing circle otherwise animates at 60
- * frames a second in every waiting page, and a headless Chromium composites each frame in
- * software — about 15 % of Chromium's CPU time in a measured dormparty run on this 2-core
- * machine, where the browser tests are CPU-bound. The "chromium" project (screens, layout,
- * keyboard, dormparty, headers) keeps motion on, as most people have it; keyboard.spec.ts checks
- * both settings side by side.
+ * Every project runs with reduced motion, as some people's browsers ask: the waiting screen's
+ * breathing circle otherwise animates at 60 frames a second in every waiting page, and a headless
+ * Chromium composites each frame in software — about 15 % of Chromium's CPU time in a measured
+ * dormparty run on this 2-core machine, where the browser tests are CPU-bound (screens.spec.ts
+ * with dormparty.spec.ts: 202 → 170 CPU seconds, 2026-12-06). Nothing else checked depends on
+ * motion: axe and the overlap measurements look at a screen's layout, and screenshots are taken
+ * with animations stopped. keyboard.spec.ts checks both settings side by side (each of its users
+ * says which it wants).
  */
-const BEHAVIOUR = { reducedMotion: "reduce" } as const;
+const REDUCED_MOTION = { reducedMotion: "reduce" } as const;
 /**
  * Cluster mode in the browser (e2e/cluster.spec.ts): two nodes over one Redis and one PostgreSQL
  * (scripts/serve-cluster.ts), each person on a different node.
@@ -144,32 +145,32 @@ export default defineConfig({
     {
       name: "chromium",
       testIgnore: [...TURN_SPECS, ...SECOND_HALF_SPECS, ...CLUSTER_SPECS],
-      use: { baseURL: BASE_URL },
+      use: { baseURL: BASE_URL, ...REDUCED_MOTION },
       workers: 1,
     },
     {
       name: "chromium-2",
       testMatch: SECOND_HALF_SPECS,
-      use: { baseURL: SECOND_BASE_URL, ...BEHAVIOUR },
+      use: { baseURL: SECOND_BASE_URL, ...REDUCED_MOTION },
       workers: 1,
     },
     {
       name: "chromium-postgres",
       testMatch: DATABASE_SPECS,
       grep: DATABASE_TESTS,
-      use: { baseURL: PG_BASE_URL, ...BEHAVIOUR },
+      use: { baseURL: PG_BASE_URL, ...REDUCED_MOTION },
       workers: 1,
     },
     {
       name: "chromium-turn",
       testMatch: TURN_SPECS,
-      use: { baseURL: TURN_BASE_URL, ...BEHAVIOUR },
+      use: { baseURL: TURN_BASE_URL, ...REDUCED_MOTION },
       workers: 1,
     },
     {
       name: "chromium-cluster",
       testMatch: CLUSTER_SPECS,
-      use: { baseURL: CLUSTER_URLS[0], ...BEHAVIOUR },
+      use: { baseURL: CLUSTER_URLS[0], ...REDUCED_MOTION },
       workers: 1,
     },
   ],

@@ -28,7 +28,7 @@ export interface NewUserOptions extends BrowserContextOptions {
 /**
  * Creates an isolated user: a fresh browser context and one page in it. Contexts made from the
  * `browser` fixture do not get the config's `use` options, so the project's baseURL (relative
- * `page.goto("/")` works) and reducedMotion (playwright.config.ts, BEHAVIOUR) are carried over
+ * `page.goto("/")` works) and reducedMotion (playwright.config.ts, REDUCED_MOTION) are carried over
  * here; a user's own options win. Call `close()` when done, or use the `newUser` fixture below,
  * which closes every user it made at the end of the test, even a failed one.
  */
