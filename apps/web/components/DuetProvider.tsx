@@ -37,6 +37,7 @@ import {
   useState,
 } from "react";
 import type { Socket } from "socket.io-client";
+import { type AckEmitter, type Carried, emitWithAck } from "../lib/ack";
 import { getBrowserId } from "../lib/browser-id";
 import { spaceHref, tokenSpaceOfPath } from "../lib/copy";
 import { type PassState, useTokenPass } from "../lib/use-token-pass";
@@ -235,10 +236,6 @@ const NO_ANSWER_ACK: Ack = {
   message: "Duet didn't answer in time. Please try again.",
 };
 
-type LooseEmitter = {
-  emit(event: string, payload: unknown, callback: (ack?: Ack) => void): void;
-};
-
 function waitForConnect(socket: DuetSocket, timeoutMs: number): Promise<boolean> {
   if (socket.connected) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -308,10 +305,7 @@ export function DuetProvider({ children }: { children: ReactNode }) {
    */
   const shownVersionRef = useRef(-1);
   /** How a view or a message carried in an ack is shown: the socket's own handlers (listen). */
-  const carriedRef = useRef<{
-    state(view: VersionedStateView): void;
-    message(message: ChatMessage): void;
-  }>({ state: () => {}, message: () => {} });
+  const carriedRef = useRef<Carried>({ state: () => {}, message: () => {} });
   const welcomeRef = useRef<Welcome | null>(null);
   const lastTypingSentRef = useRef(0);
   const typingTrailRef = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -575,27 +569,14 @@ export function DuetProvider({ children }: { children: ReactNode }) {
       if (!socket) return OFFLINE_ACK;
       const left = Math.max(0, CONNECT_WAIT_MS - (Date.now() - started));
       if (!socket.connected && !(await waitForConnect(socket, left))) return OFFLINE_ACK;
-      return new Promise<Ack>((resolve) => {
-        // Not Socket.IO's `timeout()`: it drops an ack that comes late, and under protocol 2 an
-        // ack may carry this screen's new view or the copy of the message just sent, which must
-        // be shown whenever it comes. The action is answered "no answer" at the deadline.
-        let answered = false;
-        const timer = setTimeout(() => {
-          answered = true;
-          resolve(NO_ANSWER_ACK);
-        }, ACK_TIMEOUT_MS);
-        (socket as unknown as LooseEmitter).emit(event, payload, (ack) => {
-          if (ack?.ok && ack.state) carriedRef.current.state(ack.state);
-          if (ack?.ok && ack.copy) carriedRef.current.message(ack.copy);
-          if (answered) return;
-          answered = true;
-          clearTimeout(timer);
-          const answer = ack ?? NO_ANSWER_ACK;
-          const slow = answer.ok ? null : slowDownFor(event, answer);
-          if (slow) setSlowDown(slow);
-          resolve(answer);
-        });
+      const answer = await emitWithAck(socket as unknown as AckEmitter, event, payload, {
+        timeoutMs: ACK_TIMEOUT_MS,
+        noAnswer: NO_ANSWER_ACK,
+        carried: () => carriedRef.current,
       });
+      const slow = answer.ok ? null : slowDownFor(event, answer);
+      if (slow) setSlowDown(slow);
+      return answer;
     },
     [socketCreated],
   );
