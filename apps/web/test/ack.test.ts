@@ -35,6 +35,10 @@ function recorder(): Carried & { views: VersionedStateView[]; copies: ChatMessag
   return { views, copies, state: (v) => views.push(v), message: (m) => copies.push(m) };
 }
 
+/** One event through emitWithAck with a 10 s deadline; `carried` is asked when an ack comes. */
+const send = (socket: AckEmitter, event: string, carried: () => Carried): Promise<Ack> =>
+  emitWithAck(socket, event, {}, { timeoutMs: 10_000, noAnswer: NO_ANSWER, carried });
+
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -46,29 +50,11 @@ describe("an event's ack (protocol 2)", () => {
   it("answers with the ack and hands what it carries to the socket's handlers", async () => {
     const socket = fakeSocket();
     const carried = recorder();
-    const answer = emitWithAck(
-      socket,
-      "exit",
-      {},
-      {
-        timeoutMs: 10_000,
-        noAnswer: NO_ANSWER,
-        carried: () => carried,
-      },
-    );
+    const answer = send(socket, "exit", () => carried);
     socket.answer({ ok: true, state: VIEW });
     expect(await answer).toEqual({ ok: true, state: VIEW });
     expect(carried.views).toEqual([VIEW]);
-    const sent = emitWithAck(
-      socket,
-      "send",
-      { text: "hi" },
-      {
-        timeoutMs: 10_000,
-        noAnswer: NO_ANSWER,
-        carried: () => carried,
-      },
-    );
+    const sent = send(socket, "send", () => carried);
     socket.answer({ ok: true, copy: COPY });
     await sent;
     expect(carried.copies).toEqual([COPY]);
@@ -77,16 +63,7 @@ describe("an event's ack (protocol 2)", () => {
   it("answers 'no answer' at the deadline, and still shows a view that comes later", async () => {
     const socket = fakeSocket();
     const carried = recorder();
-    const answer = emitWithAck(
-      socket,
-      "exit",
-      {},
-      {
-        timeoutMs: 10_000,
-        noAnswer: NO_ANSWER,
-        carried: () => carried,
-      },
-    );
+    const answer = send(socket, "exit", () => carried);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(await answer).toBe(NO_ANSWER);
     expect(carried.views).toEqual([]);
@@ -98,41 +75,14 @@ describe("an event's ack (protocol 2)", () => {
   it("a refusal carries nothing; no ack at all is 'no answer'; handlers are looked up when used", async () => {
     const socket = fakeSocket();
     let carried = recorder();
-    const refused = emitWithAck(
-      socket,
-      "enter",
-      {},
-      {
-        timeoutMs: 10_000,
-        noAnswer: NO_ANSWER,
-        carried: () => carried,
-      },
-    );
+    const refused = send(socket, "enter", () => carried);
     socket.answer({ ok: false, code: "room_unavailable", message: "This conversation has ended." });
     expect(await refused).toMatchObject({ ok: false, code: "room_unavailable" });
-    const empty = emitWithAck(
-      socket,
-      "home",
-      {},
-      {
-        timeoutMs: 10_000,
-        noAnswer: NO_ANSWER,
-        carried: () => carried,
-      },
-    );
+    const empty = send(socket, "home", () => carried);
     socket.answer(undefined);
     expect(await empty).toBe(NO_ANSWER);
     // A new connection's handlers replace the old ones between the emit and its ack.
-    const later = emitWithAck(
-      socket,
-      "join",
-      {},
-      {
-        timeoutMs: 10_000,
-        noAnswer: NO_ANSWER,
-        carried: () => carried,
-      },
-    );
+    const later = send(socket, "join", () => carried);
     const first = carried;
     carried = recorder();
     socket.answer({ ok: true, state: VIEW });
