@@ -76,7 +76,7 @@ export interface EngineOptions {
 /**
  * The conversation a connection's screen shows, as its node last delivered it (MATCHED or
  * ACTIVE): `exit` closes it without reading the store first. The close itself checks that the
- * person is still in that session; if not, the store is read and answers as before.
+ * person is still in that session; if not, it answers from the record the missed close gave back.
  */
 export interface Seat {
   readonly state: UserState;
@@ -988,7 +988,9 @@ export class Engine {
       user.id,
       this.cooldown(user.space),
     );
-    if (!res.closed) return this.retry(user.id, "exit");
+    // Closed a moment earlier (both sides left at once): answered from the record the store
+    // gave back with the miss, without reading it again.
+    if (!res.closed) return this.retry(user.id, "exit", res.caller);
     return this.afterClose(res, reason, user.id);
   }
 
@@ -1070,10 +1072,11 @@ export class Engine {
   /**
    * The conditional commit failed because the user's state changed between snapshot and commit
    * (e.g. a cancel crossed a match): decide again on the new state and carry that out, once.
-   * A second failure reports `illegal_state`.
+   * A second failure reports `illegal_state`. `known`: the user as the store just gave it back
+   * (a missed close's `caller`), read again otherwise.
    */
-  private async retry(userId: UserId, event: UserEvent): Promise<Outcome> {
-    const user = await this.store.getUser(userId);
+  private async retry(userId: UserId, event: UserEvent, known?: UserRecord): Promise<Outcome> {
+    const user = known ?? (await this.store.getUser(userId));
     if (!user) return failure("illegal_state");
     const rule = decide(user.state, event);
     if (rule === NOOP) return success([this.stateOut(user)]);

@@ -238,7 +238,8 @@ export class MemoryStore implements Store {
   ): Promise<CloseResult> {
     const session = this.sessions.get(sessionId);
     if (!session || (options.ifStatus !== undefined && session.status !== options.ifStatus)) {
-      return { closed: false };
+      const caller = by === null ? undefined : this.users.get(by);
+      return caller ? { closed: false, caller } : { closed: false };
     }
     this.sessions.delete(sessionId);
     const ended: UserRecord[] = [];

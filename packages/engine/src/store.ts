@@ -108,7 +108,16 @@ export type CloseResult =
       /** Participants that were still attached, now ENDED (a departed one is absent). */
       readonly ended: readonly UserRecord[];
     }
-  | { readonly closed: false };
+  | {
+      readonly closed: false;
+      /**
+       * The record of the participant who asked (`by`) as it is now, when `by` was given and that
+       * user exists: a close that missed (the session was closed a moment earlier) is answered
+       * from it, so the caller need not read it again (cluster mode: one Redis round trip less,
+       * in nearly every conversation that both sides leave at once).
+       */
+      readonly caller?: UserRecord;
+    };
 
 export interface Store {
   /** Creates the user if no user has this id. Returns false (and changes nothing) otherwise. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CountingStore } from "../src/counting-store";
 import { MemoryStore } from "../src/memory-store";
+import { World } from "./helpers";
 import { storeContract } from "./store-contract";
 
 // What it wraps it passes through unchanged: the whole contract holds through it.
@@ -23,5 +24,41 @@ describe("CountingStore", () => {
     await store.getUser("a");
     expect(before.getUser).toBe(2);
     expect(store.counts().getUser).toBe(3);
+  });
+});
+
+describe("store calls of the engine", () => {
+  it("both leave at once: the second leave's missed close is answered without reading again", async () => {
+    let counting: CountingStore | undefined;
+    const world = new World({
+      wrap: (inner) => {
+        counting = new CountingStore(inner);
+        return counting;
+      },
+    });
+    await world.connect("a");
+    await world.connect("b");
+    const sessionId = await world.converse("a", "b");
+    const store = counting as CountingStore;
+    const before = store.counts();
+    // Both exits reach the engine before either has finished, with the seat each screen showed
+    // (ACTIVE): the first closes the session, the second's close misses.
+    const seat = { state: "ACTIVE" as const, sessionId, space: "menti" as const };
+    const [first, second] = await Promise.all([
+      world.engine.exit("a", seat),
+      world.engine.exit("b", seat),
+    ]);
+    const after = store.counts();
+    expect(after.closeSession - before.closeSession).toBe(2);
+    expect(after.getUser - before.getUser).toBe(0);
+    expect(first.ok && second.ok).toBe(true);
+    // The second leaver's screen is told where it stands: ENDED, by the first.
+    expect(second.out).toEqual([
+      expect.objectContaining({
+        to: "b",
+        event: "state",
+        payload: expect.objectContaining({ state: "ENDED", reason: "left", by: "partner" }),
+      }),
+    ]);
   });
 });

@@ -868,14 +868,27 @@ export function storeContract(
         });
       });
 
-      it("twice: the second is closed false and changes nothing", async () => {
+      it("twice: the second is closed false, changes nothing, and gives back the caller", async () => {
         const s = await active();
         await store.closeSession(s.id, "left", "alice");
         const before = await Promise.all(["alice", "bob"].map((id) => store.getUser(id)));
-        expect(await store.closeSession(s.id, "disconnected", "bob")).toEqual({ closed: false });
+        // The caller's record as it is now: the engine answers a missed close from it.
+        expect(await store.closeSession(s.id, "disconnected", "bob")).toEqual({
+          closed: false,
+          caller: before[1],
+        });
         const after = await Promise.all(["alice", "bob"].map((id) => store.getUser(id)));
         expect(after).toEqual(before);
         expect(after[0]?.ended?.reason).toBe("left");
+        expect(after[1]?.state).toBe("ENDED");
+      });
+
+      it("a miss by a caller that is gone, or by the server, carries no caller", async () => {
+        const s = await active();
+        await store.closeSession(s.id, "left", "alice");
+        await store.removeUser("bob");
+        expect(await store.closeSession(s.id, "disconnected", "bob")).toEqual({ closed: false });
+        expect(await store.closeSession(s.id, "join_timeout", null)).toEqual({ closed: false });
       });
 
       it("an unknown session: closed false", async () => {
@@ -890,6 +903,11 @@ export function storeContract(
           await store.closeSession(s.id, "join_timeout", null, { ifStatus: "PENDING" }),
         ).toEqual({
           closed: false,
+        });
+        const alice = await store.getUser("alice");
+        expect(await store.closeSession(s.id, "left", "alice", { ifStatus: "PENDING" })).toEqual({
+          closed: false,
+          caller: alice,
         });
         expect((await store.getSession(s.id))?.status).toBe("ACTIVE");
         expect(await states("alice", "bob")).toEqual(["ACTIVE", "ACTIVE"]);

@@ -6,17 +6,29 @@
   ARGV[3]  reason
   ARGV[4]  by: the participant who caused it, or "" for the server
   ARGV[5]  CloseOptions (JSON): ifStatus, cooldownUntil, blockEachOther
-  Returns  the CloseResult (JSON).
+  Returns  the CloseResult (JSON); a miss carries `by`'s record as `caller` when there is one.
 ]]
 local session_id = ARGV[2]
 local options = cjson.decode(ARGV[5])
+
+-- A close that missed: the caller's record as it is now, for it to answer from.
+local function missed()
+  if ARGV[4] ~= "" then
+    local raw = redis.call("GET", key("u:", ARGV[4]))
+    if raw ~= false then
+      return '{"closed":false,"caller":' .. raw .. '}'
+    end
+  end
+  return '{"closed":false}'
+end
+
 local session_raw = redis.call("GET", key("s:", session_id))
 if session_raw == false then
-  return '{"closed":false}'
+  return missed()
 end
 local session = cjson.decode(session_raw)
 if not is_null(options.ifStatus) and session.status ~= options.ifStatus then
-  return '{"closed":false}'
+  return missed()
 end
 redis.call("DEL", key("s:", session_id))
 local by = cjson.null

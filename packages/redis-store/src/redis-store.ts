@@ -157,7 +157,7 @@ export class RedisStore implements Store {
       JSON.stringify(options),
     );
     const res = JSON.parse(raw) as CloseResult;
-    if (!res.closed) return { closed: false };
+    if (!res.closed) return res.caller ? { closed: false, caller: user(res.caller) } : res;
     return { closed: true, session: session(res.session), ended: res.ended.map(user) };
   }
 

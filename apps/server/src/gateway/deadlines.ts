@@ -74,6 +74,11 @@ export class LocalDeadlineQueue<T extends Timed = Deadline> implements DeadlineQ
     });
   }
 
+  /** A deadline is pending here under `key`. */
+  has(key: string): boolean {
+    return this.keyed.has(key);
+  }
+
   cancel(key: string): void {
     const entry = this.keyed.get(key);
     if (!entry) return;

@@ -117,9 +117,11 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
   const waitingByAddress = new CountMap();
   const latest = new LatestViews();
   const reports = seams.reports ?? createReportBuffers(policies);
-  const deadlines =
-    seams.deadlines ??
+  const localDeadlines = () =>
     new LocalDeadlineQueue(scheduler, (err) => logger.error({ err }, "deadline failed"));
+  const deadlines = seams.deadlines ?? localDeadlines();
+  // Cluster mode: join deadlines of sessions held here stay on this node (outcomes.ts says why).
+  const nodeDeadlines = seams.deadlines ? localDeadlines() : undefined;
   const sockets = createSockets(io, conns);
   const presence = createPresenceFeed({
     io,
@@ -152,6 +154,7 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     engine,
     route: (o) => router.route(o),
     deadlines,
+    ...(nodeDeadlines ? { nodeDeadlines } : {}),
     presence,
     reports,
     longTalks,
@@ -160,7 +163,12 @@ export function createGateway(httpServer: HttpServer, options: GatewayOptions): 
     logger,
   });
   // Deadlines fall due here (on any node, in a cluster) and are fired through this node's engine.
-  const detachDeadlines = deadlines.attach((d) => outcomes.fire(d));
+  const detachShared = deadlines.attach((d) => outcomes.fire(d));
+  const detachOwn = nodeDeadlines?.attach((d) => outcomes.fire(d));
+  const detachDeadlines = () => {
+    detachShared();
+    detachOwn?.();
+  };
   const onEvent = createEventHandler({
     engine,
     admit: createAdmission({

@@ -5,10 +5,22 @@
  * deadline handed to the DeadlineQueue, whose firing (`fire`, on whichever node it falls due)
  * calls the engine and applies its outcome in turn. A session's join deadline is keyed by the session, and cancelled once it can no longer
  * do anything (the session went ACTIVE or closed).
+ *
+ * Cluster mode: a join deadline whose session has a participant connected to this node is kept
+ * on this node's own timers (`nodeDeadlines`), not in the shared queue. It need not outlive the
+ * node: if the node stops, its shutdown closes that participant's session (`server_shutdown`);
+ * if it dies, the reaper disconnects the participant through the engine, which closes it
+ * (`disconnected`); either way the partner is told, and the deadline would have had nothing left
+ * to do. That spares the two Redis round trips of scheduling and cancelling it in nearly every
+ * match (BENCHMARKS.md). A session with no participant here (matched by a deadline or a re-queue
+ * this node fired for users of other nodes) keeps its deadline in the shared queue, where any
+ * live node fires it. Limit: a session whose deadline is here and which goes ACTIVE or closes on
+ * the other participant's node cannot cancel it from there; it fires here at its time and finds
+ * nothing to do (the engine's join limit checks the session), a timer held for one join limit.
  */
 import type { Deadline, Engine, Observation, Outcome } from "@duet/engine";
 import type { Logger } from "../logger";
-import type { DeadlineQueue } from "./deadlines";
+import type { DeadlineQueue, LocalDeadlineQueue } from "./deadlines";
 import type { Deliver } from "./delivery";
 import type { PresenceFeed } from "./presence-feed";
 import type { ReportBuffers } from "./reports";
@@ -29,6 +41,8 @@ export function createOutcomes(deps: {
   /** Engine events to their recipient's node (router.ts), where delivery.ts delivers them. */
   route: Deliver;
   deadlines: DeadlineQueue;
+  /** Cluster mode: this node's own timers, for join deadlines of sessions held here (above). */
+  nodeDeadlines?: LocalDeadlineQueue;
   presence: PresenceFeed;
   reports: ReportBuffers;
   longTalks: LongTalkTrust;
@@ -36,15 +50,42 @@ export function createOutcomes(deps: {
   safety: Pick<SafetyServices, "media" | "onMatched">;
   logger: Logger;
 }): Outcomes {
-  const { engine, route, deadlines, presence, reports, longTalks, conns, safety } = deps;
+  const { engine, route, deadlines, nodeDeadlines, presence, reports, longTalks, conns, safety } =
+    deps;
+
+  /** A session's join deadline is no longer needed: dropped where it was kept. */
+  const cancelJoin = (sessionId: string): void => {
+    const key = joinDeadlineKey(sessionId);
+    if (nodeDeadlines?.has(key)) nodeDeadlines.cancel(key);
+    else deadlines.cancel(key);
+  };
+
+  /** The outcome tells a participant of `sessionId` connected to this node (or matched it so). */
+  const heldHere = (outcome: Outcome, sessionId: string): boolean =>
+    outcome.observed.some(
+      (ob) =>
+        ob.kind === "matched" &&
+        ob.sessionId === sessionId &&
+        ob.participants.some((u) => conns.has(u)),
+    ) ||
+    outcome.out.some(
+      (o) =>
+        o.event === "state" &&
+        (o.payload.state === "MATCHED" || o.payload.state === "ACTIVE") &&
+        o.payload.sessionId === sessionId &&
+        conns.has(o.to),
+    );
 
   const fire = (deadline: Deadline): Promise<void> =>
-    engine.onDeadline(deadline).then(apply, (err: unknown) => {
-      deps.logger.error({ err, kind: deadline.kind }, "deadline failed");
-    });
+    engine.onDeadline(deadline).then(
+      (outcome) => applyOutcome(outcome, deadline),
+      (err: unknown) => {
+        deps.logger.error({ err, kind: deadline.kind }, "deadline failed");
+      },
+    );
 
   /** Bookkeeping for matches and closes: report buffers, trust after long talks, health. */
-  const observe = (ob: Observation): void => {
+  const observe = (ob: Observation, fired?: Deadline): void => {
     if (ob.kind === "matched") {
       reports.matched(ob.sessionId, ob.space);
       longTalks.matched(ob, (u) => conns.get(u)?.ipHash);
@@ -69,14 +110,17 @@ export function createOutcomes(deps: {
       return;
     }
     // A session that went ACTIVE had its join deadline cancelled then (apply, below).
-    if (ob.activeMs === null) deadlines.cancel(joinDeadlineKey(ob.sessionId));
+    // Not when the close is that deadline's own firing: it has left its queue already.
+    const firedHere = fired?.kind === "join_timeout" && fired.sessionId === ob.sessionId;
+    if (ob.activeMs === null && !firedHere) cancelJoin(ob.sessionId);
     // A report took the buffer before its outcome was applied (see connection.ts); any other
     // close drops it here.
     reports.closed(ob.sessionId, ob.space);
     longTalks.closed(ob);
   };
 
-  const apply = (outcome: Outcome): void => {
+  /** `fired`: the deadline whose firing produced this outcome, if one did. */
+  const applyOutcome = (outcome: Outcome, fired?: Deadline): void => {
     let activated: string | undefined;
     for (const o of outcome.out) {
       route(o);
@@ -89,18 +133,20 @@ export function createOutcomes(deps: {
         o.payload.sessionId !== activated
       ) {
         activated = o.payload.sessionId;
-        deadlines.cancel(joinDeadlineKey(activated));
+        cancelJoin(activated);
       }
     }
     if (outcome.observed.length > 0) {
       presence.observe(outcome.observed);
-      for (const ob of outcome.observed) observe(ob);
+      for (const ob of outcome.observed) observe(ob, fired);
     }
     for (const d of outcome.deadlines) {
-      const key = d.kind === "join_timeout" ? joinDeadlineKey(d.sessionId) : undefined;
-      deadlines.schedule(d, key);
+      if (d.kind !== "join_timeout") deadlines.schedule(d);
+      else if (nodeDeadlines && heldHere(outcome, d.sessionId)) {
+        nodeDeadlines.schedule(d, joinDeadlineKey(d.sessionId));
+      } else deadlines.schedule(d, joinDeadlineKey(d.sessionId));
     }
   };
 
-  return { apply, fire };
+  return { apply: (outcome) => applyOutcome(outcome), fire };
 }
