@@ -48,7 +48,7 @@ const WIDTHS = "360 px and 1280 × 800";
 /**
  * At each width in turn (the page resized, not reloaded: one walk through the flows serves both,
  * so the timeouts they wait out are waited once): axe, no horizontal scroll, a screenshot
- * (`name-360.png`, `name.png`).
+ * (`name-360.png`, `name.png`) if screenshots are asked for (support/screens.ts).
  */
 async function checkScreen(page: Page, name: string): Promise<void> {
   for (const { suffix, viewport } of VIEWPORTS) {
@@ -63,7 +63,7 @@ async function checkScreen(page: Page, name: string): Promise<void> {
   }
 }
 
-test(`every screen at ${WIDTHS}: no axe violations, no sideways scroll, a screenshot`, async ({
+test(`every screen at ${WIDTHS}: no axe violations, no sideways scroll, a screenshot if asked for`, async ({
   newUser,
   rawClient,
 }) => {
@@ -163,7 +163,7 @@ test(`every screen at ${WIDTHS}: no axe violations, no sideways scroll, a screen
   await checkScreen(visitor.page, "not-found");
 });
 
-test(`stimchat and dormparty screens at ${WIDTHS}: no axe violations, no sideways scroll, a screenshot`, async ({
+test(`stimchat and dormparty screens at ${WIDTHS}: no axe violations, no sideways scroll, a screenshot if asked for`, async ({
   newUser,
 }) => {
   // Two widths per screen on one walk: a generous ceiling for a loaded machine, not a measure.
@@ -291,7 +291,9 @@ test(`stimchat and dormparty screens at ${WIDTHS}: no axe violations, no sideway
   await checkScreen(page, "dormparty-waiting-skipped");
 });
 
-test("README screenshot: a calm conversation at 1280 × 800", async ({ newUser }) => {
+test("a calm conversation at 1280 × 800 (the README screenshot, if asked for)", async ({
+  newUser,
+}) => {
   const { talker, listener } = await pairTalkAndListen(newUser, { viewport: DESKTOP });
   await sendWithEnter(talker.page, "Hi — I've had a hard week and could use someone to talk to.");
   await sendWithEnter(listener.page, "I'm here. Take your time; what's been going on?");
