@@ -4,8 +4,8 @@
  * or the coordinator is interrupted (the redis-server too: startRedis kills it when this process
  * exits); every start has a deadline.
  */
-import { type ChildProcess, fork } from "node:child_process";
-import { setPriority } from "node:os";
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
+import { availableParallelism, setPriority } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -79,6 +79,37 @@ async function start(
   return { channel, ready };
 }
 
+/**
+ * `--pin` (run.ts): the server's processes on core 0, everything else (the generators, a
+ * redis-server, this coordinator) on core 1, so that the server has a core of its own and the
+ * load is made beside it instead of competing with it for both. Without it the kernel moves the
+ * processes between the two cores as it likes, and the server's share of a core, so the figure,
+ * moves with that (BENCHMARKS.md "How to run"). Linux only (`taskset`, util-linux); needs at
+ * least 2 cores. Every thread of the process is pinned (`-a`); threads it starts later inherit it.
+ */
+export const SERVER_CORE = "0";
+export const LOAD_CORE = "1";
+
+export function pinToCore(pid: number, core: string): void {
+  if (availableParallelism() < 2) throw new Error("--pin needs at least 2 cores");
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", core, String(pid)], { stdio: "ignore" });
+  } catch (err) {
+    throw new Error(
+      `--pin: taskset failed for pid ${pid} (install util-linux): ${(err as Error).message}`,
+    );
+  }
+}
+
+/** The redis-server's pid (INFO server), to pin it. */
+async function redisPid(redis: TestRedis): Promise<number> {
+  const info = (await redisCommand(redis.port, ["INFO", "server"], 5000)) ?? "";
+  const pid = Number(/^process_id:(\d+)/m.exec(info)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new Error("--pin: the redis-server's pid is unknown");
+  return pid;
+}
+
 /** One server process: a node of the target. */
 export interface ServerNode {
   channel: Channel;
@@ -102,6 +133,8 @@ export interface ServerOptions {
   duetEnv?: Record<string, string>;
   /** duet-cluster: how many nodes (MIN_NODES…MAX_NODES; default DEFAULT_NODES). Others: 1. */
   nodes?: number;
+  /** `--pin`: every node on SERVER_CORE, the redis-server on LOAD_CORE (above). */
+  pin?: boolean;
 }
 
 /** duet-cluster's node count: `--nodes` (run.ts) is checked against these. */
@@ -186,6 +219,18 @@ export async function startServer(
     await stop();
     throw failed.reason;
   }
+  if (options.pin) {
+    try {
+      for (const n of nodes) {
+        const pid = n.channel.child.pid;
+        if (pid !== undefined) pinToCore(pid, SERVER_CORE);
+      }
+      if (redis) pinToCore(await redisPid(redis), LOAD_CORE);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
   return { nodes, urls: nodes.map((n) => n.url), ...(redis ? { redis } : {}), stop };
 }
 
@@ -204,12 +249,14 @@ export async function redisCpuMs(redis: TestRedis): Promise<number> {
   }
 }
 
-export async function startGenerators(count: number, nice = 0): Promise<Channel[]> {
+export async function startGenerators(count: number, nice = 0, pin = false): Promise<Channel[]> {
   return Promise.all(
     Array.from({ length: count }, (_, i) =>
       start("generator.ts", [], [], process.env, `generator ${i}`, 120_000).then((s) => {
+        const pid = s.channel.child.pid;
         // Lower priority than the server's (run.ts `--gen-nice`); raising it back needs root.
-        if (nice > 0 && s.channel.child.pid !== undefined) setPriority(s.channel.child.pid, nice);
+        if (nice > 0 && pid !== undefined) setPriority(pid, nice);
+        if (pin && pid !== undefined) pinToCore(pid, LOAD_CORE);
         return s.channel;
       }),
     ),

@@ -3,8 +3,11 @@
  * server's match waves, see churnWindowMs; `--churn-ms` still sets it outright), duet-cluster's
  * `--nodes` and the client → node assignment its generators use.
  */
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { nodeOf } from "./ipc";
+import { LOAD_CORE, pinToCore } from "./procs";
 import { churnWindowMs, parseArgs } from "./run";
 
 describe("churn window", () => {
@@ -58,6 +61,33 @@ describe("--gen-nice", () => {
     expect(parseArgs(["--gen-nice", "10"]).genNice).toBe(10);
     for (const v of ["-1", "20", "2.5", "x"])
       expect(() => parseArgs(["--gen-nice", v])).toThrow(/--gen-nice/);
+  });
+});
+
+describe("--pin", () => {
+  it("is off by default; on, it puts a process and all its threads on one core", async () => {
+    expect(parseArgs([]).pin).toBe(false);
+    expect(parseArgs(["--pin"]).pin).toBe(true);
+    // A child with a few threads (node's own): every one of them ends up on the core asked for.
+    const child = spawn(
+      process.execPath,
+      ["-e", "console.log('up'); setTimeout(() => {}, 60000)"],
+      { stdio: ["ignore", "pipe", "ignore"] },
+    );
+    try {
+      // Started (its worker threads with it) once it speaks.
+      await new Promise((resolve) => child.stdout.once("data", resolve));
+      const pid = child.pid as number;
+      pinToCore(pid, LOAD_CORE);
+      const threads = readdirSync(`/proc/${pid}/task`);
+      expect(threads.length).toBeGreaterThan(1);
+      for (const tid of threads) {
+        const status = readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8");
+        expect(/^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1]).toBe(LOAD_CORE);
+      }
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });
 

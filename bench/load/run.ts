@@ -15,7 +15,7 @@
  * spread over them in blocks of K, see ipc.ts nodeOf), --nodes K (duet-cluster's node count,
  * 2–8, default 3; refused when --targets has no duet-cluster), --repeat, --client lean|stock,
  * --space menti|stimchat|stimchat-topics|dormparty, --rates, --step-ms, --drain-ms, --churn-ms,
- * --settle-ms, --generators, --per-generator, --gen-nice (0–19: the generators' `nice`), --no-half, --profile (V8 CPU profile of every
+ * --settle-ms, --generators, --per-generator, --gen-nice (0–19: the generators' `nice`), --pin (the server on core 0, the load on core 1), --no-half, --profile (V8 CPU profile of every
  * server child into bench/results/profiles/; duet-cluster: one file per node), --out FILE.
  *
  * Every wait in the harness has a deadline and every process is killed when the run ends.
@@ -24,7 +24,15 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type SpaceMode, TARGETS, type TargetName } from "./ipc";
-import { DEFAULT_NODES, MAX_NODES, MIN_NODES, ROOT } from "./procs";
+import {
+  DEFAULT_NODES,
+  LOAD_CORE,
+  MAX_NODES,
+  MIN_NODES,
+  pinToCore,
+  ROOT,
+  SERVER_CORE,
+} from "./procs";
 import { type Bar, renderBars, renderN } from "./report";
 import {
   burst,
@@ -66,6 +74,8 @@ export interface BenchOptions {
    * run). The same for every target; the generators' own lag is reported beside every step.
    */
   genNice: number;
+  /** The server's processes on a core of their own, the rest on the other (procs.ts `--pin`). */
+  pin: boolean;
   /** Run the "half of the Socket.IO relay's best rate" comparison after the relay scenario. */
   half: boolean;
   profile: boolean;
@@ -102,6 +112,7 @@ export const DEFAULTS: BenchOptions = {
   settleMs: 2000,
   perGenerator: 4000,
   genNice: 0,
+  pin: false,
   half: true,
   profile: false,
 };
@@ -158,6 +169,7 @@ export async function runBench(
     n,
     gens: gensFor(options, n),
     genNice: options.genNice,
+    ...(options.pin ? { pin: true } : {}),
     client: options.client,
     space: options.space,
     ...(target === "duet-cluster" ? { nodes: options.nodes } : {}),
@@ -302,6 +314,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case "--gen-nice":
         o.genNice = Number(value());
         break;
+      case "--pin":
+        o.pin = true;
+        break;
       case "--no-half":
         o.half = false;
         break;
@@ -340,8 +355,11 @@ async function main(): Promise<void> {
         ? `; duet-cluster: ${options.nodes} nodes over one redis-server`
         : "") +
       (options.genNice > 0 ? `; generators at nice ${options.genNice}` : "") +
+      (options.pin ? `; server pinned to core ${SERVER_CORE}, load to core ${LOAD_CORE}` : "") +
       "\n",
   );
+  // This coordinator is load too: beside the generators, off the server's core.
+  if (options.pin) pinToCore(process.pid, LOAD_CORE);
   const results = await runBench(options);
   // Other work on the machine skews every figure; the load average makes that visible.
   process.stdout.write(`\nload average at the end: ${load()}\n`);

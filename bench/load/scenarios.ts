@@ -41,6 +41,8 @@ export interface RigOptions {
   gens: number;
   /** `nice` for the generators (run.ts `--gen-nice`; 0: none). */
   genNice?: number;
+  /** run.ts `--pin`: the server on a core of its own, the load on the other (procs.ts). */
+  pin?: boolean;
   client: "lean" | "stock";
   space: SpaceMode;
   profileDir?: string;
@@ -116,10 +118,11 @@ export async function withRig<T>(opts: RigOptions, body: (rig: Rig) => Promise<T
   const server = await startServer(opts.target, {
     ...(opts.duetEnv ? { duetEnv: opts.duetEnv } : {}),
     ...(opts.nodes !== undefined ? { nodes: opts.nodes } : {}),
+    ...(opts.pin ? { pin: true } : {}),
   });
   let gens: Channel[] = [];
   try {
-    gens = await startGenerators(opts.gens, opts.genNice ?? 0);
+    gens = await startGenerators(opts.gens, opts.genNice ?? 0, opts.pin ?? false);
     const base = Math.floor(opts.n / opts.gens);
     const shares = gens.map((_, i) => base + (i < opts.n % opts.gens ? 1 : 0));
     await Promise.all(
