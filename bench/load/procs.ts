@@ -5,7 +5,7 @@
  * exits); every start has a deadline.
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
-import { availableParallelism, setPriority } from "node:os";
+import { cpus, setPriority } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -91,7 +91,9 @@ export const SERVER_CORE = "0";
 export const LOAD_CORE = "1";
 
 export function pinToCore(pid: number, core: string): void {
-  if (availableParallelism() < 2) throw new Error("--pin needs at least 2 cores");
+  // cpus(), not availableParallelism(): the latter counts only the cores this process may use,
+  // one once the coordinator is pinned.
+  if (cpus().length < 2) throw new Error("--pin needs at least 2 cores");
   try {
     execFileSync("taskset", ["-a", "-p", "-c", core, String(pid)], { stdio: "ignore" });
   } catch (err) {
