@@ -184,6 +184,24 @@ export function createPeer(options: PeerOptions): Peer {
     void attachTracks();
   }
 
+  /**
+   * Sets each sending track again on its own sender. Why: after the polite side's implicit
+   * rollback (below), Chromium 150 (150.0.7871.100, Debian's) was seen to leave a sending
+   * transceiver's video without a running encoder — the track live, `outbound-rtp` bytesSent and
+   * framesEncoded at 0, no quality limitation — for as long as the call lasted, so the partner's
+   * picture froze (e2e/video.spec.ts, glare). Setting the same track again starts it; it needs no
+   * renegotiation and changes nothing where the encoder was running.
+   */
+  const restartSenders = async () => {
+    for (const t of pc.getTransceivers()) {
+      const track = t.sender.track;
+      if (closed || t.currentDirection === "stopped" || !track || track.readyState !== "live") {
+        continue;
+      }
+      await t.sender.replaceTrack(track).catch(() => {});
+    }
+  };
+
   async function onSignal(payload: SignalPayload): Promise<void> {
     if (closed) return;
     if ("description" in payload) {
@@ -192,6 +210,9 @@ export function createPeer(options: PeerOptions): Peer {
       const collision = description.type === "offer" && !readyForOffer;
       ignoreOffer = !polite && collision;
       if (ignoreOffer) return;
+      // The polite side gives way: the offer it made (or is making) is rolled back when the
+      // partner's is set (see restartSenders).
+      const rollingBack = collision;
       settingRemoteAnswer = description.type === "answer";
       try {
         // On a collision the polite side gives way: setting the partner's offer rolls our own
@@ -205,6 +226,7 @@ export function createPeer(options: PeerOptions): Peer {
         await attachTracks();
         await pc.setLocalDescription();
         sendDescription();
+        if (rollingBack) await restartSenders();
       }
       return;
     }
