@@ -57,6 +57,13 @@ const MATCH_RETRY_MS = 25;
  */
 const MAX_ROUND_PEEK = 256;
 
+/** A pair one round chose: the request that chose, its entry, and the one it chose. */
+interface RoundPair {
+  readonly req: RoundRequest;
+  readonly me: QueueEntry;
+  readonly candidate: QueueEntry;
+}
+
 export interface EngineOptions {
   readonly store: Store;
   readonly clock: Clock;
@@ -814,15 +821,15 @@ export class Engine {
 
   /** Runs `space`'s rounds until no attempt waits for one (match-rounds.ts). */
   private async runRounds(rounds: MatchRounds, space: SpaceId): Promise<void> {
-    // Bounded: each round settles or re-queues what it took, and a request is re-queued at most
-    // MATCH_ATTEMPTS times before it is settled with a deferred retry.
+    // Bounded: each round settles, parks or re-queues what it took, and a request is re-queued at
+    // most MATCH_ATTEMPTS times before it is settled with a deferred retry.
     for (;;) {
       const batch = rounds.take(space);
       if (batch.length > 0) {
         try {
           await this.matchRound(rounds, space, batch);
         } catch (err) {
-          // The store failed (cluster mode: Redis out of reach): every caller hears it.
+          // Reading the entries failed (cluster mode: Redis out of reach): every caller hears it.
           for (const req of batch) req.fail(err);
         }
       }
@@ -830,12 +837,19 @@ export class Engine {
     }
   }
 
+  /** A request for the next round of `space`, starting the rounds if none run. */
+  private requeue(rounds: MatchRounds, space: SpaceId, req: RoundRequest): void {
+    if (rounds.add(space, req)) void this.runRounds(rounds, space);
+  }
+
   /**
    * One round: the waiting entries of every request, one read of all the buckets they look in
    * (deep enough for each to find someone the others did not take), pairs chosen oldest request
-   * first with nobody twice, and every commit sent at once. A request whose commit failed, or that
-   * found no one only because others took the people it could have had, takes part in the next
-   * round; one that found no one free is settled (it waits in the queue for the next joiner).
+   * first with nobody twice, and every commit sent at once. It returns once the commits are sent:
+   * their answers are handled by `settleRound` while the next round reads (match-rounds.ts says
+   * what keeps two rounds from choosing one person). A request whose commit failed, or that found
+   * no one only because others took the people it could have had, takes part in a later round;
+   * one that found no one free is settled (it waits in the queue for the next joiner).
    */
   private async matchRound(
     rounds: MatchRounds,
@@ -875,23 +889,37 @@ export class Engine {
         },
       };
     });
-    const live = [...bySearch.values()];
+    // Someone an earlier round's unanswered commit holds waits for that answer: matched there,
+    // its request is answered; if not, it comes back for a later round (`settleRound`).
+    const live: { req: RoundRequest; me: QueueEntry }[] = [];
+    for (const l of bySearch.values()) {
+      if (rounds.isHeld(space, l.me.userId)) rounds.park(space, l.me.userId, l.req);
+      else live.push(l);
+    }
     if (live.length === 0) return;
     live.sort((x, y) => x.me.seq - y.me.seq);
     const now = this.clock.now();
     const groups = live.map(({ me }) => searchGroups(policy, me, now));
     const buckets = [...new Set(groups.flat(2))];
     const depth = Math.min(MAX_ROUND_PEEK, PEEK_PER_BUCKET + live.length);
-    const heads = await this.store.peek(buckets, depth);
+    let heads: readonly (readonly QueueEntry[])[];
+    try {
+      heads = await this.store.peek(buckets, depth);
+    } catch (err) {
+      // Not the parked ones: they are answered when what holds them is.
+      for (const { req } of live) req.fail(err);
+      return;
+    }
     const inBucket = new Map(buckets.map((b, i) => [b, heads[i] ?? []]));
 
     const taken = new Set<UserId>();
-    const requestOf = new Map(live.map((l) => [l.me.userId, l.req]));
-    const pairs: { req: RoundRequest; me: QueueEntry; candidate: QueueEntry }[] = [];
+    const pairs: RoundPair[] = [];
     const alone: RoundRequest[] = [];
-    const again: RoundRequest[] = [];
     /** Found no one free among what was read, but a bucket went on beyond it. */
     const unseen: RoundRequest[] = [];
+    /** Found no one free, but someone an earlier round's commit holds would do: wait for it. */
+    const behind: { req: RoundRequest; held: UserId }[] = [];
+    const isHeld = (e: QueueEntry) => rounds.isHeld(space, e.userId);
     live.forEach(({ req, me }, i) => {
       if (taken.has(me.userId)) return; // an earlier request of this round chose this one
       let candidate: QueueEntry | undefined;
@@ -900,7 +928,7 @@ export class Engine {
         const free = group.map((b) => {
           const all = inBucket.get(b) ?? [];
           if (all.length >= depth) missedSome = true; // the bucket goes on beyond what was read
-          return all.filter((e) => !taken.has(e.userId));
+          return all.filter((e) => !taken.has(e.userId) && !isHeld(e));
         });
         const spread = req.tries === 0 ? 0 : req.tries + (me.seq % PEEK_PER_BUCKET);
         candidate = chooseCandidate(policy, me, free, now, spread);
@@ -910,56 +938,113 @@ export class Engine {
         taken.add(me.userId);
         taken.add(candidate.userId);
         pairs.push({ req, me, candidate });
-      } else if (missedSome) unseen.push(req);
+        return;
+      }
+      if (missedSome) {
+        unseen.push(req);
+        return;
+      }
+      // The people held by an unanswered commit were passed over: if one of them would do, and
+      // that commit fails, this search must see them again (else both wait side by side).
+      const heldOnes = (groups[i] ?? []).flat().map((b) => (inBucket.get(b) ?? []).filter(isHeld));
+      const wanted = chooseCandidate(policy, me, heldOnes, now);
+      if (wanted) behind.push({ req, held: wanted.userId });
       else alone.push(req);
     });
+    // Answered when the commit that holds the one it wanted is: matched there, or not.
+    for (const { req, held } of behind) rounds.park(space, held, req);
 
+    if (pairs.length === 0) {
+      // Nothing of this round is unanswered: no commit can free anyone for those who found no
+      // one, and a round that paired no one spends a try of those it could not see.
+      for (const req of alone) req.settle(success());
+      for (const req of unseen) this.tryAgain(rounds, space, req);
+      return;
+    }
+    const requestOf = new Map(live.map((l) => [l.me.userId, l.req]));
+    for (const p of pairs) {
+      rounds.hold(space, p.me.userId);
+      rounds.hold(space, p.candidate.userId);
+    }
+    // Sent now (each call sends before its first await), answered later.
+    const commits = pairs.map((p) => this.commitPair(policy, p.me, p.candidate, now));
+    // Not seen is not lost: while rounds make pairs, the rest of a burst goes on to the next
+    // round without spending a try (each such round chose someone, so this ends).
+    for (const req of unseen) rounds.add(space, req);
+    void this.settleRound(rounds, space, pairs, alone, requestOf, commits);
+  }
+
+  /**
+   * The answers to one round's commits: the outcomes to their requests, then everyone the round
+   * held is free to be chosen again, with the requests parked behind them answered (their search
+   * was matched here) or sent to a later round. Never throws; releases in every case.
+   */
+  private async settleRound(
+    rounds: MatchRounds,
+    space: SpaceId,
+    pairs: readonly RoundPair[],
+    alone: readonly RoundRequest[],
+    requestOf: ReadonlyMap<UserId, RoundRequest>,
+    commits: readonly Promise<Outcome | undefined>[],
+  ): Promise<void> {
     // Settled one by one: a commit that failed (the store out of reach) must not hide the
     // outcome of one that held — those two people are matched and must be told.
-    const results = await Promise.allSettled(
-      pairs.map((p) => this.commitPair(policy, p.me, p.candidate, now)),
-    );
-    let lost = false;
+    const results = await Promise.allSettled(commits);
     const matchedHere = new Map<UserId, number>();
-    pairs.forEach((p, i) => {
-      const result = results[i];
-      const partnerReq = requestOf.get(p.candidate.userId);
-      if (result?.status === "rejected") {
-        p.req.fail(result.reason);
-        partnerReq?.fail(result.reason);
-        return;
+    const again: RoundRequest[] = [];
+    let lost = false;
+    try {
+      pairs.forEach((p, i) => {
+        const result = results[i];
+        const partnerReq = requestOf.get(p.candidate.userId);
+        if (result?.status === "rejected") {
+          p.req.fail(result.reason);
+          partnerReq?.fail(result.reason);
+          return;
+        }
+        const outcome = result?.value;
+        if (outcome) {
+          matchedHere.set(p.me.userId, p.me.seq);
+          matchedHere.set(p.candidate.userId, p.candidate.seq);
+          p.req.settle(outcome);
+          // The partner's own request is answered by this one's outcome (both views are in it).
+          partnerReq?.settle(success());
+          return;
+        }
+        lost = true;
+        again.push(p.req);
+        if (partnerReq) again.push(partnerReq);
+      });
+      // A commit that failed freed someone the requests that found no one may have wanted.
+      if (lost) again.push(...alone);
+      else for (const req of alone) req.settle(success());
+    } finally {
+      // A search matched here, asked again meanwhile (a deadline's retry, the partner's own
+      // request): answered; anything else parked goes to a later round.
+      const released = [
+        ...pairs.flatMap((p) => [
+          ...rounds.release(space, p.me.userId),
+          ...rounds.release(space, p.candidate.userId),
+        ]),
+        ...rounds.drop(space, matchedHere),
+      ];
+      for (const req of released) {
+        if (matchedHere.get(req.userId) === req.seq) req.settle(success());
+        else this.requeue(rounds, space, req);
       }
-      const outcome = result?.value;
-      if (outcome) {
-        matchedHere.set(p.candidate.userId, p.candidate.seq);
-        p.req.settle(outcome);
-        // The partner's own request is answered by this one's outcome (both views are in it).
-        partnerReq?.settle(success());
-        return;
-      }
-      lost = true;
-      again.push(p.req);
-      if (partnerReq) again.push(partnerReq);
-    });
-    // A partner chosen here whose own request came after this round began: answered too.
-    for (const req of rounds.drop(space, matchedHere)) req.settle(success());
-    // A commit that failed freed someone the requests that found no one may have wanted.
-    if (lost) again.push(...alone);
-    else for (const req of alone) req.settle(success());
-    // Not seen is not lost: while rounds make pairs, the rest of a burst goes on to the next
-    // round without spending a try (each such round pairs someone, so this ends); a round that
-    // paired no one spends one, as a lost race does.
-    if (matchedHere.size > 0) for (const req of unseen) rounds.add(space, req);
-    else again.push(...unseen);
-    for (const req of again) {
-      const tries = req.tries + 1;
-      if (tries >= MATCH_ATTEMPTS) {
-        req.settle(this.deferMatch(req.userId, req.seq));
-        continue;
-      }
-      const { known: _stale, ...rest } = req;
-      rounds.add(space, { ...rest, tries });
+      for (const req of again) this.tryAgain(rounds, space, req);
     }
+  }
+
+  /** A request that spent a try: to a later round, or after MATCH_ATTEMPTS a deferred retry. */
+  private tryAgain(rounds: MatchRounds, space: SpaceId, req: RoundRequest): void {
+    const tries = req.tries + 1;
+    if (tries >= MATCH_ATTEMPTS) {
+      req.settle(this.deferMatch(req.userId, req.seq));
+      return;
+    }
+    const { known: _stale, ...rest } = req;
+    this.requeue(rounds, space, { ...rest, tries });
   }
 
   /** The request's search as it waits now: the known entry on its first round, else read. */

@@ -4,7 +4,8 @@
  * matched twice and no two compatible people are left waiting side by side, in menti (intents)
  * and stimchat (topics: several groups per search, an open fallback, tiers); and over a store
  * that answers in the order it was asked (as one Redis connection does), a burst in which a node
- * never races itself.
+ * never races itself; rounds that overlap by their commits (the next one reads while the last
+ * one's commits are unanswered) without choosing anyone twice or leaving anyone behind.
  */
 import type { Intent } from "@duet/protocol";
 import fc from "fast-check";
@@ -37,7 +38,7 @@ describe("MatchRounds", () => {
     expect(r.add("menti", request("a"))).toBe(true); // start a round
     expect(r.add("menti", request("b"))).toBe(false); // one runs: wait for it
     expect(r.add("stimchat", request("c"))).toBe(true); // another space: its own round
-    expect(r.size()).toEqual({ queued: 3, running: 2 });
+    expect(r.size()).toEqual({ queued: 3, running: 2, held: 0 });
     expect(r.take("menti").map((q) => q.userId)).toEqual(["a", "b"]);
     expect(r.add("menti", request("d"))).toBe(false); // came during the round
     expect(r.finish("menti")).toBe(false); // so another round
@@ -46,7 +47,25 @@ describe("MatchRounds", () => {
     expect(r.add("menti", request("e"))).toBe(true); // the next one starts afresh
     expect(r.take("stimchat").map((q) => q.userId)).toEqual(["c"]);
     expect(r.finish("stimchat")).toBe(true);
-    expect(r.size()).toEqual({ queued: 1, running: 1 });
+    expect(r.size()).toEqual({ queued: 1, running: 1, held: 0 });
+  });
+
+  it("holds people of an unanswered commit, parks requests behind them, gives them back once", () => {
+    const r = new MatchRounds();
+    expect(r.isHeld("menti", "a")).toBe(false);
+    expect(() => r.park("menti", "a", request("x"))).toThrow(/not held/); // never lost silently
+    r.hold("menti", "a");
+    r.hold("menti", "b");
+    expect(r.isHeld("menti", "a")).toBe(true);
+    expect(r.isHeld("stimchat", "a")).toBe(false); // per space
+    r.park("menti", "a", request("a")); // a's own retry
+    r.park("menti", "a", request("c")); // someone who wanted a
+    expect(r.size()).toEqual({ queued: 2, running: 0, held: 2 });
+    expect(r.release("menti", "a").map((q) => q.userId)).toEqual(["a", "c"]);
+    expect(r.release("menti", "a")).toEqual([]); // once
+    expect(r.isHeld("menti", "a")).toBe(false);
+    expect(r.release("menti", "b")).toEqual([]);
+    expect(r.size()).toEqual({ queued: 0, running: 0, held: 0 }); // nothing kept
   });
 
   it("drops queued requests for searches a round matched, and only those very searches", () => {
@@ -276,5 +295,108 @@ describe("one search asked twice in one round", () => {
       o.out.some((x) => x.event === "state" && x.to === "u0"),
     );
     expect(withViews).toHaveLength(1);
+  });
+});
+
+describe("rounds overlap by their commits", () => {
+  /**
+   * A store whose commits (createSession) wait, each at its own gate, until `answer` opens the
+   * gates (in the order asked, or the last commit first); the rest answers at once.
+   */
+  function gated() {
+    const gates: (() => void)[] = [];
+    let open = false;
+    const commits = { ok: 0, stale: 0, waiting: 0, peeks: 0 };
+    const rounds = new MatchRounds();
+    const w = new World({
+      policies: [MENTI],
+      rounds,
+      wrap: (inner) =>
+        storeVia(inner, async (name, call) => {
+          if (name === "createSession" && !open) {
+            commits.waiting += 1;
+            await new Promise<void>((r) => gates.push(r));
+            commits.waiting -= 1;
+          }
+          if (name === "peek") commits.peeks += 1;
+          const res = await call();
+          countCommit(commits, name, res);
+          return res;
+        }),
+    });
+    /** Answers the waiting commits one by one, then lets every later one through. */
+    const answer = async (order: "first-first" | "last-first" = "first-first") => {
+      open = true;
+      const list = order === "first-first" ? gates.splice(0) : gates.splice(0).reverse();
+      for (const go of list) {
+        go();
+        await turns();
+      }
+    };
+    return { w, commits, rounds, answer };
+  }
+  const turns = async (n = 5) => {
+    for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+  };
+
+  it("the next round reads and commits while the last one's commit is unanswered", async () => {
+    const { w, commits, answer } = gated();
+    for (const id of ["a", "b", "c", "d"]) await w.connect(id, `browser-${id}`, `person-${id}`);
+    await w.join("a", "both"); // waits: nobody else yet
+    const ab = w.engine.join("b", { space: "menti", intent: "both" });
+    await turns();
+    expect(commits.waiting).toBe(1); // a–b sent, not answered
+    // A round while a–b is held: a and b are not chosen.
+    const cd = ["c", "d"].map((id) => w.engine.join(id, { space: "menti", intent: "both" }));
+    await turns();
+    expect(commits.waiting).toBe(2); // c–d sent before a–b was answered
+    await answer();
+    for (const o of await Promise.all([ab, ...cd])) w.apply(o);
+    expect(commits).toMatchObject({ ok: 2, stale: 0 });
+    expect(w.user("a")?.partnerId).toBe("b");
+    expect(w.user("c")?.partnerId).toBe("d");
+  });
+
+  it("someone waiting behind a held commit is matched by a later joiner, and its request ends", async () => {
+    const { w, commits, rounds, answer } = gated();
+    for (const id of ["a", "b", "c", "d"]) await w.connect(id, `browser-${id}`, `person-${id}`);
+    await w.join("a", "both");
+    const ab = w.engine.join("b", { space: "menti", intent: "both" });
+    await turns();
+    const cJoin = w.engine.join("c", { space: "menti", intent: "both" }); // wants a: waits for a–b
+    await turns();
+    const dJoin = w.engine.join("d", { space: "menti", intent: "both" }); // takes c
+    await turns();
+    expect(commits.waiting).toBe(2);
+    await answer("last-first"); // c–d's answer before a–b's, behind which c's request waits
+    for (const o of await Promise.all([ab, cJoin, dJoin])) w.apply(o);
+    await w.scheduler.advance(50);
+    expect(w.user("c")?.partnerId).toBe("d");
+    // c's own request was answered when d's commit held, not run again on a stale entry: one
+    // read of the buckets per join, and no commit lost.
+    expect(commits).toMatchObject({ ok: 2, stale: 0, peeks: 4 });
+    expect(rounds.size()).toEqual({ queued: 0, running: 0, held: 0 }); // nothing kept
+  });
+
+  it("a search that wanted someone held meets them when that commit fails", async () => {
+    const { w, commits, answer } = gated();
+    for (const id of ["a", "b", "c"]) await w.connect(id, `browser-${id}`, `person-${id}`);
+    await w.join("b", "both"); // b waits, with no request of its own after this
+    const ab = w.engine.join("a", { space: "menti", intent: "both" }); // chooses b: commit held
+    await turns();
+    expect(commits.waiting).toBe(1);
+    // c's round passes over b (held); only b would do for c.
+    const cJoin = w.engine.join("c", { space: "menti", intent: "both" });
+    await turns();
+    // a leaves before its commit is answered: the commit fails, b is free again.
+    w.apply(await w.cancel("a"));
+    await answer();
+    for (const o of await Promise.all([ab, cJoin])) w.apply(o);
+    await w.scheduler.advance(50); // any deferred retry
+    expect(commits.stale).toBe(1);
+    expect(w.user("a")?.state).toBe("IDLE");
+    expect(w.user("b")?.partnerId).toBe("c"); // not both left waiting side by side
+    expect(w.user("c")?.partnerId).toBe("b");
+    expectSettled(w, MENTI, ["a", "b", "c"], commits);
   });
 });

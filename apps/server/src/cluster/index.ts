@@ -68,7 +68,12 @@ export function redisOptions(): RedisOptions {
     retryStrategy,
     // A command that gets no answer (Redis stalled) fails after 5 s.
     commandTimeout: 5_000,
-    enableAutoPipelining: true,
+    // Off: ioredis keeps one auto-pipeline in flight per connection, and every command started
+    // meanwhile waits for all of that pipeline's answers. Under churn (N = 1,000) a match round's
+    // read then took ~45 ms on an otherwise idle event loop; each command written on its own, the
+    // node churned ~1,400 matches/s instead of ~1,100. Gathering the store's commands per tick or
+    // per event-loop turn into pipelines of our own was tried and measured no better (BENCHMARKS.md).
+    enableAutoPipelining: false,
   };
 }
 
