@@ -1,7 +1,8 @@
 /**
  * The coordinator's pure parts: the churn window (long enough at every N to hold several of a
  * server's match waves, see churnWindowMs; `--churn-ms` still sets it outright), duet-cluster's
- * `--nodes` and the client → node assignment its generators use.
+ * `--nodes` and the client → node assignment its generators use; the relay's p99 bar
+ * (`--relay-bar-ms`) and the best rates it reads from a run's steps.
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -9,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { nodeOf } from "./ipc";
 import { LOAD_CORE, pinToCore } from "./procs";
 import { churnWindowMs, parseArgs } from "./run";
+import { bestRates } from "./scenarios";
 
 describe("churn window", () => {
   it("is 10 s up to 5,000 clients, then 2 ms per client", () => {
@@ -52,6 +54,36 @@ describe("--nodes (duet-cluster)", () => {
 
   it("rejects unknown targets", () => {
     expect(() => parseArgs(["--targets", "duet-clusters"])).toThrow(/unknown target/);
+  });
+});
+
+describe("--relay-bar-ms", () => {
+  it("is 50 by default, takes any number of ms above 0, and refuses the rest", () => {
+    expect(parseArgs([]).relayBarMs).toBe(50);
+    expect(parseArgs(["--relay-bar-ms", "200"]).relayBarMs).toBe(200);
+    for (const v of ["0", "-5", "fast", ""]) {
+      expect(() => parseArgs(["--relay-bar-ms", v])).toThrow(/--relay-bar-ms/);
+    }
+  });
+
+  it("reads the best rate under 50 ms and under the bar from the same steps", () => {
+    const step = (rate: number, p99: number, received = rate * 3) => ({
+      rate,
+      sent: rate * 3,
+      received,
+      latency: { count: rate * 3, p50: 1, p95: p99 / 2, p99, max: p99 + 5, mean: 2 },
+    });
+    const steps = [
+      step(2000, 30),
+      step(5000, 60), // a GC pause: over 50, under 200
+      step(6000, 45),
+      step(7000, 150),
+      step(8000, 120, 8000 * 3 * 0.9), // under the bar but 10 % lost: not counted
+      step(9000, 400),
+    ];
+    expect(bestRates(steps, 50)).toEqual({ under50: 6000, underBar: 6000 });
+    expect(bestRates(steps, 200)).toEqual({ under50: 6000, underBar: 7000 });
+    expect(bestRates([], 200)).toEqual({ under50: 0, underBar: 0 });
   });
 });
 

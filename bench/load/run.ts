@@ -14,7 +14,9 @@
  * throwaway redis-server; duet-cluster: K such nodes over ONE shared redis-server, the clients
  * spread over them in blocks of K, see ipc.ts nodeOf), --nodes K (duet-cluster's node count,
  * 2–8, default 3; refused when --targets has no duet-cluster), --repeat, --client lean|stock,
- * --space menti|stimchat|stimchat-topics|dormparty, --rates, --step-ms, --drain-ms, --churn-ms,
+ * --space menti|stimchat|stimchat-topics|dormparty, --rates, --step-ms, --drain-ms,
+ * --relay-bar-ms (the relay's p99 bar, 50; a higher one measures capacity where GC pauses sit near
+ * 50 ms at every rate, as at 10,000+ connections), --churn-ms,
  * --settle-ms, --generators, --per-generator, --gen-nice (0–19: the generators' `nice`), --pin (the server on core 0, the load on core 1), --no-half, --profile (V8 CPU profile of every
  * server child into bench/results/profiles/; duet-cluster: one file per node), --out FILE.
  *
@@ -61,6 +63,8 @@ export interface BenchOptions {
   rates: number[];
   stepMs: number;
   drainMs: number;
+  /** The relay's p99 bar (ms): a step counts under it; two misses in a row end the search. */
+  relayBarMs: number;
   /** The churn window; unset: churnWindowMs's default for each N. */
   churnMs?: number;
   settleMs: number;
@@ -109,6 +113,7 @@ export const DEFAULTS: BenchOptions = {
   ],
   stepMs: 3000,
   drainMs: 1000,
+  relayBarMs: 50,
   settleMs: 2000,
   perGenerator: 4000,
   genNice: 0,
@@ -175,7 +180,12 @@ export async function runBench(
     ...(target === "duet-cluster" ? { nodes: options.nodes } : {}),
     ...(profileDir ? { profileDir } : {}),
   });
-  const relayOpts = { rates: options.rates, stepMs: options.stepMs, drainMs: options.drainMs };
+  const relayOpts = {
+    rates: options.rates,
+    stepMs: options.stepMs,
+    drainMs: options.drainMs,
+    barMs: options.relayBarMs,
+  };
 
   for (const n of options.ns) {
     for (const scenario of options.scenarios) {
@@ -298,6 +308,10 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         break;
       case "--drain-ms":
         o.drainMs = Number(value());
+        break;
+      case "--relay-bar-ms":
+        o.relayBarMs = Number(value());
+        if (!(o.relayBarMs > 0)) throw new Error("--relay-bar-ms must be a number of ms above 0");
         break;
       case "--churn-ms":
         o.churnMs = Number(value());
