@@ -17,9 +17,9 @@
  * keeps the rounds from choosing one person twice is `hold`: the people of an unanswered commit
  * are not chosen by a later round; a request of theirs that comes meanwhile, and a request that
  * found no one but one of them would do (if that commit fails, they must meet), are parked until
- * the answer (`park`, given back by `release`). Over one Redis
- * connection, which runs commands in the order they were sent, the next round's read already
- * shows the commits before it; over any store, a commit still checks both entries.
+ * the answer (`park`, given back by `release`). Over one Redis connection, which runs commands
+ * in the order they were sent, the next round's read already shows the commits before it; over
+ * any store, a commit still checks both entries.
  *
  * Process-local bookkeeping only, never a fact about the world: the store decides who is matched.
  */
@@ -98,7 +98,7 @@ export class MatchRounds {
     return true;
   }
 
-  /** A round's commit (or its answer to someone it found no one for) waits: not `userId` meanwhile. */
+  /** A round's commit with `userId` in it is unanswered: no later round chooses them meanwhile. */
   hold(space: string, userId: UserId): void {
     let people = this.held.get(space);
     if (!people) {
