@@ -237,21 +237,25 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
     }
     const best = (t: string): number =>
       median(of<RelayResult>(runs, "relay", t).map((r) => r.maxRateP99Under50));
-    print("\nhighest rate with p99 < 50 ms (median over reps):");
-    print(
-      table(
-        ["target", "msg/s", ...ratioHeads("ratio")],
-        targets.map((t) => [
-          t,
-          int(best(t)),
-          ...(t === "duet"
-            ? ["socketio", "ws"]
-                .filter((o) => targets.includes(o as never))
-                .map((o) => ratio(best("duet"), best(o)))
-            : ratioHeads("").map(() => "")),
-        ]),
-      ),
-    );
+    /** Each target's median best rate, Duet's beside the floors'. */
+    const bestTable = (title: string, rate: (t: string) => number): void => {
+      print(`\nhighest rate with ${title} (median over reps):`);
+      print(
+        table(
+          ["target", "msg/s", ...ratioHeads("ratio")],
+          targets.map((t) => [
+            t,
+            int(rate(t)),
+            ...(t === "duet"
+              ? ["socketio", "ws"]
+                  .filter((o) => targets.includes(o as never))
+                  .map((o) => ratio(rate("duet"), rate(o)))
+              : ratioHeads("").map(() => "")),
+          ]),
+        ),
+      );
+    };
+    bestTable("p99 < 50 ms", best);
     for (const t of CLUSTER_TARGETS) {
       if (targets.includes(t) && targets.includes("duet"))
         print(`ratio ${t}/duet (best rate): ${ratio(best(t), best("duet"))}`);
@@ -262,21 +266,7 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
     if (bar !== undefined && bar !== 50) {
       const atBar = (t: string): number =>
         median(of<RelayResult>(runs, "relay", t).map((r) => r.maxRateUnderBar));
-      print(`\nhighest rate with p99 < ${int(bar)} ms (median over reps):`);
-      print(
-        table(
-          ["target", "msg/s", ...ratioHeads("ratio")],
-          targets.map((t) => [
-            t,
-            int(atBar(t)),
-            ...(t === "duet"
-              ? ["socketio", "ws"]
-                  .filter((o) => targets.includes(o as never))
-                  .map((o) => ratio(atBar("duet"), atBar(o)))
-              : ratioHeads("").map(() => "")),
-          ]),
-        ),
-      );
+      bestTable(`p99 < ${int(bar)} ms`, atBar);
     }
     // Per relayed message, over every step of every repetition (medians): what a message costs
     // on the wire, in the store and in the server's CPU (all nodes; µs of one core).
