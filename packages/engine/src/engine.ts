@@ -141,6 +141,11 @@ export class Engine {
   private readonly offeredTopics: ReadonlyMap<SpaceId, ReadonlySet<string>>;
 
   private readonly rounds: MatchRounds | undefined;
+  /**
+   * Leaves this engine has sent to the store and not yet heard back, by session (leaveSession).
+   * An entry lives exactly as long as its store call: nothing here outlasts an answer.
+   */
+  private readonly leaving = new Map<SessionId, Promise<CloseResult>>();
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -1067,12 +1072,32 @@ export class Engine {
     reason: CloseReason,
   ): Promise<Outcome> {
     if (!user.sessionId || !user.space) return failure("illegal_state");
-    const res = await this.store.closeSession(
-      user.sessionId,
-      reason,
-      user.id,
-      this.cooldown(user.space),
-    );
+    const sessionId = user.sessionId;
+    // Both sides leave at once (a goodbye, then both press Skip or End) and the partner's leave
+    // of this very session is still on its way to the store: whatever this user asked, that
+    // close ends the session first (the store answers it before any close sent after it), so a
+    // second close could only miss — a store call (a Redis round trip in cluster mode) for
+    // nothing. Its answer says how this user's record stands, as a miss's would. If it did not
+    // close the session (an error, or it was already closed), this leave asks for itself.
+    // Limits: only leaves through this engine (node) are seen; the partner's on another node is
+    // not, and this leave then misses in the store as before.
+    const earlier = this.leaving.get(sessionId);
+    if (earlier) {
+      const first = await earlier.then(
+        (res) => res,
+        () => undefined,
+      );
+      const mine = first?.closed ? first.ended.find((u) => u.id === user.id) : undefined;
+      if (mine) return this.retry(user.id, "exit", mine);
+    }
+    const pending = this.store.closeSession(sessionId, reason, user.id, this.cooldown(user.space));
+    this.leaving.set(sessionId, pending);
+    let res: CloseResult;
+    try {
+      res = await pending;
+    } finally {
+      if (this.leaving.get(sessionId) === pending) this.leaving.delete(sessionId);
+    }
     // Closed a moment earlier (both sides left at once): answered from the record the store
     // gave back with the miss, without reading it again.
     if (!res.closed) return this.retry(user.id, "exit", res.caller);
