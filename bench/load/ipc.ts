@@ -76,6 +76,8 @@ export interface Usage {
   connections: number;
   /** Duet: the engine's store calls so far, by operation (bench/load/duet-server.ts). */
   storeCalls?: Record<string, number>;
+  /** Every target: the process's socket writes so far, to clients and services (socket-writes.ts). */
+  writes?: Record<string, number>;
 }
 
 // ---- generator commands ----------------------------------------------------------------------

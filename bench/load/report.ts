@@ -278,10 +278,13 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
       const cpuUs = steps
         .filter((s) => s.sent > 0)
         .map((s) => ((s.cpu.serverPct / 100) * s.cpu.wallMs * 1000) / s.sent);
+      const writes = writesText(
+        steps.flatMap((s) => (s.writesPerMessage ? [s.writesPerMessage] : [])),
+      );
       print(
         `${t}: per relayed message ${f(median(packets), 2)} packets, ${
           store.length > 0 ? `${f(median(store), 2)} store calls, ` : ""
-        }server CPU ${f(median(cpuUs), 1)} µs`,
+        }server CPU ${f(median(cpuUs), 1)} µs${writes ? `, ${writes}` : ""}`,
       );
     }
     if (targets.includes("duet") && targets.includes("socketio")) {
@@ -400,6 +403,15 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
         .map((op) => `${op} ${f(median(per.map((p) => p.byOp[op] ?? 0)), 2)}`)
         .join(", ");
       print(`${t}: store calls per match ${f(median(per.map((p) => p.total)), 2)} (${byOp})`);
+    }
+    // How many packets share a write: Duet's write batching against one write per packet.
+    for (const t of targets) {
+      const rs = of<ChurnSummary>(runs, "churn", t);
+      const writes = writesText(
+        rs.flatMap((r) => (r.writesPerMatch ? [r.writesPerMatch] : [])),
+        median(rs.flatMap((r) => (r.packetsPerMatch ? [r.packetsPerMatch.in] : []))),
+      );
+      if (writes) print(`${t}: per match ${writes}`);
     }
     if (targets.includes("duet") && targets.includes("socketio")) {
       const r = mps("duet") / mps("socketio");
@@ -528,4 +540,22 @@ export function renderBars(bars: Bar[], print: (s: string) => void): void {
       ]),
     ),
   );
+}
+
+/**
+ * "socket writes: 9.1 to clients (0.99 packets each), 6.2 to services" from per-match (or
+ * per-message) write counts, medians over the runs; `packetsIn` (server → client packets per
+ * match) gives packets per client write. Empty when nothing was counted.
+ */
+export function writesText(per: readonly Record<string, number>[], packetsIn?: number): string {
+  if (per.length === 0) return "";
+  const clients = median(per.map((w) => w.clients ?? 0));
+  const services = median(per.map((w) => w.services ?? 0));
+  const each =
+    packetsIn !== undefined && Number.isFinite(packetsIn) && clients > 0
+      ? ` (${f(packetsIn / clients, 2)} packets each)`
+      : "";
+  return `socket writes ${f(clients, 2)} to clients${each}${
+    services > 0 ? `, ${f(services, 2)} to services` : ""
+  }`;
 }

@@ -77,22 +77,43 @@ export interface CpuFigures {
    * Redis each is one round trip); undefined for the relays.
    */
   storeCalls?: Record<string, number>;
+  /** The server processes' socket writes during the phase, to clients and to services (Redis). */
+  writes?: Record<string, number>;
 }
 
-/** What `after` counted beyond `before`, by operation, summed over the nodes. */
+/** What `after` counted beyond `before` under `key`, by name, summed over the nodes. */
+function usageDelta(
+  before: readonly Usage[],
+  after: readonly Usage[],
+  key: "storeCalls" | "writes",
+): Record<string, number> | undefined {
+  if (!after.some((u) => u[key])) return undefined;
+  const sum: Record<string, number> = {};
+  after.forEach((u, i) => {
+    for (const [name, n] of Object.entries(u[key] ?? {})) {
+      const d = n - (before[i]?.[key]?.[name] ?? 0);
+      if (d !== 0) sum[name] = (sum[name] ?? 0) + d;
+    }
+  });
+  return sum;
+}
+
+/** The store calls `after` counted beyond `before`, by operation, summed over the nodes. */
 export function storeCallsDelta(
   before: readonly Usage[],
   after: readonly Usage[],
 ): Record<string, number> | undefined {
-  if (!after.some((u) => u.storeCalls)) return undefined;
-  const sum: Record<string, number> = {};
-  after.forEach((u, i) => {
-    for (const [op, n] of Object.entries(u.storeCalls ?? {})) {
-      const d = n - (before[i]?.storeCalls?.[op] ?? 0);
-      if (d !== 0) sum[op] = (sum[op] ?? 0) + d;
-    }
-  });
-  return sum;
+  return usageDelta(before, after, "storeCalls");
+}
+
+/** The socket writes `after` counted beyond `before` (clients, services), over the nodes. */
+export function writesDelta(
+  before: readonly Usage[],
+  after: readonly Usage[],
+): Record<string, number> | undefined {
+  const d = usageDelta(before, after, "writes");
+  // A phase with no write at all still reports its zeros (the counting was on).
+  return d ?? (after.some((u) => u.writes) ? {} : undefined);
 }
 
 /** Store calls per match, in all and by operation (undefined when none were counted). */
@@ -220,8 +241,10 @@ async function cpuMeter(rig: Rig, label: string): Promise<{ stop(): Promise<CpuF
       const genPcts = rig.gens.map((g, i) => pct(cpuUs(g.lastCpu) - (g0[i] ?? 0)));
       const serverPcts = s1.map((u, i) => pct(cpuUs(u.cpu) - cpuUs((s0[i] as Usage).cpu)));
       const storeCalls = storeCallsDelta(s0, s1);
+      const writes = writesDelta(s0, s1);
       return {
         ...(storeCalls ? { storeCalls } : {}),
+        ...(writes ? { writes } : {}),
         serverPct: serverPcts.reduce((a, b) => a + b, 0),
         serverPcts,
         ...(redis ? { redisPct: ((r1 - r0) / wallMs) * 100 } : {}),
@@ -377,6 +400,8 @@ export interface StepResult {
    */
   packetsPerMessage?: number;
   storePerMessage?: { total: number; byOp: Record<string, number> };
+  /** The server's socket writes per message sent (Engine.IO pings' writes are in them too). */
+  writesPerMessage?: Record<string, number>;
 }
 
 export interface RelayResult {
@@ -429,9 +454,11 @@ async function relayRun(
   const sent = results.reduce((a, r) => a + r.sent, 0);
   const packets = results.reduce((a, r) => a + r.packetsIn + r.packetsOut, 0);
   const storePerMessage = perMatch(cpu.storeCalls, sent);
+  const writesPerMessage = perMatch(cpu.writes, sent);
   return {
     ...(sent > 0 ? { packetsPerMessage: packets / sent } : {}),
     ...(storePerMessage ? { storePerMessage } : {}),
+    ...(writesPerMessage ? { writesPerMessage: writesPerMessage.byOp } : {}),
     rate,
     sent,
     received: results.reduce((a, r) => a + r.received, 0),
@@ -534,6 +561,8 @@ export interface ChurnSummary {
    * (`in`: server → client). A few belong to matches that end just outside the window.
    */
   packetsPerMatch?: { in: number; out: number };
+  /** The server's socket writes per match over the metered phase: to clients, to services. */
+  writesPerMatch?: Record<string, number>;
 }
 
 export async function churn(opts: RigOptions, durationMs: number): Promise<ChurnSummary> {
@@ -553,9 +582,11 @@ async function churnOn(rig: Rig, durationMs: number): Promise<ChurnSummary> {
     for (const [k, v] of Object.entries(r.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
   const matches = results.reduce((a, r) => a + r.matchedEvents, 0) / 2;
   const storePerMatch = perMatch(cpu.storeCalls, matches);
+  const writesPerMatch = perMatch(cpu.writes, matches);
   const sum = (k: "packetsIn" | "packetsOut"): number => results.reduce((a, r) => a + r[k], 0);
   return {
     ...(storePerMatch ? { storePerMatch } : {}),
+    ...(writesPerMatch ? { writesPerMatch: writesPerMatch.byOp } : {}),
     ...(matches > 0
       ? { packetsPerMatch: { in: sum("packetsIn") / matches, out: sum("packetsOut") / matches } }
       : {}),

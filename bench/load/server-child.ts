@@ -20,10 +20,13 @@ import {
   type TargetName,
   type Usage,
 } from "./ipc";
+import { countSocketWrites, socketWrites } from "./socket-writes";
 import { traceServer } from "./trace";
 
 const target = process.argv[2] as TargetName;
 traceServer(target);
+// Before the server opens any socket, alike for every target.
+countSocketWrites();
 /**
  * `BENCH_HEAP=all|survivors`: `profileStart`/`profileStop` take a sampling heap profile instead
  * of a CPU profile (`.heapprofile` beside where the CPU profile would go): `all` counts every
@@ -37,6 +40,7 @@ const extraEnv = process.env.BENCH_DUET_ENV
 function usage(server: RunningRelay): Usage {
   const m = process.memoryUsage();
   const cpu: CpuTime = process.cpuUsage();
+  const writes = socketWrites();
   return {
     rss: m.rss,
     heapUsed: m.heapUsed,
@@ -45,6 +49,7 @@ function usage(server: RunningRelay): Usage {
     wallMs: process.uptime() * 1000,
     connections: server.connections(),
     ...(server.storeCalls ? { storeCalls: server.storeCalls() } : {}),
+    ...(writes ? { writes: { ...writes } } : {}),
   };
 }
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Usage } from "./ipc";
-import { perMatch, storeCallsDelta } from "./scenarios";
+import { writesText } from "./report";
+import { perMatch, storeCallsDelta, writesDelta } from "./scenarios";
 
-const usage = (storeCalls?: Record<string, number>): Usage => ({
+const usage = (storeCalls?: Record<string, number>, writes?: Record<string, number>): Usage => ({
   rss: 0,
   heapUsed: 0,
   external: 0,
@@ -10,6 +11,7 @@ const usage = (storeCalls?: Record<string, number>): Usage => ({
   wallMs: 0,
   connections: 0,
   ...(storeCalls ? { storeCalls } : {}),
+  ...(writes ? { writes } : {}),
 });
 
 describe("store calls per match (bench figures)", () => {
@@ -27,5 +29,38 @@ describe("store calls per match (bench figures)", () => {
     });
     expect(perMatch({ enqueue: 6 }, 0)).toBeUndefined();
     expect(perMatch(undefined, 5)).toBeUndefined();
+  });
+});
+
+describe("socket writes per match (bench figures)", () => {
+  it("sums each kind's growth over the nodes; zeros when counted and idle; none when not counted", () => {
+    const before = [
+      usage(undefined, { clients: 100, services: 7 }),
+      usage(undefined, { clients: 5, services: 0 }),
+    ];
+    const after = [
+      usage(undefined, { clients: 130, services: 19 }),
+      usage(undefined, { clients: 15, services: 0 }),
+    ];
+    expect(writesDelta(before, after)).toEqual({ clients: 40, services: 12 });
+    expect(writesDelta(after, after)).toEqual({});
+    expect(writesDelta([usage()], [usage()])).toBeUndefined();
+  });
+
+  it("reads as writes to clients with packets per write, and writes to services when any", () => {
+    // Three runs: medians 9 and 6; 9 packets from the server per match in one write each.
+    const per = [
+      { clients: 9, services: 6 },
+      { clients: 8, services: 7 },
+      { clients: 10, services: 6 },
+    ];
+    expect(writesText(per, 9)).toBe(
+      "socket writes 9.00 to clients (1.00 packets each), 6.00 to services",
+    );
+    expect(writesText([{ clients: 6.3 }], 9)).toBe(
+      "socket writes 6.30 to clients (1.43 packets each)",
+    );
+    expect(writesText([{ clients: 1.5, services: 0 }])).toBe("socket writes 1.50 to clients");
+    expect(writesText([])).toBe("");
   });
 });
