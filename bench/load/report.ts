@@ -77,6 +77,36 @@ function of<T>(runs: RunRecord[], scenario: string, target: string): T[] {
     .map((r) => r.result as T);
 }
 
+/**
+ * The ratio a/b taken repetition by repetition (each repetition runs the targets one after the
+ * other, so a pair saw the same minutes of the machine): "; by repetition 0.57 (0.38–0.88, 12
+ * pairs)" — the median and the range — or "" with fewer than two pairs. The ratio of the
+ * medians hides how far single pairs spread; a bar near that median needs this beside it.
+ */
+export function pairSpread(
+  runs: readonly RunRecord[],
+  scenario: string,
+  a: string,
+  b: string,
+  value: (result: unknown) => number,
+): string {
+  const at = (t: string) =>
+    new Map(runs.filter((r) => r.scenario === scenario && r.target === t).map((r) => [r.rep, r]));
+  const as = at(a);
+  const bs = at(b);
+  const ratios: number[] = [];
+  for (const [rep, ra] of as) {
+    const rb = bs.get(rep);
+    if (!rb) continue;
+    const x = value(ra.result) / value(rb.result);
+    if (Number.isFinite(x)) ratios.push(x);
+  }
+  if (ratios.length < 2) return "";
+  const lo = Math.min(...ratios);
+  const hi = Math.max(...ratios);
+  return `; by repetition ${f(median(ratios), 2)} (${f(lo, 2)}–${f(hi, 2)}, ${ratios.length} pairs)`;
+}
+
 export interface Bar {
   n: number;
   bar: string;
@@ -367,13 +397,18 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
         }),
       ),
     );
+    const churnRate = (r: unknown): number => (r as ChurnSummary).matchesPerSec;
     for (const t of ["socketio", "ws"]) {
       if (targets.includes(t as never) && targets.includes("duet"))
-        print(`ratio duet/${t}: ${ratio(mps("duet"), mps(t))}`);
+        print(
+          `ratio duet/${t}: ${ratio(mps("duet"), mps(t))}${pairSpread(runs, "churn", "duet", t, churnRate)}`,
+        );
     }
     for (const t of CLUSTER_TARGETS) {
       if (targets.includes(t) && targets.includes("duet"))
-        print(`ratio ${t}/duet: ${ratio(mps(t), mps("duet"))}`);
+        print(
+          `ratio ${t}/duet: ${ratio(mps(t), mps("duet"))}${pairSpread(runs, "churn", t, "duet", churnRate)}`,
+        );
     }
     printNodeCpu((t) => of<ChurnSummary>(runs, "churn", t).map((r) => r.cpu));
     for (const t of targets) {

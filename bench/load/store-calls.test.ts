@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Usage } from "./ipc";
-import { writesText } from "./report";
+import { pairSpread, writesText } from "./report";
+import type { RunRecord } from "./run";
 import { perMatch, storeCallsDelta, writesDelta } from "./scenarios";
 
 const usage = (storeCalls?: Record<string, number>, writes?: Record<string, number>): Usage => ({
@@ -62,5 +63,36 @@ describe("socket writes per match (bench figures)", () => {
     );
     expect(writesText([{ clients: 1.5, services: 0 }])).toBe("socket writes 1.50 to clients");
     expect(writesText([])).toBe("");
+  });
+});
+
+describe("ratios repetition by repetition (bench figures)", () => {
+  const run = (target: "duet" | "duet-redis", rep: number, matchesPerSec: number): RunRecord => ({
+    n: 1000,
+    scenario: "churn",
+    target,
+    rep,
+    result: { matchesPerSec },
+  });
+  const rate = (r: unknown) => (r as { matchesPerSec: number }).matchesPerSec;
+
+  it("pairs each repetition's two targets and gives the median and range of their ratios", () => {
+    const runs = [
+      run("duet", 0, 2000),
+      run("duet-redis", 0, 1000), // 0.50
+      run("duet", 1, 1000),
+      run("duet-redis", 1, 800), // 0.80
+      run("duet", 2, 2000),
+      run("duet-redis", 2, 1200), // 0.60
+      run("duet", 3, 1500), // no partner in this repetition: left out
+    ];
+    expect(pairSpread(runs, "churn", "duet-redis", "duet", rate)).toBe(
+      "; by repetition 0.60 (0.50–0.80, 3 pairs)",
+    );
+  });
+
+  it("says nothing with fewer than two pairs", () => {
+    const runs = [run("duet", 0, 2000), run("duet-redis", 0, 1000), run("duet", 1, 1000)];
+    expect(pairSpread(runs, "churn", "duet-redis", "duet", rate)).toBe("");
   });
 });
