@@ -578,7 +578,7 @@ export function renderBars(bars: Bar[], print: (s: string) => void): void {
 }
 
 /**
- * "socket writes: 9.1 to clients (0.99 packets each), 6.2 to services" from per-match (or
+ * "socket writes 9.10 to clients (0.99 packets each), 6.20 to services" from per-match (or
  * per-message) write counts, medians over the runs; `packetsIn` (server → client packets per
  * match) gives packets per client write. Empty when nothing was counted.
  */

@@ -111,12 +111,13 @@ export function writesDelta(
   before: readonly Usage[],
   after: readonly Usage[],
 ): Record<string, number> | undefined {
-  const d = usageDelta(before, after, "writes");
-  // A phase with no write at all still reports its zeros (the counting was on).
-  return d ?? (after.some((u) => u.writes) ? {} : undefined);
+  return usageDelta(before, after, "writes");
 }
 
-/** Store calls per match, in all and by operation (undefined when none were counted). */
+/**
+ * Counts per match (or per message): store calls or socket writes, in all and by name
+ * (undefined when none were counted).
+ */
 export function perMatch(
   calls: Record<string, number> | undefined,
   matches: number,

@@ -1083,10 +1083,7 @@ export class Engine {
     // not, and this leave then misses in the store as before.
     const earlier = this.leaving.get(sessionId);
     if (earlier) {
-      const first = await earlier.then(
-        (res) => res,
-        () => undefined,
-      );
+      const first = await earlier.catch(() => undefined);
       const mine = first?.closed ? first.ended.find((u) => u.id === user.id) : undefined;
       if (mine) return this.retry(user.id, "exit", mine);
     }
