@@ -78,6 +78,11 @@ export interface Usage {
   storeCalls?: Record<string, number>;
   /** Every target: the process's socket writes so far, to clients and services (socket-writes.ts). */
   writes?: Record<string, number>;
+  /** GC pauses so far: their total (ms). */
+  gcMs?: number;
+  /** Since the previous `usage`: the longest GC pause and the event loop's longest delay (ms). */
+  gcMaxMs?: number;
+  loopMaxMs?: number;
 }
 
 // ---- generator commands ----------------------------------------------------------------------

@@ -79,6 +79,9 @@ async function start(
   return { channel, ready };
 }
 
+/** Starts a child script of bench/load/ (tsx), tracked and killed with the run, ready within `timeoutMs`. */
+export const startChild = start;
+
 /**
  * `--pin` (run.ts): the server's processes on core 0, everything else (the generators, a
  * redis-server, this coordinator) on core 1, so that the server has a core of its own and the

@@ -16,6 +16,12 @@ import type {
   StepResult,
 } from "./scenarios";
 
+/** A phase's slowest core against its normal speed (core-speed.ts), e.g. "1.08×". */
+const slowestCore = (cpu: CpuFigures): string =>
+  cpu.machine
+    ? `${f(cpu.machine.max, 2)}×${cpu.machine.slow ? " slow" : ""} (late ${cpu.machine.lateMs.map((x) => f(x, 0)).join("/")})`
+    : "";
+
 /** A relay result's bar; results written before `--relay-bar-ms` existed were searched at 50. */
 const barOf = (r: RelayResult): number => r.barMs ?? 50;
 
@@ -232,6 +238,7 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
         // duet-cluster: each node's CPU per step; duet-redis/duet-cluster: the redis-server's.
         const perNode = r.steps.some((s) => s.cpu.serverPcts.length > 1);
         const withRedis = r.steps.some((s) => s.cpu.redisPct !== undefined);
+        const watched = r.steps.some((s) => s.cpu.machine !== undefined);
         print(
           table(
             [
@@ -247,6 +254,9 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
               "gen CPU",
               ...(perNode ? ["CPU per node"] : []),
               ...(withRedis ? ["redis CPU"] : []),
+              "GC ms (longest)",
+              "loop max",
+              ...(watched ? ["slowest core"] : []),
             ],
             r.steps.map((s: StepResult) => [
               int(s.rate),
@@ -260,9 +270,22 @@ export function renderN(results: BenchResults, n: number, print: (s: string) => 
               ...cpuCells([s.cpu]),
               ...(perNode ? [s.cpu.serverPcts.map((x) => `${f(x, 0)}%`).join(" / ")] : []),
               ...(withRedis ? [`${f(s.cpu.redisPct ?? Number.NaN, 0)}%`] : []),
+              s.cpu.gcMs === undefined ? "" : `${f(s.cpu.gcMs, 0)} (${f(s.cpu.gcMaxMs ?? 0, 0)})`,
+              s.cpu.loopMaxMs === undefined ? "" : f(s.cpu.loopMaxMs, 0),
+              ...(watched ? [slowestCore(s.cpu)] : []),
             ]),
           ),
         );
+        const slow = r.slowSteps ?? [];
+        if (slow.length > 0)
+          print(
+            `redone because a core ran slow (not counted): ${slow
+              .map(
+                (s) =>
+                  `${int(s.rate)} msg/s (p99 ${f(s.latency.p99)} ms, server ${f(s.cpu.serverPct, 0)}%, ${slowestCore(s.cpu)})`,
+              )
+              .join("; ")}`,
+          );
       });
     }
     const best = (t: string): number =>

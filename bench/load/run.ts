@@ -17,7 +17,9 @@
  * --space menti|stimchat|stimchat-topics|dormparty, --rates, --step-ms, --drain-ms,
  * --relay-bar-ms (the relay's p99 bar, 50; a higher one measures capacity where GC pauses sit near
  * 50 ms at every rate, as at 10,000+ connections), --churn-ms,
- * --settle-ms, --generators, --per-generator, --gen-nice (0–19: the generators' `nice`), --pin (the server on core 0, the load on core 1), --no-half, --profile (V8 CPU profile of every
+ * --settle-ms, --generators, --per-generator, --gen-nice (0–19: the generators' `nice`), --pin (the server on core 0, the load on core 1), --no-half,
+ * --no-watch (no core-speed watch: by default every measured phase waits for the machine's cores
+ * to run at their normal speed and one that ran slow is redone, see core-speed.ts), --profile (V8 CPU profile of every
  * server child into bench/results/profiles/; duet-cluster: one file per node), --out FILE.
  *
  * Every wait in the harness has a deadline and every process is killed when the run ends.
@@ -25,6 +27,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { type CoreSpeedWatch, startCoreSpeedWatch } from "./core-speed";
 import { type SpaceMode, TARGETS, type TargetName } from "./ipc";
 import {
   DEFAULT_NODES,
@@ -38,6 +41,7 @@ import {
 import { type Bar, renderBars, renderN } from "./report";
 import {
   burst,
+  type CpuFigures,
   churn,
   memory,
   notice,
@@ -82,6 +86,12 @@ export interface BenchOptions {
   pin: boolean;
   /** Run the "half of the Socket.IO relay's best rate" comparison after the relay scenario. */
   half: boolean;
+  /**
+   * Watch every core's speed (core-speed.ts) and measure only when the machine runs at its normal
+   * speed: each measured phase waits for it (bounded), a relay step or a whole run that ran slow
+   * is redone (at most twice; the slow one kept, marked). `--no-watch` turns it off.
+   */
+  watch: boolean;
   profile: boolean;
   out?: string;
 }
@@ -119,6 +129,7 @@ export const DEFAULTS: BenchOptions = {
   genNice: 0,
   pin: false,
   half: true,
+  watch: true,
   profile: false,
 };
 
@@ -142,6 +153,10 @@ export interface BenchResults {
   options: BenchOptions;
   startedAt: string;
   runs: RunRecord[];
+  /** Runs whose measured phase ran while a core was slow, redone (kept for the record). */
+  slowRuns: RunRecord[];
+  /** The core-speed watch's figures at the end (with `watch`). */
+  machine?: ReturnType<CoreSpeedWatch["summary"]>;
   half: HalfRecord[];
   errors: { n: number; scenario: string; target: string; error: string }[];
   bars: Bar[];
@@ -164,10 +179,54 @@ export async function runBench(
     options,
     startedAt: new Date().toISOString(),
     runs: [],
+    slowRuns: [],
     half: [],
     errors: [],
     bars: [],
   };
+  const machine = options.watch ? await startCoreSpeedWatch() : undefined;
+  try {
+    await benchAll(options, results, machine, print);
+  } finally {
+    if (machine) {
+      results.machine = machine.summary();
+      await machine.stop();
+    }
+  }
+  if (results.machine) {
+    print(
+      `\nmachine: ${results.machine
+        .map(
+          (c) =>
+            `core ${c.core} normal ${c.normalUs?.toFixed(0) ?? "?"} µs a sample, ${(c.slowShare * 100).toFixed(1)} % of ${c.samples} samples slow`,
+        )
+        .join(
+          "; ",
+        )}; ${results.slowRuns.length} run(s) and ${countSlowSteps(results)} relay step(s) redone for a slow core`,
+    );
+  }
+  return results;
+}
+
+const countSlowSteps = (results: BenchResults): number =>
+  results.runs.reduce(
+    (a, r) => a + (r.scenario === "relay" ? ((r.result as RelayResult).slowSteps?.length ?? 0) : 0),
+    0,
+  );
+
+/** A scenario's result measured while a core ran slow (core-speed.ts). */
+const ranSlow = (result: unknown): boolean =>
+  (result as { cpu?: CpuFigures }).cpu?.machine?.slow === true;
+
+/** How many times a whole run (burst, churn, memory, notice) that ran slow is redone. */
+const SLOW_RUN_REDOS = 2;
+
+async function benchAll(
+  options: BenchOptions,
+  results: BenchResults,
+  machine: CoreSpeedWatch | undefined,
+  print: (s: string) => void,
+): Promise<void> {
   const profileDir = options.profile ? resolve(ROOT, "bench/results/profiles") : undefined;
   const rig = (target: TargetName, n: number): RigOptions => ({
     target,
@@ -179,6 +238,7 @@ export async function runBench(
     space: options.space,
     ...(target === "duet-cluster" ? { nodes: options.nodes } : {}),
     ...(profileDir ? { profileDir } : {}),
+    ...(machine ? { machine } : {}),
   });
   const relayOpts = {
     rates: options.rates,
@@ -194,16 +254,23 @@ export async function runBench(
           const t0 = Date.now();
           try {
             const o = rig(target, n);
-            const result =
+            const once = (): Promise<unknown> =>
               scenario === "burst"
-                ? await burst(o)
+                ? burst(o)
                 : scenario === "relay"
-                  ? await relay(o, relayOpts)
+                  ? relay(o, relayOpts)
                   : scenario === "churn"
-                    ? await churn(o, churnWindowMs(options, n))
+                    ? churn(o, churnWindowMs(options, n))
                     : scenario === "memory"
-                      ? await memory(o, options.settleMs)
-                      : await notice(o);
+                      ? memory(o, options.settleMs)
+                      : notice(o);
+            let result = await once();
+            // The relay redoes its own slow steps; any other run is redone whole.
+            for (let redo = 0; redo < SLOW_RUN_REDOS && ranSlow(result); redo++) {
+              results.slowRuns.push({ n, scenario, target, rep, result });
+              print(`  ${scenario} ${target} N=${n} rep ${rep + 1} ran on a slow core: redone`);
+              result = await once();
+            }
             results.runs.push({ n, scenario, target, rep, result });
             print(
               `  done ${scenario} ${target} N=${n} rep ${rep + 1} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
@@ -246,7 +313,6 @@ export async function runBench(
     print("\n## Errors");
     for (const e of results.errors) print(`- N=${e.n} ${e.scenario} ${e.target}: ${e.error}`);
   }
-  return results;
 }
 
 // ---- command line -----------------------------------------------------------------------------
@@ -333,6 +399,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         break;
       case "--no-half":
         o.half = false;
+        break;
+      case "--no-watch":
+        o.watch = false;
         break;
       case "--profile":
         o.profile = true;

@@ -9,6 +9,7 @@
 
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { startSocketIoRelay } from "../reference/socketio-relay";
 import { type RunningRelay, startWsRelay } from "../reference/ws-relay";
 import { startDuetServer } from "./duet-server";
@@ -37,7 +38,26 @@ const extraEnv = process.env.BENCH_DUET_ENV
   ? (JSON.parse(process.env.BENCH_DUET_ENV) as Record<string, string>)
   : {};
 
+/**
+ * GC pauses and event-loop delay, so that a relay step's latency spike can be told apart: the
+ * server's own pause (GC, a long task) or not. The histogram's resolution is 10 ms; its max is
+ * what counts here.
+ */
+let gcMs = 0;
+let gcMaxMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcMs += e.duration;
+    if (e.duration > gcMaxMs) gcMaxMs = e.duration;
+  }
+}).observe({ entryTypes: ["gc"] });
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
 function usage(server: RunningRelay): Usage {
+  const since = { gcMaxMs, loopMaxMs: loopDelay.max / 1e6 };
+  gcMaxMs = 0;
+  loopDelay.reset();
   const m = process.memoryUsage();
   const cpu: CpuTime = process.cpuUsage();
   const writes = socketWrites();
@@ -50,6 +70,8 @@ function usage(server: RunningRelay): Usage {
     connections: server.connections(),
     ...(server.storeCalls ? { storeCalls: server.storeCalls() } : {}),
     ...(writes ? { writes: { ...writes } } : {}),
+    gcMs,
+    ...since,
   };
 }
 
