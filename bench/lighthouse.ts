@@ -18,6 +18,14 @@
  * of load from other work on the machine does not land on one page's runs only. The whole
  * command is bounded by --timeout-s (default 900 s); each Lighthouse run by 150 s.
  *
+ * This machine's cores sometimes run everything ~1.8× slower for seconds to minutes (the host's
+ * doing; bench/load/core-speed.ts), and Lighthouse's simulated throttling scales what it observed
+ * on the main thread, so a run in such a stretch reads a lower score for the same page. Unless
+ * --no-watch, the core-speed watch runs beside: each run first waits (up to 60 s) for every core to
+ * read near its normal speed, and a run measured while a core ran slow is redone (at most twice);
+ * the slow run stays in the JSON, marked `slow`, and is left out of the medians. Each run's
+ * Lighthouse `benchmarkIndex` (its own measure of the machine's speed) is kept and printed too.
+ *
  * Full results (every run's figures and the load average around it) go to
  * bench/results/lighthouse-<time>.json (git-ignored); with --keep-reports, every run's whole
  * Lighthouse report too (JSON, next to it: open one in the Lighthouse viewer, or read its audits
@@ -33,6 +41,7 @@ import { parseArgs } from "node:util";
 // chrome-launcher comes with lighthouse (its own dependency, the launcher its CLI uses).
 import * as chromeLauncher from "chrome-launcher";
 import lighthouse, { type Result } from "lighthouse";
+import { type CoreSpeedWatch, startCoreSpeedWatch } from "./load/core-speed";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const LIGHTHOUSE_VERSION = (
@@ -49,8 +58,11 @@ const { values: args } = parseArgs({
     "timeout-s": { type: "string", default: "900" },
     out: { type: "string" },
     "keep-reports": { type: "boolean", default: false },
+    "no-watch": { type: "boolean", default: false },
   },
 });
+/** A run measured on a slow core is redone at most this many times. */
+const SLOW_REDOS = 2;
 const RUNS = Math.max(1, Math.min(25, Number.parseInt(args.runs, 10) || 3));
 const PAGES = args.pages
   .split(",")
@@ -94,12 +106,19 @@ interface RunFigures {
   loadBefore: number;
   loadAfter: number;
   warnings: string[];
+  /** Lighthouse's own measure of the machine's speed during the run (higher: faster). */
+  benchmarkIndex: number;
+  /** With the watch: the slowest core against its normal speed over the run (1 = normal). */
+  slowestCore?: number;
+  /** Measured while a core ran slow, and so redone; not in the medians. */
+  slow?: boolean;
 }
 
 const started = Date.now();
 let server: ReturnType<typeof spawn> | null = null;
 let chrome: chromeLauncher.LaunchedChrome | null = null;
 let dataDir: string | null = null;
+let watch: CoreSpeedWatch | null = null;
 
 function log(line: string): void {
   process.stderr.write(`[lighthouse ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}\n`);
@@ -244,6 +263,7 @@ async function measure(url: string, page: string, run: number): Promise<RunFigur
       loadBefore,
       loadAfter: loadavg()[0] ?? 0,
       warnings: lhr.runWarnings,
+      benchmarkIndex: lhr.environment.benchmarkIndex,
     };
   } finally {
     stopChrome();
@@ -271,10 +291,11 @@ function table(all: RunFigures[]): string {
     "SI s",
     "JS KiB (gz)",
     "JS KiB (raw)",
+    "benchmarkIndex",
   ];
   const rows = PAGES.map((page) => {
     const runs = all.filter((r) => r.page === page);
-    if (runs.length === 0) return [page, "no run", "", "", "", "", "", "", "", "", ""];
+    if (runs.length === 0) return [page, "no run", "", "", "", "", "", "", "", "", "", ""];
     const m = (pick: (r: RunFigures) => number) => median(runs.map(pick));
     const perf = runs.map((r) => r.performance);
     return [
@@ -289,6 +310,7 @@ function table(all: RunFigures[]): string {
       (m((r) => r.speedIndexMs) / 1000).toFixed(1),
       (m((r) => r.jsTransferBytes) / 1024).toFixed(0),
       (m((r) => r.jsResourceBytes) / 1024).toFixed(0),
+      m((r) => r.benchmarkIndex).toFixed(0),
     ];
   });
   const lines = [header, header.map(() => "---"), ...rows];
@@ -317,14 +339,36 @@ async function main(): Promise<number> {
   for (const page of PAGES) await (await fetch(`${base}${page}`)).arrayBuffer();
 
   const all: RunFigures[] = [];
+  const slowRuns: RunFigures[] = [];
+  watch = args["no-watch"] ? null : await startCoreSpeedWatch();
   for (let run = 1; run <= RUNS; run++) {
     for (const page of PAGES) {
-      const figures = await measure(`${base}${page}`, page, run);
-      all.push(figures);
-      log(
-        `run ${run} ${page}: performance ${figures.performance}, TBT ${figures.tbtMs.toFixed(0)} ms, ` +
-          `LCP ${(figures.lcpMs / 1000).toFixed(1)} s, load ${figures.loadBefore.toFixed(1)}→${figures.loadAfter.toFixed(1)}`,
-      );
+      for (let attempt = 0; ; attempt++) {
+        const waited = watch ? await watch.waitQuiet(60_000) : null;
+        const from = Date.now();
+        const figures = await measure(`${base}${page}`, page, run);
+        const machine = watch?.slowdown(from, Date.now());
+        if (machine) {
+          figures.slowestCore = machine.max;
+          // The last attempt counts whatever it read; marked when it too ran slow.
+          if (machine.slow) figures.slow = true;
+        }
+        const redo = machine?.slow === true && attempt < SLOW_REDOS;
+        log(
+          `run ${run} ${page}: performance ${figures.performance}, TBT ${figures.tbtMs.toFixed(0)} ms, ` +
+            `LCP ${(figures.lcpMs / 1000).toFixed(1)} s, load ${figures.loadBefore.toFixed(1)}→${figures.loadAfter.toFixed(1)}, ` +
+            `benchmarkIndex ${figures.benchmarkIndex.toFixed(0)}` +
+            (machine
+              ? `, slowest core ${machine.max.toFixed(2)}× (waited ${((waited?.waitedMs ?? 0) / 1000).toFixed(0)} s)`
+              : "") +
+            (redo ? ": a core ran slow, redone" : ""),
+        );
+        if (!redo) {
+          all.push(figures);
+          break;
+        }
+        slowRuns.push(figures);
+      }
     }
   }
   await stopServer();
@@ -332,7 +376,10 @@ async function main(): Promise<number> {
   const loads = all.flatMap((r) => [r.loadBefore, r.loadAfter]);
   const summary = [
     `Lighthouse ${LIGHTHOUSE_VERSION} mobile preset (simulated throttling), ${RUNS} run(s) per page, median (performance: min–max)`,
-    `${new Date().toISOString()} · ${cpus().length} cores · load average (1 min) during the runs ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
+    `${new Date().toISOString()} · ${cpus().length} cores · load average (1 min) during the runs ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` +
+      (watch
+        ? ` · core-speed watch: ${slowRuns.length} run(s) measured on a slow core redone (not in the medians)`
+        : " · no core-speed watch (--no-watch)"),
     "",
     table(all),
   ].join("\n");
@@ -349,7 +396,10 @@ async function main(): Promise<number> {
       `lighthouse-${new Date().toISOString().replace(/:/g, "-")}.json`,
     );
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ runs: RUNS, pages: PAGES, results: all }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ runs: RUNS, pages: PAGES, results: all, slowRuns, machine: watch?.summary() }, null, 2)}\n`,
+  );
   process.stdout.write(`\nEvery run: ${path.relative(ROOT, out)}\n`);
   if (REPORTS_DIR) process.stdout.write(`Reports: ${path.relative(ROOT, REPORTS_DIR)}/\n`);
   return 0;
@@ -358,6 +408,9 @@ async function main(): Promise<number> {
 async function cleanUp(): Promise<void> {
   stopChrome();
   await stopServer();
+  const w = watch;
+  watch = null;
+  await w?.stop();
 }
 
 const deadline = setTimeout(() => {
