@@ -13,17 +13,17 @@
  * A sample counts only when the work ran uninterrupted inside this machine (its CPU time at least
  * 90 % of its wall time): one pre-empted by the server sharing the core says nothing about the
  * core's speed, so its time is not sent (its timer's lateness still is). Costs the core about
- * 0.3 ms every 200 ms (0.15 %).
+ * 0.45 ms every 200 ms (about 0.2 %).
  *
  * Limits: it sees what the host does to this core only as slower work; it cannot tell a host's
  * contention from, say, a colder cache left by the server it shares the core with (a busy core's
- * samples read ~10 % slower for that alone, so core-speed.ts's threshold sits well above that).
+ * samples read ~5–25 % slower for that alone, so core-speed.ts's threshold sits well above that).
  */
 
 const SAMPLE_EVERY_MS = 200;
 /**
- * The work per sample: fixed, so that a core's normal time is comparable between runs (≈ 300 µs
- * here on a fast stretch; sizing it at start would size it by whatever stretch the start fell in).
+ * The work per sample: fixed, so that a core's normal time is comparable between runs (≈ 430–450 µs
+ * here on a normal stretch; sizing it at start would size it by whatever stretch the start fell in).
  */
 const UNITS = 1_500;
 /** Bounded: the parent stops it; if the parent is gone without saying so, it stops itself. */

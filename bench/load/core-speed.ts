@@ -12,7 +12,7 @@
  *     in the results, marked, so nothing measured is hidden.
  *
  * "Normal" is the 10th percentile of the core's samples so far in this run (its fast regime; a
- * minute of samples holds plenty). Limits: a core busy with the server reads ~5–15 % slower for
+ * minute of samples holds plenty). Limits: a core busy with the server reads ~5–25 % slower for
  * cache sharing alone, so SLOW_AT sits well above that and well below the ~1.8× of a slow stretch;
  * a stretch shorter than a window's few samples can slip through (the median ignores it).
  */
