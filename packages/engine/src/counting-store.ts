@@ -92,9 +92,14 @@ export class CountingStore implements Store {
     this.calls.createSession += 1;
     return this.inner.createSession(session, a, b);
   }
-  enterSession(sessionId: SessionId, userId: UserId, at: number): Promise<EnterResult> {
+  enterSession(
+    sessionId: SessionId,
+    userId: UserId,
+    at: number,
+    earlier?: UserId,
+  ): Promise<EnterResult> {
     this.calls.enterSession += 1;
-    return this.inner.enterSession(sessionId, userId, at);
+    return this.inner.enterSession(sessionId, userId, at, earlier);
   }
   requestMedia(sessionId: SessionId, userId: UserId): Promise<MediaResult> {
     this.calls.requestMedia += 1;

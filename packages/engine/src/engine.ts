@@ -40,6 +40,7 @@ import {
   personOf,
   type QueueEntry,
   type SessionId,
+  type SessionRecord,
   sessionPersons,
   type UserId,
   type UserRecord,
@@ -131,6 +132,20 @@ interface Search {
   readonly blocked?: readonly string[];
 }
 
+/** A same-node pair's session and who entered first, kept by the engine (`Engine.firstIns`). */
+interface FirstIn {
+  readonly participants: readonly [UserId, UserId];
+  /** The session's join deadline (its `enterBy`). */
+  readonly enterBy: number;
+  first?: UserId;
+}
+
+/**
+ * How long past its join deadline a kept first `enter` may stay (Engine.keepFirstIn): far longer
+ * than a join deadline fires late on a loaded node, so a deadline still finds who entered.
+ */
+const FIRST_IN_GRACE_MS = 60_000;
+
 export class Engine {
   private readonly store: Store;
   private readonly clock: Clock;
@@ -146,6 +161,22 @@ export class Engine {
    * An entry lives exactly as long as its store call: nothing here outlasts an answer.
    */
   private readonly leaving = new Map<SessionId, Promise<CloseResult>>();
+  /**
+   * Sessions this engine created whose two participants are on one node (their records name the
+   * same node, or none: one process), until the second `enter` or any close through this engine.
+   * `first`: who entered, kept here instead of in the store: the first `enter` of such a pair
+   * costs no store call (it changes nothing anyone else could see: the first one in gets no
+   * view), and the second tells the store both in one call (`enterSession`'s `earlier`). Sound
+   * because everything that ends such a session passes through this engine: both participants'
+   * leaves and disconnects, the join deadline (kept on the node that made the session), a
+   * report, a shutdown; `entered` of a session is read only where this engine merges its own
+   * (`enteredOf`). Limits: process-local, like `leaving`; an entry lives until the second enter,
+   * a close or the join deadline through this engine, and at most FIRST_IN_GRACE_MS past that
+   * deadline (keepFirstIn). A node declared dead while alive (its users are then disconnected)
+   * or a store that lost the session (resync ends it) can leave an entry about a session that is
+   * gone: the second enter then finds no session and is refused, as it would be anyway.
+   */
+  private readonly firstIns = new Map<SessionId, FirstIn>();
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -255,12 +286,28 @@ export class Engine {
    * an open session this connection belongs to; a repeat is a no-op. Both in → ACTIVE, and both
    * get the ACTIVE view. The first one in gets nothing: its MATCHED view has not changed (the
    * seat is the server's bookkeeping; the command's acknowledgement is the client's answer), and
-   * one packet less per conversation counts under churn (BENCHMARKS.md).
+   * one packet less per conversation counts under churn (BENCHMARKS.md). In a pair whose two
+   * participants are on this node the first one in is not even sent to the store (`firstIns`):
+   * one store call per pair instead of two.
    */
   async enter(userId: UserId, sessionId: SessionId): Promise<Outcome> {
+    // A same-node pair (`firstIns`): the first one in is answered here, a repeat too. Anyone
+    // else's enter for that session (not a participant) goes to the store, which refuses it.
+    const found = this.firstIns.get(sessionId);
+    const kept =
+      found && (found.participants[0] === userId || found.participants[1] === userId)
+        ? found
+        : undefined;
+    if (kept && (kept.first === undefined || kept.first === userId)) {
+      kept.first = userId;
+      return success();
+    }
     // Straight to the store (it checks that this is the participant's open session, MATCHED or
     // ACTIVE); only a refusal reads the user, for the table's own error where it has one.
-    const res = await this.store.enterSession(sessionId, userId, this.clock.now());
+    const earlier = kept?.first;
+    const res = await this.store.enterSession(sessionId, userId, this.clock.now(), earlier);
+    // Answered: the store knows both (or the session is gone). A call that threw keeps it.
+    if (kept && this.firstIns.get(sessionId) === kept) this.firstIns.delete(sessionId);
     if (res.ok) return res.activated ? success(res.users.map((u) => this.stateOut(u))) : success();
     const user = await this.store.getUser(userId);
     const rule = user ? decide(user.state, "enter") : undefined;
@@ -341,7 +388,7 @@ export class Engine {
     if (rule === NOOP) return success();
     if (typeof rule === "object") return failure(rule.error);
     if (!user.sessionId || !user.space) return failure("illegal_state");
-    const res = await this.store.closeSession(user.sessionId, "reported", user.id, {
+    const res = await this.closeSession(user.sessionId, "reported", user.id, {
       ...this.cooldown(user.space),
       blockEachOther: true,
     });
@@ -512,7 +559,7 @@ export class Engine {
   async disconnect(userId: UserId): Promise<Outcome> {
     const gone = await this.store.removeUser(userId);
     if (!gone?.sessionId || (gone.state !== "MATCHED" && gone.state !== "ACTIVE")) return success();
-    const res = await this.store.closeSession(
+    const res = await this.closeSession(
       gone.sessionId,
       "disconnected",
       userId,
@@ -539,6 +586,7 @@ export class Engine {
     const user = await this.store.getUser(conn.userId);
     const inSession = (state: UserState | undefined) => state === "MATCHED" || state === "ACTIVE";
     const lost = async (space: SpaceId | undefined, sessionId: SessionId | undefined) => {
+      if (sessionId !== undefined) this.firstIns.delete(sessionId);
       const base = {
         id: conn.userId,
         browserId: conn.browserId,
@@ -597,7 +645,7 @@ export class Engine {
   async shutdownUser(userId: UserId): Promise<Outcome> {
     const user = await this.store.getUser(userId);
     if (!user?.sessionId || (user.state !== "MATCHED" && user.state !== "ACTIVE")) return success();
-    const res = await this.store.closeSession(user.sessionId, "server_shutdown", null);
+    const res = await this.closeSession(user.sessionId, "server_shutdown", null);
     return this.afterClose(res, "server_shutdown", null);
   }
 
@@ -606,13 +654,16 @@ export class Engine {
     switch (deadline.kind) {
       case "join_timeout": {
         const session = await this.store.getSession(deadline.sessionId);
-        if (!session || session.status !== "PENDING") return success();
+        if (!session || session.status !== "PENDING") {
+          this.firstIns.delete(deadline.sessionId);
+          return success();
+        }
         if (this.policies.get(session.space)?.media === "video") {
           // Video spaces: a participant `enter`s once its peer connection is up, so a session
           // still PENDING at the limit is media that never connected. Nobody is to blame; the
           // policy re-queues both, and the pair cooldown keeps the two from being matched
           // straight back into the same failure.
-          const res = await this.store.closeSession(deadline.sessionId, "media_failed", null, {
+          const res = await this.closeSession(deadline.sessionId, "media_failed", null, {
             ifStatus: "PENDING",
             ...this.cooldown(session.space),
           });
@@ -620,13 +671,19 @@ export class Engine {
         }
         // Whoever never entered caused it: they read "you didn't join in time", the other
         // "the other person didn't". If neither entered, nobody is singled out.
-        const late = session.participants.filter((p) => !session.entered.includes(p));
+        const entered = this.enteredOf(session);
+        const late = session.participants.filter((p) => !entered.includes(p));
         const by = late.length === 1 ? (late[0] as UserId) : null;
-        const res = await this.store.closeSession(deadline.sessionId, "join_timeout", by, {
+        const res = await this.closeSession(deadline.sessionId, "join_timeout", by, {
           ifStatus: "PENDING",
           ...this.cooldown(session.space),
         });
-        return this.afterClose(res, "join_timeout", by);
+        // The close's record says who entered as the store knew it; this engine knew more.
+        const told =
+          res.closed && entered !== session.entered
+            ? { ...res, session: { ...res.session, entered } }
+            : res;
+        return this.afterClose(told, "join_timeout", by);
       }
       case "topic_fallback": {
         const user = await this.store.getUser(deadline.userId);
@@ -809,6 +866,8 @@ export class Engine {
       b,
     );
     if (!res.ok) return undefined;
+    const [ua, ub] = res.users;
+    if (ua.node === ub.node) this.keepFirstIn(sessionId, [ua.id, ub.id], enterBy);
     return success(
       res.users.map((u) => this.stateOut(u)),
       [{ kind: "join_timeout", at: enterBy, sessionId }],
@@ -1066,6 +1125,52 @@ export class Engine {
     return ms > 0 ? { cooldownUntil: this.clock.now() + ms } : {};
   }
 
+  /**
+   * Who has entered `session`: the store's list with the first `enter` of a same-node pair this
+   * engine kept (`firstIns`) added. The same array when there is nothing to add.
+   */
+  enteredOf(session: Pick<SessionRecord, "id" | "entered">): readonly UserId[] {
+    const first = this.firstIns.get(session.id)?.first;
+    if (first === undefined || session.entered.includes(first)) return session.entered;
+    return [...session.entered, first];
+  }
+
+  /** Sessions with a first `enter` kept here or waiting for one (`firstIns`): for tests and stats. */
+  firstInsKept(): number {
+    return this.firstIns.size;
+  }
+
+  /**
+   * Starts keeping a same-node pair's first `enter` (`firstIns`), and drops entries whose join
+   * deadline is FIRST_IN_GRACE_MS past: normally a close or the second enter removed them long
+   * before, but a session matched here for two users of another node (a re-queue or a deadline
+   * this node ran for them) is entered, closed and timed out there, and its entry here would
+   * otherwise stay. Oldest first, stopping at the first one still current: O(1) amortized.
+   */
+  private keepFirstIn(
+    sessionId: SessionId,
+    participants: readonly [UserId, UserId],
+    enterBy: number,
+  ): void {
+    const now = this.clock.now();
+    for (const [id, kept] of this.firstIns) {
+      if (kept.enterBy + FIRST_IN_GRACE_MS > now) break;
+      this.firstIns.delete(id);
+    }
+    this.firstIns.set(sessionId, { participants, enterBy });
+  }
+
+  /** Every close this engine asks for: the session's kept first `enter` (`firstIns`) goes with it. */
+  private closeSession(
+    sessionId: SessionId,
+    reason: CloseReason,
+    by: UserId | null,
+    options?: CloseOptions,
+  ): Promise<CloseResult> {
+    this.firstIns.delete(sessionId);
+    return this.store.closeSession(sessionId, reason, by, options);
+  }
+
   /** The user leaves its session (exit, or cancel crossing the match): it closes for both. */
   private async leaveSession(
     user: Pick<UserRecord, "id" | "sessionId" | "space">,
@@ -1087,7 +1192,7 @@ export class Engine {
       const mine = first?.closed ? first.ended.find((u) => u.id === user.id) : undefined;
       if (mine) return this.retry(user.id, "exit", mine);
     }
-    const pending = this.store.closeSession(sessionId, reason, user.id, this.cooldown(user.space));
+    const pending = this.closeSession(sessionId, reason, user.id, this.cooldown(user.space));
     this.leaving.set(sessionId, pending);
     let res: CloseResult;
     try {
@@ -1189,7 +1294,7 @@ export class Engine {
     if (rule === NOOP) return success([this.stateOut(user)]);
     if (typeof rule === "object") return failure(rule.error);
     if ((event === "cancel" || event === "exit") && rule === "ENDED" && user.sessionId) {
-      const res = await this.store.closeSession(
+      const res = await this.closeSession(
         user.sessionId,
         "left",
         user.id,

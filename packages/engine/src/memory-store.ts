@@ -175,25 +175,35 @@ export class MemoryStore implements Store {
     return { ok: true, users };
   }
 
-  async enterSession(sessionId: SessionId, userId: UserId, at: number): Promise<EnterResult> {
+  async enterSession(
+    sessionId: SessionId,
+    userId: UserId,
+    at: number,
+    earlier?: UserId,
+  ): Promise<EnterResult> {
     const session = this.sessions.get(sessionId);
     const user = this.users.get(userId);
     if (!session || !user || !session.participants.includes(userId)) return { ok: false };
     if (user.sessionId !== sessionId || (user.state !== "MATCHED" && user.state !== "ACTIVE")) {
       return { ok: false };
     }
-    if (session.entered.includes(userId)) {
-      return { ok: true, session, activated: false, already: true, users: [user] };
-    }
-    const entered = [...session.entered, userId];
     const [first, second] = session.participants;
+    const partnerId = first === userId ? second : first;
     // Activate only with both participants still attached: a partner that departed a moment ago
     // is never brought back (its session is about to close with `disconnected`). Index access,
     // not filter/every: see the note on frozen arrays above frozenCopy.
-    const partner = this.users.get(first === userId ? second : first);
+    const partner = this.users.get(partnerId);
     const bothHere =
       partner?.sessionId === sessionId &&
       (partner.state === "MATCHED" || partner.state === "ACTIVE");
+    // The partner's own enter, kept by the engine until now: first in the list, as it came first.
+    const partnerEarlier =
+      earlier === partnerId && bothHere && !session.entered.includes(partnerId);
+    if (!partnerEarlier && session.entered.includes(userId)) {
+      return { ok: true, session, activated: false, already: true, users: [user] };
+    }
+    const before = partnerEarlier ? [...session.entered, partnerId] : session.entered;
+    const entered = before.includes(userId) ? before : [...before, userId];
     if (entered.length < 2 || !bothHere) {
       const next = freezeSession(session, { entered });
       this.sessions.set(sessionId, next);

@@ -165,10 +165,19 @@ export interface Store {
   /**
    * Marks `userId` as having entered the open session `sessionId`, if it is a participant still
    * attached to it (MATCHED or ACTIVE with that session). When both have entered and the session is
-   * PENDING, the session and both users become ACTIVE, and the session records `activeAt: at`. `{ ok: false }` for anything else: a
-   * closed, unknown or foreign session.
+   * PENDING, the session and both users become ACTIVE, and the session records `activeAt: at`.
+   * `{ ok: false }` for anything else: a closed, unknown or foreign session.
+   * `earlier`: the other participant, who entered before without the store being told (the
+   * engine keeps a same-node pair's first `enter` itself: one store call per pair, not two). It
+   * is recorded as entered first, if it is that participant and still attached; otherwise it is
+   * ignored (a partner that departed is never brought back).
    */
-  enterSession(sessionId: SessionId, userId: UserId, at: number): Promise<EnterResult>;
+  enterSession(
+    sessionId: SessionId,
+    userId: UserId,
+    at: number,
+    earlier?: UserId,
+  ): Promise<EnterResult>;
 
   /**
    * Marks `userId` as having asked for media in the open session `sessionId` (SessionRecord

@@ -316,12 +316,21 @@ export class World {
   user(userId: string): UserRecord | undefined {
     return this.memory.inspect().users.find((u) => u.id === userId);
   }
+  /**
+   * The session as the store holds it, with who entered as the engine knows it (a same-node
+   * pair's first `enter` is kept by the engine, not the store: `Engine.enteredOf`).
+   */
   session(sessionId: string): SessionRecord | undefined {
-    return this.memory.inspect().sessions.find((s) => s.id === sessionId);
+    const session = this.memory.inspect().sessions.find((s) => s.id === sessionId);
+    return session && { ...session, entered: this.engine.enteredOf(session) };
   }
-  /** A deep copy of the whole store, for before/after comparisons. */
+  /** A deep copy of the whole store (entered as the engine knows it), for before/after comparisons. */
   snapshot(): Snapshot {
-    return structuredClone(this.memory.inspect());
+    const snap = structuredClone(this.memory.inspect());
+    return {
+      ...snap,
+      sessions: snap.sessions.map((s) => ({ ...s, entered: [...this.engine.enteredOf(s)] })),
+    };
   }
 
   /** Connects two users and pairs them (talk + listen); returns the session id. */

@@ -922,7 +922,16 @@ export class ModelRun {
    * changed" checks compare — so even an in-place edit would be caught there.
    */
   snap(): Snapshot {
-    const data = this.w.memory.inspect();
+    const store = this.w.memory.inspect();
+    // Who entered as the engine knows it: a same-node pair's first enter is kept by the engine,
+    // not the store (Engine.enteredOf), and the model describes what the system knows.
+    const data = {
+      ...store,
+      sessions: store.sessions.map((s) => {
+        const entered = this.w.engine.enteredOf(s);
+        return entered === s.entered ? s : { ...s, entered };
+      }),
+    };
     snapJson.set(data, JSON.stringify(data));
     return data;
   }

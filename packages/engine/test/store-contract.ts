@@ -727,6 +727,58 @@ export function storeContract(
         expect(await states("alice", "bob")).toEqual(["ENDED", "ENDED"]);
       });
 
+      it("with `earlier` (the partner entered before, unknown to the store): both in, ACTIVE, in one call", async () => {
+        const { s } = await matched();
+        const res = await store.enterSession(s.id, "bob", T0 + 7, "alice");
+        expect(res.ok).toBe(true);
+        if (!res.ok) return;
+        expect(res).toMatchObject({ activated: true, already: false });
+        // The partner came first, and is listed first.
+        expect(res.session).toMatchObject({ status: "ACTIVE", entered: ["alice", "bob"] });
+        expect(res.session.activeAt).toBe(T0 + 7);
+        expect(res.users.map((u) => u.id).sort()).toEqual(["alice", "bob"]);
+        expect(await states("alice", "bob")).toEqual(["ACTIVE", "ACTIVE"]);
+      });
+
+      it("with `earlier` when the caller had entered already (the store knew it): ACTIVE", async () => {
+        const { s } = await matched();
+        await store.enterSession(s.id, "bob", T0 + 5);
+        const res = await store.enterSession(s.id, "bob", T0 + 6, "alice");
+        expect(res).toMatchObject({ ok: true, activated: true, already: false });
+        expect(await store.getSession(s.id)).toMatchObject({
+          status: "ACTIVE",
+          entered: ["bob", "alice"],
+        });
+      });
+
+      it("with `earlier` already entered in the store: an ordinary second enter", async () => {
+        const { s } = await matched();
+        await store.enterSession(s.id, "alice", T0 + 5);
+        const res = await store.enterSession(s.id, "bob", T0 + 6, "alice");
+        expect(res).toMatchObject({ ok: true, activated: true, already: false });
+        expect((await store.getSession(s.id))?.entered).toEqual(["alice", "bob"]);
+        // And after ACTIVE, a repeat with `earlier` changes nothing.
+        const again = await store.enterSession(s.id, "bob", T0 + 9, "alice");
+        expect(again).toMatchObject({ ok: true, activated: false, already: true });
+        expect((await store.getSession(s.id))?.activeAt).toBe(T0 + 6);
+      });
+
+      it("with `earlier` departed, or not the partner: ignored (nobody is brought back)", async () => {
+        const { s } = await matched();
+        await user("mallory");
+        const res = await store.enterSession(s.id, "bob", T0 + 5, "mallory");
+        expect(res).toMatchObject({ ok: true, activated: false, already: false });
+        expect((await store.getSession(s.id))?.entered).toEqual(["bob"]);
+        const self = await store.enterSession(s.id, "bob", T0 + 5, "bob");
+        expect(self).toMatchObject({ ok: true, activated: false, already: true });
+        await store.removeUser("alice");
+        const gone = await store.enterSession(s.id, "bob", T0 + 5, "alice");
+        expect(gone).toMatchObject({ ok: true, activated: false });
+        expect(await store.getSession(s.id)).toMatchObject({ status: "PENDING", entered: ["bob"] });
+        expect(await store.getUser("alice")).toBeUndefined();
+        expect((await store.getUser("bob"))?.state).toBe("MATCHED");
+      });
+
       it("with the partner departed: never resurrects the departed user", async () => {
         const { s } = await matched();
         await store.enterSession(s.id, "alice", T0 + 5);

@@ -129,8 +129,14 @@ export class RedisStore implements Store {
     return { ok: true, users: [user(res.users[0]), user(res.users[1])] };
   }
 
-  async enterSession(sessionId: SessionId, userId: UserId, at: number): Promise<EnterResult> {
-    const res = JSON.parse(await this.text("enter_session", sessionId, userId, at)) as Writable<
+  async enterSession(
+    sessionId: SessionId,
+    userId: UserId,
+    at: number,
+    earlier?: UserId,
+  ): Promise<EnterResult> {
+    const raw = await this.text("enter_session", sessionId, userId, at, earlier ?? "");
+    const res = JSON.parse(raw) as Writable<
       EnterResult & { session?: SessionRecord; users?: UserRecord[] }
     >;
     if (!res.ok) return { ok: false };

@@ -49,7 +49,7 @@ type Op =
   | { op: "leaveQueue"; u: number; seqPick: number | null }
   | { op: "peek"; buckets: string[]; per: number }
   | { op: "createSession"; a: number; b: number; fresh: boolean; enterIn: number }
-  | { op: "enterSession"; s: number; u: number; at: number }
+  | { op: "enterSession"; s: number; u: number; at: number; earlier: number | null }
   | { op: "requestMedia"; s: number; u: number }
   | {
       op: "closeSession";
@@ -134,6 +134,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       s: recent,
       u: idx(USERS.length),
       at: fc.nat({ max: 60_000 }),
+      // Now and then with `earlier` (the engine's same-node first enter): any member, the caller
+      // itself included.
+      earlier: fc.option(idx(USERS.length), { freq: 3 }),
     }),
   },
   fc.record({
@@ -256,7 +259,12 @@ function apply(store: Store, op: Op, seen: Seen, seqOf: (u: string) => number[])
       return store.createSession(s, a, b);
     }
     case "enterSession":
-      return store.enterSession(session(op.s), member(op.s, op.u), T0 + op.at);
+      return store.enterSession(
+        session(op.s),
+        member(op.s, op.u),
+        T0 + op.at,
+        op.earlier === null ? undefined : member(op.s, op.earlier),
+      );
     case "requestMedia":
       return store.requestMedia(session(op.s), member(op.s, op.u));
     case "closeSession": {
