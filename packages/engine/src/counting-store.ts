@@ -3,10 +3,12 @@ import type {
   CloseOptions,
   CloseResult,
   CreateSessionResult,
+  EnqueueManyResult,
   EnqueueRequest,
   EnqueueResult,
   EnterResult,
   MediaResult,
+  SessionCommit,
   SpaceCensus,
   Store,
 } from "./store";
@@ -31,10 +33,12 @@ export class CountingStore implements Store {
     getUser: 0,
     getSession: 0,
     enqueue: 0,
+    enqueueMany: 0,
     openSearch: 0,
     leaveQueue: 0,
     peek: 0,
     createSession: 0,
+    createSessions: 0,
     enterSession: 0,
     requestMedia: 0,
     closeSession: 0,
@@ -72,6 +76,14 @@ export class CountingStore implements Store {
     this.calls.enqueue += 1;
     return this.inner.enqueue(req);
   }
+  enqueueMany(
+    requests: readonly EnqueueRequest[],
+    buckets: readonly string[],
+    perBucket: number,
+  ): Promise<EnqueueManyResult> {
+    this.calls.enqueueMany += 1;
+    return this.inner.enqueueMany(requests, buckets, perBucket);
+  }
   openSearch(userId: UserId, seq: number, bucket: string): Promise<UserRecord | undefined> {
     this.calls.openSearch += 1;
     return this.inner.openSearch(userId, seq, bucket);
@@ -91,6 +103,10 @@ export class CountingStore implements Store {
   ): Promise<CreateSessionResult> {
     this.calls.createSession += 1;
     return this.inner.createSession(session, a, b);
+  }
+  createSessions(commits: readonly SessionCommit[]): Promise<CreateSessionResult[]> {
+    this.calls.createSessions += 1;
+    return this.inner.createSessions(commits);
   }
   enterSession(
     sessionId: SessionId,

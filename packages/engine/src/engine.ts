@@ -30,7 +30,16 @@ import {
 import type { Deadline, Outcome, Outgoing } from "./outcome";
 import { failure, merge, success } from "./outcome";
 import type { SpacePolicy } from "./policy";
-import type { CloseOptions, CloseResult, Store } from "./store";
+import type {
+  CloseOptions,
+  CloseResult,
+  CreateSessionResult,
+  EnqueueManyResult,
+  EnqueueRequest,
+  EnqueueResult,
+  SessionCommit,
+  Store,
+} from "./store";
 import { decide, NOOP, sourcesOf, type UserEvent } from "./transitions";
 import type { Tier } from "./trust";
 import {
@@ -57,6 +66,12 @@ const MATCH_RETRY_MS = 25;
  * at p99 15 s).
  */
 const MAX_ROUND_PEEK = 256;
+/**
+ * The most enqueues or commits one store call of a round carries (`enqueueMany`,
+ * `createSessions`): a burst's round is sent as several calls, so that a call that fails (the
+ * store out of reach) fails only its own part, and a Redis script holds the server only briefly.
+ */
+const ROUND_CALL_MAX = 64;
 
 /** A pair one round chose: the request that chose, its entry, and the one it chose. */
 interface RoundPair {
@@ -742,7 +757,7 @@ export class Engine {
       onlyMine: search.onlyMine,
       ...(search.tier ? { tier: search.tier } : {}),
     };
-    const res = await this.store.enqueue({
+    const request: EnqueueRequest = {
       userId,
       from: sourcesOf(event, "WAITING"),
       space: policy.id,
@@ -753,7 +768,14 @@ export class Engine {
       onlyMine: search.onlyMine,
       ...(search.tier ? { tier: search.tier } : {}),
       ...(search.blocked && search.blocked.length > 0 ? { blocked: search.blocked } : {}),
-    });
+    };
+    // With rounds, the enqueue is the round's own (one store call for all its joiners, which
+    // also reads the buckets), and the match attempt goes on in that same round.
+    const rounds = this.rounds;
+    const joined = rounds
+      ? await this.enqueueInRound(rounds, request, probe)
+      : { res: await this.store.enqueue(request), matched: undefined };
+    const res = joined.res;
     if (!res.ok) {
       if (res.reason === "browser_waiting") return failure("already_waiting_elsewhere");
       return event === "join" ? this.retry(userId, "join") : success();
@@ -770,13 +792,53 @@ export class Engine {
     for (const a of res.entry.avoid ?? []) {
       if (a.until !== null) deadlines.push({ kind: "retry_match", at: a.until, userId, seq });
     }
-    const matched = await this.match(userId, seq, res.entry);
+    const matched = await (joined.matched ?? this.match(userId, seq, res.entry));
     // A join matched at once: its WAITING view would be replaced before anyone could see it, so
     // it is not sent (one packet less per match). A re-queue's is, for the `previous` it carries.
     const superseded =
       event === "join" && matched.out.some((o) => o.event === "state" && o.to === userId);
     const told = success(superseded ? [] : [this.stateOut(res.user, previous)], deadlines);
     return merge(told, matched);
+  }
+
+  /**
+   * A join's (or re-queue's) enqueue, done by the next round of its space together with every
+   * other joiner of that round (`Store.enqueueMany`, which also reads the round's buckets): one
+   * store call per round instead of one per joiner, and no separate read. Resolves with the
+   * enqueue's result once that call answers, and, when it succeeded, with `matched`: the outcome
+   * of the match attempt the same round goes on to make for this search (as `match` would).
+   */
+  private enqueueInRound(
+    rounds: MatchRounds,
+    request: EnqueueRequest,
+    probe: QueueEntry,
+  ): Promise<{ res: EnqueueResult; matched?: Promise<Outcome> }> {
+    return new Promise((resolve, reject) => {
+      let settleMatch: (o: Outcome) => void = () => {};
+      let failMatch: (err: unknown) => void = () => {};
+      const matched = new Promise<Outcome>((s, f) => {
+        settleMatch = s;
+        failMatch = f;
+      });
+      // Awaited by the caller after a successful enqueue; after a failed one nobody waits for it.
+      matched.catch(() => {});
+      const req: RoundRequest = {
+        userId: request.userId,
+        seq: 0,
+        tries: 0,
+        join: {
+          request,
+          probe,
+          enqueued: (res) => resolve({ res, ...(res.ok ? { matched } : {}) }),
+        },
+        settle: settleMatch,
+        fail: (err) => {
+          reject(err); // before the enqueue's answer: the join fails; after it, nothing
+          failMatch(err);
+        },
+      };
+      this.requeue(rounds, request.space, req);
+    });
   }
 
   /**
@@ -845,14 +907,52 @@ export class Engine {
     candidate: QueueEntry,
     now: number,
   ): Promise<Outcome | undefined> {
-    const sessionId = this.ids.sessionId();
-    const enterBy = now + policy.joinTimeoutMs;
+    const commit = this.sessionCommit(policy, me, candidate, now);
+    const res = await this.store.createSession(commit.session, commit.a, commit.b);
+    return this.committed(commit, res, now);
+  }
+
+  /**
+   * A round's commits, `ROUND_CALL_MAX` to a store call (`createSessions`), all sent now: one
+   * promise per pair, as `commitPair` answers. A call that fails fails the pairs it carried.
+   */
+  private commitPairs(
+    policy: SpacePolicy,
+    pairs: readonly RoundPair[],
+    now: number,
+  ): Promise<Outcome | undefined>[] {
+    const out: Promise<Outcome | undefined>[] = [];
+    for (let i = 0; i < pairs.length; i += ROUND_CALL_MAX) {
+      const commits = pairs
+        .slice(i, i + ROUND_CALL_MAX)
+        .map((p) => this.sessionCommit(policy, p.me, p.candidate, now));
+      const call = this.store.createSessions(commits);
+      commits.forEach((c, j) => {
+        out.push(
+          call.then((results) => {
+            const res = results[j];
+            if (!res) throw new Error("createSessions: fewer results than commits");
+            return this.committed(c, res, now);
+          }),
+        );
+      });
+    }
+    return out;
+  }
+
+  /** The session a chosen pair would open, with its two entries, the older first. */
+  private sessionCommit(
+    policy: SpacePolicy,
+    me: QueueEntry,
+    candidate: QueueEntry,
+    now: number,
+  ): SessionCommit {
     // The older entry first: participants are listed in the order they started waiting.
     const [a, b]: [QueueEntry, QueueEntry] =
       candidate.seq < me.seq ? [candidate, me] : [me, candidate];
-    const res = await this.store.createSession(
-      {
-        id: sessionId,
+    return {
+      session: {
+        id: this.ids.sessionId(),
         space: policy.id,
         participants: [a.userId, b.userId],
         browsers: [a.browserId, b.browserId],
@@ -860,27 +960,63 @@ export class Engine {
         status: "PENDING",
         entered: [],
         createdAt: now,
-        enterBy,
+        enterBy: now + policy.joinTimeoutMs,
       },
       a,
       b,
-    );
+    };
+  }
+
+  /** What a commit's answer means: the outcome if it held, undefined if either had moved on. */
+  private committed(
+    commit: SessionCommit,
+    res: CreateSessionResult,
+    now: number,
+  ): Outcome | undefined {
     if (!res.ok) return undefined;
+    const { session, a, b } = commit;
     const [ua, ub] = res.users;
-    if (ua.node === ub.node) this.keepFirstIn(sessionId, [ua.id, ub.id], enterBy);
+    if (ua.node === ub.node) this.keepFirstIn(session.id, [ua.id, ub.id], session.enterBy);
     return success(
       res.users.map((u) => this.stateOut(u)),
-      [{ kind: "join_timeout", at: enterBy, sessionId }],
+      [{ kind: "join_timeout", at: session.enterBy, sessionId: session.id }],
       [
         {
           kind: "matched",
-          space: policy.id,
-          sessionId,
+          space: session.space,
+          sessionId: session.id,
           participants: [a.userId, b.userId],
           waitedMs: [now - a.since, now - b.since],
         },
       ],
     );
+  }
+
+  /**
+   * A round's joiners enqueued, `ROUND_CALL_MAX` to a store call (`enqueueMany`), and its buckets
+   * read by the last of those calls (so the read comes after every enqueue: the calls are sent
+   * together, and the store answers them in order). Throws if any call failed: the round's
+   * requests then all hear it.
+   */
+  private async enqueueAndRead(
+    joins: readonly RoundRequest[],
+    buckets: readonly string[],
+    depth: number,
+  ): Promise<{ results: EnqueueResult[]; heads: readonly (readonly QueueEntry[])[] }> {
+    const requests = joins.flatMap((r) => (r.join ? [r.join.request] : []));
+    const calls: Promise<EnqueueManyResult>[] = [];
+    let i = 0;
+    do {
+      const part = requests.slice(i, i + ROUND_CALL_MAX);
+      i += ROUND_CALL_MAX;
+      const last = i >= requests.length;
+      calls.push(this.store.enqueueMany(part, last ? buckets : [], last ? depth : 0));
+    } while (i < requests.length);
+    const answers = await Promise.all(calls);
+    return {
+      results: answers.flatMap((a) => a.results),
+      heads: answers[answers.length - 1]?.heads ?? [],
+    };
   }
 
   /** Runs `space`'s rounds until no attempt waits for one (match-rounds.ts). */
@@ -925,12 +1061,49 @@ export class Engine {
       for (const req of batch) req.settle(success());
       return;
     }
-    const mine = await Promise.all(batch.map((req) => this.roundEntry(req)));
+    // Joiners not yet in the queue: enqueued below, by the call that also reads the buckets.
+    const joins = batch.filter((req) => req.join);
+    const waiting = batch.filter((req) => !req.join);
+    const mine = await Promise.all(waiting.map((req) => this.roundEntry(req)));
+    const now = this.clock.now();
+    // What the read must cover: the buckets every search of this round looks in (a joiner's from
+    // the entry it asked for: the buckets depend only on what the request says).
+    const toRead = new Set<string>();
+    for (const me of mine)
+      if (me) for (const b of searchGroups(policy, me, now).flat()) toRead.add(b);
+    for (const { join } of joins) {
+      if (join) for (const b of searchGroups(policy, join.probe, now).flat()) toRead.add(b);
+    }
+    const buckets = [...toRead];
+    const depth = Math.min(MAX_ROUND_PEEK, PEEK_PER_BUCKET + waiting.length + joins.length);
+    let heads: readonly (readonly QueueEntry[])[];
+    const entries: (QueueEntry | undefined)[] = [...mine];
+    const requests: RoundRequest[] = [...waiting];
+    try {
+      const read = await this.enqueueAndRead(joins, buckets, depth);
+      heads = read.heads;
+      joins.forEach((req, i) => {
+        const res = read.results[i] as EnqueueResult;
+        req.join?.enqueued(res);
+        if (!res.ok) {
+          req.settle(success()); // the join failed: its caller answers it
+          return;
+        }
+        // From here on an ordinary request for that search, its entry as just enqueued.
+        const { join: _done, ...rest } = req;
+        requests.push({ ...rest, seq: res.entry.seq, known: res.entry });
+        entries.push(res.entry);
+      });
+    } catch (err) {
+      // Every request of the round hears it (none is parked yet: that comes after the read).
+      for (const req of batch) req.fail(err);
+      return;
+    }
     // One attempt per search: the same search asked twice (its join and a deadline's retry in one
     // round) is answered once, the other request with nothing — never left unanswered.
     const bySearch = new Map<UserId, { req: RoundRequest; me: QueueEntry }>();
-    batch.forEach((req, i) => {
-      const me = mine[i];
+    requests.forEach((req, i) => {
+      const me = entries[i];
       if (!me) {
         req.settle(success()); // no longer waiting as that search: nothing to do
         return;
@@ -962,18 +1135,7 @@ export class Engine {
     }
     if (live.length === 0) return;
     live.sort((x, y) => x.me.seq - y.me.seq);
-    const now = this.clock.now();
     const groups = live.map(({ me }) => searchGroups(policy, me, now));
-    const buckets = [...new Set(groups.flat(2))];
-    const depth = Math.min(MAX_ROUND_PEEK, PEEK_PER_BUCKET + live.length);
-    let heads: readonly (readonly QueueEntry[])[];
-    try {
-      heads = await this.store.peek(buckets, depth);
-    } catch (err) {
-      // Not the parked ones: they are answered when what holds them is.
-      for (const { req } of live) req.fail(err);
-      return;
-    }
     const inBucket = new Map(buckets.map((b, i) => [b, heads[i] ?? []]));
 
     const taken = new Set<UserId>();
@@ -1031,7 +1193,7 @@ export class Engine {
       rounds.hold(space, p.candidate.userId);
     }
     // Sent now (each call sends before its first await), answered later.
-    const commits = pairs.map((p) => this.commitPair(policy, p.me, p.candidate, now));
+    const commits = this.commitPairs(policy, pairs, now);
     // Not seen is not lost: while rounds make pairs, the rest of a burst goes on to the next
     // round without spending a try (each such round chose someone, so this ends).
     for (const req of unseen) rounds.add(space, req);

@@ -24,13 +24,31 @@
  * Process-local bookkeeping only, never a fact about the world: the store decides who is matched.
  */
 import type { Outcome } from "./outcome";
+import type { EnqueueRequest, EnqueueResult } from "./store";
 import type { QueueEntry, UserId } from "./types";
+
+/**
+ * A joiner's enqueue, left to the round (one store call for all of a round's joiners, which also
+ * reads the round's buckets: `Store.enqueueMany`).
+ */
+export interface RoundJoin {
+  readonly request: EnqueueRequest;
+  /** The entry the request would make, for where the round must read (seq not yet known). */
+  readonly probe: QueueEntry;
+  /** The enqueue's answer, told as soon as the round has it (before any match is made). */
+  enqueued(res: EnqueueResult): void;
+}
 
 /** One match attempt waiting for a round. */
 export interface RoundRequest {
   readonly userId: UserId;
-  /** The search to match: a round matches only this very search. */
+  /**
+   * The search to match: a round matches only this very search. 0 while `join` is set (the
+   * search does not exist yet: the round's enqueue makes it and the request takes its seq).
+   */
   readonly seq: number;
+  /** Set when the round must enqueue this search first. */
+  readonly join?: RoundJoin;
   /** The entry as the caller just had it from the store (a join's enqueue), for the first try. */
   readonly known?: QueueEntry;
   /** Rounds this request already took part in without being settled. */

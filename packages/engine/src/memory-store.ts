@@ -11,10 +11,12 @@ import type {
   CloseOptions,
   CloseResult,
   CreateSessionResult,
+  EnqueueManyResult,
   EnqueueRequest,
   EnqueueResult,
   EnterResult,
   MediaResult,
+  SessionCommit,
   SpaceCensus,
   Store,
 } from "./store";
@@ -56,6 +58,20 @@ export class MemoryStore implements Store {
   }
 
   async enqueue(req: EnqueueRequest): Promise<EnqueueResult> {
+    return this.enqueueNow(req);
+  }
+
+  /** Here a batch is one step (as one Redis script is): no other call runs between its parts. */
+  async enqueueMany(
+    requests: readonly EnqueueRequest[],
+    buckets: readonly string[],
+    perBucket: number,
+  ): Promise<EnqueueManyResult> {
+    const results = requests.map((req) => this.enqueueNow(req));
+    return { results, heads: this.peekNow(buckets, perBucket) };
+  }
+
+  private enqueueNow(req: EnqueueRequest): EnqueueResult {
     const user = this.users.get(req.userId);
     if (!user) return { ok: false, reason: "no_user" };
     if (!req.from.includes(user.state)) return { ok: false, reason: "state", user };
@@ -123,9 +139,18 @@ export class MemoryStore implements Store {
   }
 
   async peek(buckets: readonly string[], perBucket: number): Promise<QueueEntry[][]> {
+    return this.peekNow(buckets, perBucket);
+  }
+
+  private peekNow(buckets: readonly string[], perBucket: number): QueueEntry[][] {
     return buckets.map((name) => {
       return this.buckets.get(name)?.first(perBucket) ?? [];
     });
+  }
+
+  /** One step, as `enqueueMany`. */
+  async createSessions(commits: readonly SessionCommit[]): Promise<CreateSessionResult[]> {
+    return commits.map((c) => this.createSessionNow(c.session, c.a, c.b));
   }
 
   async createSession(
@@ -133,6 +158,14 @@ export class MemoryStore implements Store {
     a: QueueEntry,
     b: QueueEntry,
   ): Promise<CreateSessionResult> {
+    return this.createSessionNow(session, a, b);
+  }
+
+  private createSessionNow(
+    session: SessionRecord,
+    a: QueueEntry,
+    b: QueueEntry,
+  ): CreateSessionResult {
     const stale = [a, b]
       .filter((e) => {
         const u = this.users.get(e.userId);

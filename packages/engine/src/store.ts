@@ -74,6 +74,19 @@ export type CreateSessionResult =
   /** Which of the two entries is no longer waiting as that very search (left, re-joined, paired). */
   | { readonly ok: false; readonly stale: readonly UserId[] };
 
+/** One commit of `createSessions`: what `createSession` takes. */
+export type SessionCommit = {
+  readonly session: SessionRecord;
+  readonly a: QueueEntry;
+  readonly b: QueueEntry;
+};
+
+/** What `enqueueMany` answers: each request's result in order, then the buckets read after them. */
+export type EnqueueManyResult = {
+  readonly results: readonly EnqueueResult[];
+  readonly heads: readonly QueueEntry[][];
+};
+
 export type EnterResult =
   | {
       readonly ok: true;
@@ -138,6 +151,19 @@ export interface Store {
   enqueue(req: EnqueueRequest): Promise<EnqueueResult>;
 
   /**
+   * A match round's start in one call (cluster mode: one round trip for a whole round's joiners
+   * instead of one each): `enqueue` for each request, in order, then `peek(buckets, perBucket)`.
+   * Each enqueue is atomic on its own and answers exactly as `enqueue` would; the read comes
+   * after all of them (so it sees every one that succeeded). The batch as a whole need not be one
+   * step: an implementation may send a long batch in parts, as long as the order holds.
+   */
+  enqueueMany(
+    requests: readonly EnqueueRequest[],
+    buckets: readonly string[],
+    perBucket: number,
+  ): Promise<EnqueueManyResult>;
+
+  /**
    * Opens topic search `seq` to anyone: marks its entry `open` (wherever it waits, keeping its
    * places) and adds it to the tail of `bucket`. Returns the updated user, or undefined, and no
    * change, if the user is not waiting as that search or it is already open or in `bucket`.
@@ -161,6 +187,13 @@ export interface Store {
    * stale entries, so the caller can pick again.
    */
   createSession(session: SessionRecord, a: QueueEntry, b: QueueEntry): Promise<CreateSessionResult>;
+
+  /**
+   * A match round's commits in one call: `createSession` for each, in order, each atomic on its
+   * own and answered exactly as `createSession` would (one commit failing does not stop the
+   * next). As with `enqueueMany`, a long batch may be sent in parts, in order.
+   */
+  createSessions(commits: readonly SessionCommit[]): Promise<CreateSessionResult[]>;
 
   /**
    * Marks `userId` as having entered the open session `sessionId`, if it is a participant still

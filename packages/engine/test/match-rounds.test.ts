@@ -87,11 +87,19 @@ describe("MatchRounds", () => {
 });
 
 type Commits = { ok: number; stale: number };
+/** Counts the commits a store call answered: one (createSession) or a round's (createSessions). */
 const countCommit = (commits: Commits, name: string, res: unknown) => {
-  if (name !== "createSession") return;
-  if ((res as { ok: boolean }).ok) commits.ok += 1;
-  else commits.stale += 1;
+  if (name !== "createSession" && name !== "createSessions") return;
+  for (const r of (Array.isArray(res) ? res : [res]) as { ok: boolean }[]) {
+    if (r.ok) commits.ok += 1;
+    else commits.stale += 1;
+  }
 };
+
+/** A store call that commits pairs (a round's calls, or one attempt's). */
+const isCommit = (name: string) => name === "createSession" || name === "createSessions";
+/** A store call that reads the buckets (a round reads with its enqueues: enqueueMany). */
+const isRead = (name: string) => name === "peek" || name === "enqueueMany";
 
 /** What every test below checks at the end: pairs are mutual, and no compatible pair waits. */
 function expectSettled(w: World, policy: SpacePolicy, ids: readonly string[], commits: Commits) {
@@ -199,12 +207,13 @@ describe("match rounds under random interleavings", () => {
 
 describe("match rounds over a store that answers in order", () => {
   /** Each call runs and answers on a later turn, in the order the calls were made (FIFO). */
-  function inOrder(commits: Commits) {
+  function inOrder(commits: Commits, calls: Map<string, number>) {
     return (inner: Parameters<typeof storeVia>[0]): Store =>
       storeVia(
         inner,
         (name, call) =>
           new Promise((resolve, reject) => {
+            calls.set(name, (calls.get(name) ?? 0) + 1);
             setImmediate(() => {
               call().then((res) => {
                 countCommit(commits, name, res);
@@ -215,14 +224,18 @@ describe("match rounds over a store that answers in order", () => {
       );
   }
 
-  async function burst(rounds: MatchRounds | undefined) {
+  async function burst(
+    rounds: MatchRounds | undefined,
+    calls = new Map<string, number>(),
+    size = 60,
+  ) {
     const commits = { ok: 0, stale: 0 };
     const w = new World({
       policies: [MENTI],
-      wrap: inOrder(commits),
+      wrap: inOrder(commits, calls),
       ...(rounds ? { rounds } : {}),
     });
-    const ids = Array.from({ length: 60 }, (_, i) => `u${i}`);
+    const ids = Array.from({ length: size }, (_, i) => `u${i}`);
     for (const id of ids) await w.connect(id);
     await Promise.all(
       ids.map((id, i) => w.join(id, i % 3 === 0 ? "talk" : i % 3 === 1 ? "listen" : "both")),
@@ -233,7 +246,22 @@ describe("match rounds over a store that answers in order", () => {
   }
 
   it("60 joins at once: 30 pairs, and with rounds no commit lost to a sibling", async () => {
-    expect(await burst(new MatchRounds())).toEqual({ ok: 30, stale: 0 });
+    const calls = new Map<string, number>();
+    expect(await burst(new MatchRounds(), calls)).toEqual({ ok: 30, stale: 0 });
+    // A round enqueues its joiners and reads in one call, and commits its pairs in one more: the
+    // 60 joins took a handful of calls, not one enqueue, one read and half a commit each.
+    expect(calls.get("enqueue") ?? 0).toBe(0);
+    expect(calls.get("createSession") ?? 0).toBe(0);
+    expect(calls.get("peek") ?? 0).toBe(0);
+    expect(calls.get("enqueueMany")).toBeGreaterThan(0);
+    expect(calls.get("enqueueMany")).toBeLessThanOrEqual(5);
+    expect(calls.get("createSessions")).toBeGreaterThan(0);
+    expect(calls.get("createSessions")).toBeLessThanOrEqual(5);
+    // A round larger than one store call carries (64): sent in parts, in order, all answered.
+    const big = new Map<string, number>();
+    expect(await burst(new MatchRounds(), big, 300)).toEqual({ ok: 150, stale: 0 });
+    expect(big.get("enqueueMany")).toBeGreaterThanOrEqual(300 / 64);
+    expect(big.get("createSessions")).toBeGreaterThanOrEqual(150 / 64);
     // The same burst without rounds races itself: the test can tell the difference.
     const without = await burst(undefined);
     expect(without.ok).toBe(30);
@@ -313,12 +341,12 @@ describe("rounds overlap by their commits", () => {
       rounds,
       wrap: (inner) =>
         storeVia(inner, async (name, call) => {
-          if (name === "createSession" && !open) {
+          if (isCommit(name) && !open) {
             commits.waiting += 1;
             await new Promise<void>((r) => gates.push(r));
             commits.waiting -= 1;
           }
-          if (name === "peek") commits.peeks += 1;
+          if (isRead(name)) commits.peeks += 1;
           const res = await call();
           countCommit(commits, name, res);
           return res;

@@ -466,6 +466,155 @@ export function storeContract(
       });
     });
 
+    // ---- enqueueMany / createSessions (a match round in two calls) ---------------------------
+
+    describe("enqueueMany", () => {
+      const req = (id: string, intent: Intent) => ({
+        userId: id,
+        from: JOIN_SOURCES,
+        space: "menti" as SpaceId,
+        intent,
+        since: T0,
+        buckets: [bucket("menti", intent)],
+      });
+
+      it("each request answered as enqueue would, in order; the read comes after all", async () => {
+        const w = await waiting("w", "listen");
+        await user("t1");
+        await user("t2", "shared-browser");
+        await user("t3", "shared-browser"); // the same browser as t2: refused behind it
+        await user("l1");
+        await matched(); // alice and bob: MATCHED, refused
+        const res = await store.enqueueMany(
+          [
+            req("t1", "talk"),
+            req("ghost", "talk"),
+            req("t2", "talk"),
+            req("t3", "talk"),
+            req("alice", "talk"),
+            req("l1", "listen"),
+          ],
+          [bucket("menti", "listen"), bucket("menti", "talk")],
+          10,
+        );
+        expect(res.results.map((r) => (r.ok ? "ok" : r.reason))).toEqual([
+          "ok",
+          "no_user",
+          "ok",
+          "browser_waiting",
+          "state",
+          "ok",
+        ]);
+        const entries = res.results.flatMap((r) => (r.ok ? [r.entry] : []));
+        const [t1, t2, l1] = entries as [QueueEntry, QueueEntry, QueueEntry];
+        expect(t1.seq).toBeLessThan(t2.seq);
+        expect(t2.seq).toBeLessThan(l1.seq);
+        expect(res.heads).toEqual([
+          [w, l1],
+          [t1, t2],
+        ]);
+        // What each result says is what the store holds.
+        for (const r of res.results) {
+          if (r.ok) expect(await store.getUser(r.user.id)).toEqual(r.user);
+        }
+        expect(await states("t3", "alice")).toEqual(["IDLE", "MATCHED"]);
+        expect(await store.peek([bucket("menti", "talk")], 10)).toEqual([[t1, t2]]);
+      });
+
+      it("no requests: a read and nothing else", async () => {
+        const t = await waiting("t", "talk");
+        expect(await store.enqueueMany([], [bucket("menti", "talk"), "none"], 5)).toEqual({
+          results: [],
+          heads: [[t], []],
+        });
+      });
+
+      it("a round of hundreds: every one enqueued in order, the read after the last", async () => {
+        const n = 150;
+        for (let i = 0; i < n; i++) await user(`u${String(i).padStart(3, "0")}`);
+        const res = await store.enqueueMany(
+          Array.from({ length: n }, (_, i) => req(`u${String(i).padStart(3, "0")}`, "talk")),
+          [bucket("menti", "talk")],
+          n + 10,
+        );
+        expect(res.results.every((r) => r.ok)).toBe(true);
+        const entries = res.results.flatMap((r) => (r.ok ? [r.entry] : []));
+        expect(entries.map((e) => e.userId)).toEqual(
+          Array.from({ length: n }, (_, i) => `u${String(i).padStart(3, "0")}`),
+        );
+        for (let i = 1; i < n; i++) {
+          expect((entries[i] as QueueEntry).seq).toBeGreaterThan(
+            (entries[i - 1] as QueueEntry).seq,
+          );
+        }
+        expect(res.heads).toEqual([entries]);
+      });
+    });
+
+    describe("createSessions", () => {
+      it("each commit answered as createSession would, in order, each seeing the ones before", async () => {
+        const a = await waiting("alice", "talk");
+        const b = await waiting("bob", "listen");
+        const c = await waiting("carol", "listen");
+        const d = await waiting("dave", "talk");
+        const e = await waiting("erin", "talk");
+        const f = await waiting("frank", "listen");
+        await store.removeUser("frank");
+        const ab = session(a, b);
+        const ac = session(a, c); // alice is taken by the commit before: stale
+        const dc = session(d, c);
+        const ef = session(e, f); // frank departed: stale
+        const ee = session(e, e); // the same user twice: refused
+        const dup = session(e, c, dc.id); // an id opened by the commit before: refused
+        const res = await store.createSessions([
+          { session: ab, a, b },
+          { session: ac, a, b: c },
+          { session: dc, a: d, b: c },
+          { session: ef, a: e, b: f },
+          { session: ee, a: e, b: e },
+          { session: dup, a: e, b: c },
+        ]);
+        expect(res.map((r) => r.ok)).toEqual([true, false, true, false, false, false]);
+        expect(res[1]).toEqual({ ok: false, stale: ["alice"] });
+        expect(res[3]).toEqual({ ok: false, stale: ["frank"] });
+        const first = res[0];
+        if (!first?.ok) throw new Error("first commit failed");
+        expect(first.users.map((u) => u.partnerId)).toEqual(["bob", "alice"]);
+        expect(await store.getUser("alice")).toEqual(first.users[0]);
+        expect((await store.getSession(ab.id))?.participants).toEqual(["alice", "bob"]);
+        expect(await store.getSession(ac.id)).toBeUndefined();
+        expect((await store.getSession(dc.id))?.participants).toEqual(["dave", "carol"]);
+        expect(await states("alice", "bob", "carol", "dave", "erin")).toEqual([
+          "MATCHED",
+          "MATCHED",
+          "MATCHED",
+          "MATCHED",
+          "WAITING",
+        ]);
+        expect(await peekAll()).toEqual([e]);
+      });
+
+      it("none: nothing", async () => {
+        expect(await store.createSessions([])).toEqual([]);
+      });
+
+      it("a round of a hundred pairs: every commit made, in order", async () => {
+        const commits = [];
+        for (let i = 0; i < 100; i++) {
+          const t = await waiting(`t${i}`, "talk");
+          const l = await waiting(`l${i}`, "listen");
+          commits.push({ session: session(t, l), a: t, b: l });
+        }
+        const res = await store.createSessions(commits);
+        expect(res.length).toBe(100);
+        res.forEach((r, i) => {
+          expect(r.ok).toBe(true);
+          if (r.ok) expect(r.users.map((u) => u.id)).toEqual([`t${i}`, `l${i}`]);
+        });
+        expect(await peekAll()).toEqual([]);
+      });
+    });
+
     // ---- createSession -----------------------------------------------------------------------
 
     describe("createSession", () => {

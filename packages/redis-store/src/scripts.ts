@@ -27,8 +27,24 @@ export const SCRIPT_NAMES = [
   "close_session",
   "return_home",
   "remove_user",
+  "enqueue_many",
+  "create_sessions",
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+/**
+ * Scripts that run other scripts' text as functions (one call for a whole match round): each
+ * named script's file is put in front of the batch script's own, wrapped as
+ * `local function <fn>(ARGV) … end`. The wrapped text is unchanged: inside the function its
+ * `ARGV` is the argument the batch script passes, and its `return` answers that one call.
+ */
+const WRAPPED: Partial<Record<ScriptName, readonly (readonly [ScriptName, string])[]>> = {
+  enqueue_many: [
+    ["enqueue", "enqueue_one"],
+    ["peek", "peek_one"],
+  ],
+  create_sessions: [["create_session", "create_one"]],
+};
 
 export interface LoadedScript {
   readonly name: ScriptName;
@@ -45,8 +61,12 @@ export function storeScripts(): ReadonlyMap<ScriptName, LoadedScript> {
   const map = new Map<ScriptName, LoadedScript>();
   for (const name of SCRIPT_NAMES) {
     const own = readFileSync(path.join(LUA_DIR, `${name}.lua`), "utf8");
+    const wrapped = (WRAPPED[name] ?? []).map(([inner, fn]) => {
+      const text = readFileSync(path.join(LUA_DIR, `${inner}.lua`), "utf8");
+      return `local function ${fn}(ARGV)\n${text}\nend\n`;
+    });
     // The script's own header comes first, so a SCRIPT's text reads as what it is.
-    const lua = `-- duet store script: ${name}\n${records}\n${own}`;
+    const lua = `-- duet store script: ${name}\n${records}\n${wrapped.join("")}${own}`;
     map.set(name, { name, lua, sha: createHash("sha1").update(lua).digest("hex") });
   }
   loaded = map;

@@ -10,8 +10,13 @@
  */
 import {
   type CloseOptions,
+  type CreateSessionResult,
+  type EnqueueManyResult,
+  type EnqueueRequest,
+  type EnqueueResult,
   MemoryStore,
   type QueueEntry,
+  type SessionCommit,
   type SessionRecord,
   type Store,
   TIERS,
@@ -30,25 +35,30 @@ const BUCKETS = ["menti:talk", "menti:listen", "menti:both", "stimchat", "stimch
 const TOPICS = ["cats", "music", "exams"];
 const STATES: readonly UserState[] = ["IDLE", "WAITING", "MATCHED", "ACTIVE", "ENDED"];
 
+type EnqueueOp = {
+  op: "enqueue";
+  u: number;
+  from: UserState[];
+  space: number;
+  intent: number | null;
+  buckets: string[];
+  topics: string[];
+  onlyMine: boolean;
+  tier: number | null;
+  blocked: string[];
+  at: number;
+};
+type CreateOp = { op: "createSession"; a: number; b: number; fresh: boolean; enterIn: number };
+
 type Op =
   | { op: "addUser"; u: number; browser: number; person: number | null; node: number }
-  | {
-      op: "enqueue";
-      u: number;
-      from: UserState[];
-      space: number;
-      intent: number | null;
-      buckets: string[];
-      topics: string[];
-      onlyMine: boolean;
-      tier: number | null;
-      blocked: string[];
-      at: number;
-    }
+  | EnqueueOp
+  | { op: "enqueueMany"; requests: EnqueueOp[]; buckets: string[]; per: number }
+  | { op: "createSessions"; commits: CreateOp[] }
   | { op: "openSearch"; u: number; seqPick: number; bucket: string }
   | { op: "leaveQueue"; u: number; seqPick: number | null }
   | { op: "peek"; buckets: string[]; per: number }
-  | { op: "createSession"; a: number; b: number; fresh: boolean; enterIn: number }
+  | CreateOp
   | { op: "enterSession"; s: number; u: number; at: number; earlier: number | null }
   | { op: "requestMedia"; s: number; u: number }
   | {
@@ -79,26 +89,42 @@ const addUserArb = (u: number) =>
     node: idx(2),
   });
 
+const enqueueArb: fc.Arbitrary<EnqueueOp> = fc.record({
+  op: fc.constant("enqueue" as const),
+  u: idx(USERS.length),
+  from: fc.oneof(
+    { weight: 6, arbitrary: fc.constant<UserState[]>(["IDLE", "ENDED"]) },
+    fc.constant<UserState[]>(["WAITING"]),
+    someOf(STATES),
+  ),
+  space: idx(SPACE_IDS.length),
+  intent: fc.option(idx(INTENTS.length)),
+  buckets: fc.uniqueArray(fc.constantFrom(...BUCKETS), { minLength: 1, maxLength: 3 }),
+  topics: someOf(TOPICS),
+  onlyMine: fc.boolean(),
+  tier: fc.option(idx(TIERS.length)),
+  blocked: someOf(["p0", "p1", "b2"], 2),
+  at: fc.nat({ max: 60_000 }),
+});
+
+const createArb: fc.Arbitrary<CreateOp> = fc.record({
+  op: fc.constant("createSession" as const),
+  a: recent,
+  b: recent,
+  fresh: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
+  enterIn: fc.nat({ max: 20_000 }),
+});
+
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   idx(USERS.length).chain(addUserArb),
+  { weight: 8, arbitrary: enqueueArb },
   {
-    weight: 8,
+    weight: 2,
     arbitrary: fc.record({
-      op: fc.constant("enqueue" as const),
-      u: idx(USERS.length),
-      from: fc.oneof(
-        { weight: 6, arbitrary: fc.constant<UserState[]>(["IDLE", "ENDED"]) },
-        fc.constant<UserState[]>(["WAITING"]),
-        someOf(STATES),
-      ),
-      space: idx(SPACE_IDS.length),
-      intent: fc.option(idx(INTENTS.length)),
-      buckets: fc.uniqueArray(fc.constantFrom(...BUCKETS), { minLength: 1, maxLength: 3 }),
-      topics: someOf(TOPICS),
-      onlyMine: fc.boolean(),
-      tier: fc.option(idx(TIERS.length)),
-      blocked: someOf(["p0", "p1", "b2"], 2),
-      at: fc.nat({ max: 60_000 }),
+      op: fc.constant("enqueueMany" as const),
+      requests: fc.array(enqueueArb, { maxLength: 3 }),
+      buckets: someOf(BUCKETS),
+      per: fc.nat({ max: 4 }),
     }),
   },
   fc.record({
@@ -117,14 +143,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     buckets: someOf(BUCKETS),
     per: fc.nat({ max: 4 }),
   }),
+  { weight: 6, arbitrary: createArb },
   {
-    weight: 6,
+    weight: 2,
     arbitrary: fc.record({
-      op: fc.constant("createSession" as const),
-      a: recent,
-      b: recent,
-      fresh: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
-      enterIn: fc.nat({ max: 20_000 }),
+      op: fc.constant("createSessions" as const),
+      commits: fc.array(createArb, { maxLength: 3 }),
     }),
   },
   {
@@ -179,6 +203,57 @@ interface Seen {
 const pick = <T>(xs: readonly T[], i: number): T | undefined =>
   xs.length === 0 ? undefined : xs[xs.length - 1 - (i % xs.length)];
 
+/** The EnqueueRequest an `enqueue` operation stands for. */
+function enqueueRequest(op: EnqueueOp): EnqueueRequest {
+  return {
+    userId: USERS[op.u] as string,
+    from: op.from,
+    space: SPACE_IDS[op.space] ?? "menti",
+    ...(op.intent !== null ? { intent: INTENTS[op.intent] } : {}),
+    since: T0 + op.at,
+    buckets: op.buckets,
+    ...(op.topics.length > 0 ? { topics: op.topics } : {}),
+    ...(op.onlyMine ? { onlyMine: true } : {}),
+    ...(op.tier !== null ? { tier: TIERS[op.tier] } : {}),
+    ...(op.blocked.length > 0 ? { blocked: op.blocked } : {}),
+  };
+}
+
+/**
+ * The commit a `createSession` operation stands for, or undefined before any entry was seen.
+ * Fresh: two of the entries waiting now (the same one twice now and then); else any two seen
+ * before, mostly stale by now. `id` names a new session (a stale pick reuses an old one's id).
+ */
+function commitOf(op: CreateOp, seen: Seen, id: string): SessionCommit | undefined {
+  const waitingNow = [...new Map(seen.world.queued.map((e) => [e.userId, e])).values()];
+  const from = op.fresh && waitingNow.length > 0 ? waitingNow : seen.entries;
+  const a = pick(from, op.a);
+  // b: another entry than a's unless the picks are equal (the "same user twice" case).
+  const b =
+    op.a === op.b
+      ? a
+      : (pick(
+          from.filter((e) => e !== a),
+          op.b,
+        ) ?? a);
+  if (!a || !b) return undefined;
+  const reused = op.fresh ? undefined : pick(seen.sessions, op.a);
+  const session: SessionRecord = {
+    id: reused?.id ?? id,
+    space: a.space,
+    participants: [a.userId, b.userId],
+    browsers: [a.browserId, b.browserId],
+    ...(a.person !== undefined && b.person !== undefined
+      ? { persons: [a.person, b.person] as const }
+      : {}),
+    status: "PENDING",
+    entered: [],
+    createdAt: T0,
+    enterBy: T0 + op.enterIn,
+  };
+  return { session, a, b };
+}
+
 /** Runs one operation on a store. `seen` is read only: `learn` adds to it afterwards. */
 function apply(store: Store, op: Op, seen: Seen, seqOf: (u: string) => number[]): Promise<unknown> {
   const uid = (i: number) => USERS[i] as string;
@@ -206,18 +281,9 @@ function apply(store: Store, op: Op, seen: Seen, seqOf: (u: string) => number[])
       return store.addUser(record);
     }
     case "enqueue":
-      return store.enqueue({
-        userId: uid(op.u),
-        from: op.from,
-        space: SPACE_IDS[op.space] ?? "menti",
-        ...(op.intent !== null ? { intent: INTENTS[op.intent] } : {}),
-        since: T0 + op.at,
-        buckets: op.buckets,
-        ...(op.topics.length > 0 ? { topics: op.topics } : {}),
-        ...(op.onlyMine ? { onlyMine: true } : {}),
-        ...(op.tier !== null ? { tier: TIERS[op.tier] } : {}),
-        ...(op.blocked.length > 0 ? { blocked: op.blocked } : {}),
-      });
+      return store.enqueue(enqueueRequest(op));
+    case "enqueueMany":
+      return store.enqueueMany(op.requests.map(enqueueRequest), op.buckets, op.per);
     case "openSearch":
       return store.openSearch(uid(op.u), seqFor(uid(op.u), op.seqPick), op.bucket);
     case "leaveQueue":
@@ -228,35 +294,15 @@ function apply(store: Store, op: Op, seen: Seen, seqOf: (u: string) => number[])
     case "peek":
       return store.peek(op.buckets, op.per);
     case "createSession": {
-      // Fresh: two of the entries waiting now (the same one twice now and then); else any two
-      // seen before, mostly stale by now.
-      const waitingNow = [...new Map(seen.world.queued.map((e) => [e.userId, e])).values()];
-      const from = op.fresh && waitingNow.length > 0 ? waitingNow : seen.entries;
-      const a = pick(from, op.a);
-      // b: another entry than a's unless the picks are equal (the "same user twice" case).
-      const b =
-        op.a === op.b
-          ? a
-          : (pick(
-              from.filter((e) => e !== a),
-              op.b,
-            ) ?? a);
-      if (!a || !b) return Promise.resolve("no entries yet");
-      const reused = op.fresh ? undefined : pick(seen.sessions, op.a);
-      const s: SessionRecord = {
-        id: reused?.id ?? `s${seen.sessionCount}`,
-        space: a.space,
-        participants: [a.userId, b.userId],
-        browsers: [a.browserId, b.browserId],
-        ...(a.person !== undefined && b.person !== undefined
-          ? { persons: [a.person, b.person] as const }
-          : {}),
-        status: "PENDING",
-        entered: [],
-        createdAt: T0,
-        enterBy: T0 + op.enterIn,
-      };
-      return store.createSession(s, a, b);
+      const c = commitOf(op, seen, `s${seen.sessionCount}`);
+      return c ? store.createSession(c.session, c.a, c.b) : Promise.resolve("no entries yet");
+    }
+    case "createSessions": {
+      // Each commit picks from what was seen before this call (not from the commits before it).
+      const commits = op.commits.flatMap(
+        (c, i) => commitOf(c, seen, `s${seen.sessionCount}_${i}`) ?? [],
+      );
+      return store.createSessions(commits);
     }
     case "enterSession":
       return store.enterSession(
@@ -291,14 +337,30 @@ function apply(store: Store, op: Op, seen: Seen, seqOf: (u: string) => number[])
 /** Adds what an answer carries (entries, sessions) to what later operations pick from. */
 function learn(op: Op, result: unknown, seen: Seen): void {
   const r = result as Record<string, unknown> | undefined;
-  if (op.op === "enqueue" && r?.ok) seen.entries.push(r.entry as QueueEntry);
-  if (op.op === "peek") for (const e of (result as QueueEntry[][]).flat()) seen.entries.push(e);
+  const enqueued = (res: EnqueueResult) => {
+    if (res.ok) seen.entries.push(res.entry);
+  };
+  const read = (heads: readonly QueueEntry[][]) => {
+    for (const e of heads.flat()) seen.entries.push(e);
+  };
+  const committed = (res: CreateSessionResult) => {
+    const u = res.ok ? res.users[0] : undefined;
+    if (u?.sessionId) seen.sessions.push({ id: u.sessionId } as SessionRecord);
+  };
+  if (op.op === "enqueue" && r?.ok) enqueued(result as EnqueueResult);
+  if (op.op === "peek") read(result as QueueEntry[][]);
+  if (op.op === "enqueueMany") {
+    const many = result as EnqueueManyResult;
+    many.results.forEach(enqueued);
+    read(many.heads);
+  }
   if (op.op === "createSession") {
     seen.sessionCount += 1;
-    if (r?.ok) {
-      const u = (r.users as UserRecord[])[0];
-      if (u?.sessionId) seen.sessions.push({ id: u.sessionId } as SessionRecord);
-    }
+    if (typeof result === "object") committed(result as CreateSessionResult);
+  }
+  if (op.op === "createSessions") {
+    seen.sessionCount += 1;
+    (result as CreateSessionResult[]).forEach(committed);
   }
 }
 
