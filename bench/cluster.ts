@@ -25,7 +25,7 @@ import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { MemoryStore, type Store } from "@duet/engine";
+import { MemoryStore, type QueueEntry, type Store } from "@duet/engine";
 import { RedisStore } from "@duet/redis-store";
 import { Redis } from "ioredis";
 import {
@@ -233,6 +233,58 @@ async function matchCycle(store: Store, tag: string, bucket: string): Promise<vo
   await Promise.all([store.removeUser(a), store.removeUser(b)]);
 }
 
+/** Pairs per round in `roundCycle`: a busy node's rounds carry tens to hundreds of pairs. */
+const ROUND_PAIRS = 16;
+
+/**
+ * One match round as a busy cluster node makes it now, for `ROUND_PAIRS` pairs of people who stay
+ * connected (as in the churn: nobody is added or removed): every joiner enqueued with the round's
+ * read in one call (enqueueMany), every pair committed in one more (createSessions), each session
+ * entered by one call (a same-node pair's first `enter` is kept by the engine: `earlier`), and
+ * closed by one. Returns the pairs made.
+ */
+async function roundCycle(store: Store, users: readonly string[], bucket: string, i: number) {
+  const since = Date.now();
+  const reqs = users.map((u) => ({
+    userId: u,
+    from: ["IDLE" as const, "ENDED" as const],
+    space: "menti" as const,
+    intent: "both" as const,
+    since,
+    buckets: [bucket],
+  }));
+  const { results } = await store.enqueueMany(reqs, [bucket], users.length + 8);
+  const entries = results.map((r) => {
+    if (!r.ok) throw new Error(`enqueue failed: ${r.reason}`);
+    return r.entry;
+  });
+  const commits = [];
+  for (let p = 0; p + 1 < entries.length; p += 2) {
+    const [a, b] = [entries[p], entries[p + 1]] as [QueueEntry, QueueEntry];
+    commits.push({
+      session: {
+        id: `s-${a.userId}-${i}`,
+        space: "menti" as const,
+        participants: [a.userId, b.userId] as const,
+        browsers: [a.browserId, b.browserId] as const,
+        status: "PENDING" as const,
+        entered: [],
+        createdAt: 0,
+        enterBy: since + 15_000,
+      },
+      a,
+      b,
+    });
+  }
+  const made = await store.createSessions(commits);
+  if (!made.every((m) => m.ok)) throw new Error("a commit failed");
+  await Promise.all(
+    commits.map((c) => store.enterSession(c.session.id, c.b.userId, 1, c.a.userId)),
+  );
+  await Promise.all(commits.map((c) => store.closeSession(c.session.id, "left", c.a.userId)));
+  return commits.length;
+}
+
 async function partScripts(server: TestRedis): Promise<void> {
   const CONNECTIONS = 4;
   const LANES = 64;
@@ -269,6 +321,37 @@ async function partScripts(server: TestRedis): Promise<void> {
   print("\n## What one Redis primary sustains for Duet's store scripts (RedisStore, no gateway)");
   print(
     `${CONNECTIONS} connections, ${LANES} match cycles in flight, ${secs.toFixed(1)} s: ${(cycles / secs).toFixed(0)} match cycles/s = ${((cycles * 11) / secs).toFixed(0)} store operations/s; redis-server CPU ${(redisCpu * 100).toFixed(0)} % of a core, this client ${(clientCpu * 100).toFixed(0)} % (2 cores shared: the figure is Redis's limit only if its CPU is near 100 %)`,
+  );
+  // The same primary, driven as a busy node's rounds now drive it (issue 18, session 22).
+  let roundMatches = 0;
+  stop = false;
+  const roundLane = async (l: number): Promise<void> => {
+    const store = stores[l % stores.length] as RedisStore;
+    const users = Array.from({ length: 2 * ROUND_PAIRS }, (_, k) => `r${l}u${k}`);
+    await Promise.all(
+      users.map((u) => store.addUser({ id: u, browserId: `B${u}`, state: "IDLE" })),
+    );
+    for (let i = 0; !stop && i < 1_000_000; i++) {
+      // Not `roundMatches += await …`: that reads the total before the await, and the lanes
+      // running meanwhile would be counted over.
+      const made = await roundCycle(store, users, `menti:round${l}`, i);
+      roundMatches += made;
+    }
+  };
+  const LANES_R = 8;
+  const cpu1 = redisCpuSeconds(pid);
+  const client1 = process.cpuUsage();
+  const t2 = Date.now();
+  const roundLanes = Array.from({ length: LANES_R }, (_, l) => roundLane(l));
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  stop = true;
+  await Promise.all(roundLanes);
+  const secs2 = (Date.now() - t2) / 1000;
+  const redisCpu2 = (redisCpuSeconds(pid) - cpu1) / secs2;
+  const client2 = process.cpuUsage(client1);
+  const clientCpu2 = (client2.user + client2.system) / 1e6 / secs2;
+  print(
+    `As a busy node's match rounds use it (${ROUND_PAIRS} pairs a round: one enqueueMany, one createSessions, one enterSession and one closeSession per pair; ${LANES_R} rounds in flight, ${secs2.toFixed(1)} s): ${(roundMatches / secs2).toFixed(0)} matches/s = ${(((roundMatches / ROUND_PAIRS) * 2 + roundMatches * 2) / secs2).toFixed(0)} script calls/s; redis-server CPU ${(redisCpu2 * 100).toFixed(0)} % of a core, this client ${(clientCpu2 * 100).toFixed(0)} %`,
   );
   // For comparison: the same cycle on MemoryStore in this process, one at a time.
   const mem = new MemoryStore();
