@@ -1090,8 +1090,14 @@ export class Engine {
           return;
         }
         // From here on an ordinary request for that search, its entry as just enqueued.
-        const { join: _done, ...rest } = req;
-        requests.push({ ...rest, seq: res.entry.seq, known: res.entry });
+        requests.push({
+          userId: req.userId,
+          seq: res.entry.seq,
+          known: res.entry,
+          tries: req.tries,
+          settle: req.settle,
+          fail: req.fail,
+        });
         entries.push(res.entry);
       });
     } catch (err) {
@@ -1146,6 +1152,28 @@ export class Engine {
     /** Found no one free, but someone an earlier round's commit holds would do: wait for it. */
     const behind: { req: RoundRequest; held: UserId }[] = [];
     const isHeld = (e: QueueEntry) => rounds.isHeld(space, e.userId);
+    // Who each bucket still offers: its entries less the held (fixed for this loop) and, as pairs
+    // are chosen, less the taken, removed from the buckets they are in (not every request
+    // filtering every bucket it looks in again: rounds of hundreds made that a visible cost).
+    const freeIn = new Map<string, QueueEntry[]>();
+    const bucketsOf = new Map<UserId, string[]>();
+    for (const [b, all] of inBucket) {
+      const free = all.filter((e) => !isHeld(e));
+      freeIn.set(b, free);
+      for (const e of free) {
+        const list = bucketsOf.get(e.userId);
+        if (list) list.push(b);
+        else bucketsOf.set(e.userId, [b]);
+      }
+    }
+    const take = (userId: UserId) => {
+      taken.add(userId);
+      for (const b of bucketsOf.get(userId) ?? []) {
+        const free = freeIn.get(b);
+        const at = free?.findIndex((e) => e.userId === userId) ?? -1;
+        if (free && at >= 0) free.splice(at, 1);
+      }
+    };
     live.forEach(({ req, me }, i) => {
       if (taken.has(me.userId)) return; // an earlier request of this round chose this one
       let candidate: QueueEntry | undefined;
@@ -1154,15 +1182,15 @@ export class Engine {
         const free = group.map((b) => {
           const all = inBucket.get(b) ?? [];
           if (all.length >= depth) missedSome = true; // the bucket goes on beyond what was read
-          return all.filter((e) => !taken.has(e.userId) && !isHeld(e));
+          return freeIn.get(b) ?? [];
         });
         const spread = req.tries === 0 ? 0 : req.tries + (me.seq % PEEK_PER_BUCKET);
         candidate = chooseCandidate(policy, me, free, now, spread);
         if (candidate) break;
       }
       if (candidate) {
-        taken.add(me.userId);
-        taken.add(candidate.userId);
+        take(me.userId);
+        take(candidate.userId);
         pairs.push({ req, me, candidate });
         return;
       }
