@@ -178,7 +178,7 @@ async function partOps(server: TestRedis): Promise<void> {
       for (const c of clients.splice(0)) c.close();
     }
     print(
-      "\nRound trips on a match's critical path: join = getUser, enqueue, peek (one per bucket group tried), createSession; enter = getUser (admission), enterSession: each a sequential await. A message: the engine reads both users (2 GETs) and, between nodes, one XADD (the receiving node's XREAD and XDEL are not on the sender's path).",
+      "\nRound trips on a match's critical path: join = its round's enqueueMany (the joiners' enqueues and the buckets' read in one script), then createSessions (the round's commits in one script); enter = nothing for the first of a pair on one node, enterSession for the second (two nodes: one each). A message between two people on one node needs no Redis command (the node's copy of the pair); between nodes one XADD (the receiving node's XREAD and XDEL are not on the sender's path). Heartbeats and deadline polls, counted over an idle second, are taken off: the evalsha column is the noisiest (the heartbeats are scripts too).",
     );
   } finally {
     for (const c of clients) c.close();
