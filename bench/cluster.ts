@@ -285,6 +285,32 @@ async function roundCycle(store: Store, users: readonly string[], bucket: string
   return commits.length;
 }
 
+/**
+ * Runs `count` lanes side by side for SECONDS, then calls `stop` and waits for them: the time
+ * taken and redis-server's and this process's CPU over it, as fractions of a core.
+ */
+async function timedLanes(
+  count: number,
+  lane: (l: number) => Promise<void>,
+  pid: number,
+  stop: () => void,
+): Promise<{ secs: number; redisCpu: number; clientCpu: number }> {
+  const cpu0 = redisCpuSeconds(pid);
+  const client0 = process.cpuUsage();
+  const t0 = Date.now();
+  const lanes = Array.from({ length: count }, (_, l) => lane(l));
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  stop();
+  await Promise.all(lanes);
+  const secs = (Date.now() - t0) / 1000;
+  const client = process.cpuUsage(client0);
+  return {
+    secs,
+    redisCpu: (redisCpuSeconds(pid) - cpu0) / secs,
+    clientCpu: (client.user + client.system) / 1e6 / secs,
+  };
+}
+
 async function partScripts(server: TestRedis): Promise<void> {
   const CONNECTIONS = 4;
   const LANES = 64;
@@ -305,17 +331,9 @@ async function partScripts(server: TestRedis): Promise<void> {
       cycles += 1;
     }
   };
-  const cpu0 = redisCpuSeconds(pid);
-  const client0 = process.cpuUsage();
-  const t0 = Date.now();
-  const lanes = Array.from({ length: LANES }, (_, l) => lane(l));
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  stop = true;
-  await Promise.all(lanes);
-  const secs = (Date.now() - t0) / 1000;
-  const redisCpu = (redisCpuSeconds(pid) - cpu0) / secs;
-  const client = process.cpuUsage(client0);
-  const clientCpu = (client.user + client.system) / 1e6 / secs;
+  const { secs, redisCpu, clientCpu } = await timedLanes(LANES, lane, pid, () => {
+    stop = true;
+  });
   // Per cycle: 2 addUser, 2 enqueue, 1 peek, 1 createSession, 2 enterSession, 1 closeSession,
   // 2 removeUser = 11 store operations.
   print("\n## What one Redis primary sustains for Duet's store scripts (RedisStore, no gateway)");
@@ -339,17 +357,13 @@ async function partScripts(server: TestRedis): Promise<void> {
     }
   };
   const LANES_R = 8;
-  const cpu1 = redisCpuSeconds(pid);
-  const client1 = process.cpuUsage();
-  const t2 = Date.now();
-  const roundLanes = Array.from({ length: LANES_R }, (_, l) => roundLane(l));
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  stop = true;
-  await Promise.all(roundLanes);
-  const secs2 = (Date.now() - t2) / 1000;
-  const redisCpu2 = (redisCpuSeconds(pid) - cpu1) / secs2;
-  const client2 = process.cpuUsage(client1);
-  const clientCpu2 = (client2.user + client2.system) / 1e6 / secs2;
+  const {
+    secs: secs2,
+    redisCpu: redisCpu2,
+    clientCpu: clientCpu2,
+  } = await timedLanes(LANES_R, roundLane, pid, () => {
+    stop = true;
+  });
   print(
     `As a busy node's match rounds use it (${ROUND_PAIRS} pairs a round: one enqueueMany, one createSessions, one enterSession and one closeSession per pair; ${LANES_R} rounds in flight, ${secs2.toFixed(1)} s): ${(roundMatches / secs2).toFixed(0)} matches/s = ${(((roundMatches / ROUND_PAIRS) * 2 + roundMatches * 2) / secs2).toFixed(0)} script calls/s; redis-server CPU ${(redisCpu2 * 100).toFixed(0)} % of a core, this client ${(clientCpu2 * 100).toFixed(0)} %`,
   );

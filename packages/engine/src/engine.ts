@@ -68,8 +68,9 @@ const MATCH_RETRY_MS = 25;
 const MAX_ROUND_PEEK = 256;
 /**
  * The most enqueues or commits one store call of a round carries (`enqueueMany`,
- * `createSessions`): a burst's round is sent as several calls, so that a call that fails (the
- * store out of reach) fails only its own part, and a Redis script holds the server only briefly.
+ * `createSessions`): a burst's round is sent as several calls, so that a commit call that fails
+ * (the store out of reach) fails only its own pairs, and a Redis script holds the server only
+ * briefly. (A failed enqueue call fails the whole round's requests: `enqueueAndRead`.)
  */
 const ROUND_CALL_MAX = 64;
 
